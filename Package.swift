@@ -1,0 +1,61 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Layers only look down:
+//   CSQLite -> SQLite -> Scheduling -> Learning -> TrackerStore -> TrackerCommands -> tracker
+// Scheduling and Learning never import SQLite; TrackerStore never imports ArgumentParser.
+let package = Package(
+    name: "tracker",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tracker", targets: ["tracker"]),
+        .executable(name: "tracker-bench", targets: ["TrackerBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+    ],
+    targets: [
+        // The system libsqlite3, reached through a module map (Debian: libsqlite3-dev).
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
+        ),
+        // A thin, strict wrapper: connection, statements, errors, transactions, migrator.
+        .target(name: "SQLite", dependencies: ["CSQLite"]),
+
+        // The offloading model: tasks, frames, evaluation, reference orders, exact optimum. Pure Swift.
+        .target(name: "Scheduling"),
+        // QL, DTEQL and DTAQL over the model. Pure Swift, no SQL.
+        .target(name: "Learning", dependencies: ["Scheduling"]),
+
+        // Reads migrations/*.sql and queries/*.sql at build time into one generated Swift file, so the
+        // .sql files stay the only copy and the binary works from any directory.
+        .executableTarget(name: "EmbedSQL", path: "Sources/EmbedSQL"),
+        .plugin(name: "EmbedSQLPlugin", capability: .buildTool(), dependencies: ["EmbedSQL"]),
+
+        // The experiment store: schema, runs, metrics, checkpoints, saved queries.
+        .target(
+            name: "TrackerStore",
+            dependencies: ["SQLite", "Scheduling", "Learning"],
+            plugins: ["EmbedSQLPlugin"]
+        ),
+        // Every subcommand, one file each, in a library so tests can link them.
+        .target(
+            name: "TrackerCommands",
+            dependencies: [
+                "Scheduling", "Learning", "TrackerStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "tracker", dependencies: ["TrackerCommands"]),
+        .executableTarget(name: "TrackerBench", dependencies: ["SQLite", "CSQLite", "Scheduling", "Learning", "TrackerStore"]),
+
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "SQLiteTests", dependencies: ["SQLite", "CSQLite", "TestSupport"]),
+        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling"]),
+        .testTarget(name: "LearningTests", dependencies: ["Learning", "Scheduling"]),
+        .testTarget(name: "TrackerStoreTests", dependencies: ["TrackerStore", "SQLite", "Learning", "Scheduling", "TestSupport"]),
+        .testTarget(name: "TrackerCommandsTests", dependencies: ["TrackerCommands", "TestSupport"]),
+    ]
+)
