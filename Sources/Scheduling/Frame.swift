@@ -59,6 +59,7 @@ public enum SchedulingError: Error, Equatable, CustomStringConvertible {
     case invalidParameter(String)
     case invalidOrder(String)
     case tooManyTasks(count: Int, maximum: Int)
+    /// `line` is 1-based, or 0 when the file could not be read; `column` names the column concerned, if one.
     case invalidTaskFile(path: String, line: Int, column: String?, reason: String)
 
     public var description: String {
@@ -68,10 +69,12 @@ public enum SchedulingError: Error, Equatable, CustomStringConvertible {
         case .tooManyTasks(let count, let maximum):
             return "\(count) tasks is more than the exact optimum supports (at most \(maximum))"
         case .invalidTaskFile(let path, let line, let column, let reason):
+            // Line 0 means the file as a whole (it could not be read), so no line is shown.
+            let place = line > 0 ? "\(path):\(line)" : path
             if let column {
-                return "\(path):\(line): column '\(column)': \(reason)"
+                return "\(place): column '\(column)': \(reason)"
             }
-            return "\(path):\(line): \(reason)"
+            return "\(place): \(reason)"
         }
     }
 }
