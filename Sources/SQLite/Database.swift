@@ -1,0 +1,343 @@
+import CSQLite
+
+/// One SQLite connection.
+///
+/// Opened in `NOMUTEX` mode: a connection (and its statements) must be used by one thread at a time;
+/// open one connection per thread or process instead of sharing. Closed when the last reference goes
+/// away; statements still alive at that point keep the handle open until they are finalized.
+public final class Database {
+    /// How the file is opened.
+    public enum OpenMode: Sendable {
+        /// Read and write; create the file when it does not exist.
+        case readWriteCreate
+        /// Read and write; the file must exist.
+        case readWrite
+        /// Read only; every write fails with `SQLITE_READONLY`.
+        case readOnly
+    }
+
+    /// The kind of top-level transaction; see SQLite's `BEGIN` documentation.
+    public enum TransactionKind: Sendable {
+        /// Takes locks on first use. A read that later writes can fail with `SQLITE_BUSY` without
+        /// waiting, so use it only for transactions that never write.
+        case deferred
+        /// Takes the write lock at `BEGIN`, waiting up to the busy timeout for it. The default.
+        case immediate
+        /// Like immediate; in rollback-journal mode also keeps readers out.
+        case exclusive
+    }
+
+    /// The path given at open (`":memory:"` for an in-memory database).
+    public let path: String
+    private let db: OpaquePointer
+    private let busyTimeout: Int32
+    private var cache: [String: Statement] = [:]
+    // Savepoint names only need to be distinct among the ones currently open.
+    private var savepointDepth = 0
+
+    /// Opens a connection, sets the busy timeout, turns foreign keys on, and reads the schema once so
+    /// that a file that is not a database fails here with `SQLITE_NOTADB`. Opening never writes to the
+    /// file (a missing file is created empty in `.readWriteCreate` mode).
+    public init(path: String, mode: OpenMode = .readWriteCreate, busyTimeoutMilliseconds: Int32 = 5000) throws(SQLiteError) {
+        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        switch mode {
+        case .readWriteCreate: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+        case .readWrite: flags |= SQLITE_OPEN_READWRITE
+        case .readOnly: flags |= SQLITE_OPEN_READONLY
+        }
+        var opened: OpaquePointer?
+        let rc = sqlite3_open_v2(path, &opened, flags, nil)
+        guard let handle = opened else {
+            // Only out of memory leaves no handle at all.
+            throw SQLiteError(extendedCode: rc, message: "\(SQLiteError.text(for: rc)): \(path)")
+        }
+        func fail(_ rc: Int32) -> SQLiteError {
+            let error = SQLiteError(database: handle, resultCode: rc, sql: nil)
+            // A failed open still allocates a handle that must be closed.
+            sqlite3_close_v2(handle)
+            // The path is the useful context at open time; there is no SQL yet.
+            return SQLiteError(extendedCode: error.extendedCode, message: "\(error.message): \(path)")
+        }
+        guard rc == SQLITE_OK else { throw fail(rc) }
+        // Older SQLite ignores SQLITE_OPEN_EXRESCODE; this makes extended codes certain.
+        sqlite3_extended_result_codes(handle, 1)
+        let timeoutRC = sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
+        guard timeoutRC == SQLITE_OK else { throw fail(timeoutRC) }
+
+        self.db = handle
+        self.path = path
+        self.busyTimeout = max(busyTimeoutMilliseconds, 0)
+        do {
+            try execute("PRAGMA foreign_keys = ON")
+            // The schema is read lazily; without this a garbage file would only fail at the first query.
+            _ = try retryingWhileBusy { () throws(SQLiteError) in
+                try scalar("SELECT count(*) FROM sqlite_master")
+            }
+        } catch {
+            // deinit closes the handle; the path makes "file is not a database" actionable.
+            throw SQLiteError(extendedCode: error.extendedCode, message: "\(error.message): \(path)", sql: error.sql)
+        }
+    }
+
+    deinit {
+        // Finalize what we own first so close_v2 can release the handle now rather than later.
+        cache.removeAll()
+        sqlite3_close_v2(db)
+    }
+
+    // MARK: Journal mode
+
+    /// Switches the database to write-ahead logging and `synchronous = NORMAL`.
+    ///
+    /// WAL is persistent in the file, so this writes (the file header) the first time. Several processes
+    /// may race to do this on the same new file; the switch needs an exclusive lock that does not always
+    /// go through the busy handler, so `SQLITE_BUSY`/`SQLITE_LOCKED` are retried up to the busy timeout.
+    /// Throws when SQLite answers with any mode other than `wal` (e.g. for `:memory:`).
+    public func enableWAL() throws(SQLiteError) {
+        let sql = "PRAGMA journal_mode = WAL"
+        let mode = try retryingWhileBusy { () throws(SQLiteError) in try scalar(sql) }
+        guard case .text(let name)? = mode, name.lowercased() == "wal" else {
+            throw SQLiteError(extendedCode: SQLITE_ERROR,
+                              message: "journal mode is \(mode.map(\.description) ?? "unknown"), not wal", sql: sql)
+        }
+        try execute("PRAGMA synchronous = NORMAL")
+    }
+
+    private func retryingWhileBusy<T>(_ operation: () throws(SQLiteError) -> T) throws(SQLiteError) -> T {
+        let deadline = ContinuousClock.now + .milliseconds(Int(busyTimeout))
+        var pause: Int32 = 1
+        while true {
+            do throws(SQLiteError) {
+                return try operation()
+            } catch {
+                guard error.isBusy || error.isLocked, ContinuousClock.now < deadline else { throw error }
+                sqlite3_sleep(pause)
+                pause = min(pause * 2, 32)
+            }
+        }
+    }
+
+    // MARK: Statements
+
+    /// Runs one or more `;`-separated statements without parameters (migrations, schema).
+    ///
+    /// Each statement is prepared and run in turn, so a failure names the statement that failed and
+    /// the ones before it have taken effect (wrap in ``transaction(_:_:)`` for all-or-nothing).
+    public func execute(_ sql: String) throws(SQLiteError) {
+        var failure: SQLiteError?
+        sql.withCString { start in
+            let end = start + sql.utf8.count
+            var cursor = start
+            while cursor < end {
+                var prepared: OpaquePointer?
+                var tail: UnsafePointer<CChar>?
+                let rc = sqlite3_prepare_v2(db, cursor, Int32(clamping: end - cursor), &prepared, &tail)
+                let next = tail ?? end
+                guard rc == SQLITE_OK else {
+                    // tail is unreliable on failure, so report the rest of the script from here.
+                    failure = SQLiteError(database: db, resultCode: rc, sql: Self.text(from: cursor, to: end))
+                    return
+                }
+                // Whitespace or a trailing comment prepares to no statement.
+                if let statement = prepared {
+                    let text = Self.text(from: cursor, to: next)
+                    var stepRC = sqlite3_step(statement)
+                    while stepRC == SQLITE_ROW { stepRC = sqlite3_step(statement) }
+                    if stepRC != SQLITE_DONE {
+                        failure = SQLiteError(database: db, resultCode: stepRC, sql: text)
+                    }
+                    sqlite3_finalize(statement)
+                    if failure != nil { return }
+                }
+                guard next > cursor else { return }
+                cursor = next
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    private static func text(from start: UnsafePointer<CChar>, to end: UnsafePointer<CChar>) -> String {
+        let bytes = UnsafeRawPointer(start).assumingMemoryBound(to: UInt8.self)
+        let text = String(decoding: UnsafeBufferPointer(start: bytes, count: end - start), as: UTF8.self)
+        return text.trimmingWhitespace()
+    }
+
+    /// Prepares exactly one statement, finalized when the returned object is released.
+    ///
+    /// SQL with more than one statement, or none, throws `SQLITE_MISUSE`: silently ignoring the rest
+    /// would hide bugs. Use ``execute(_:)`` for scripts.
+    public func prepare(_ sql: String) throws(SQLiteError) -> Statement {
+        try prepare(sql, flags: 0)
+    }
+
+    /// Returns this connection's cached statement for `sql`, preparing it on first use.
+    ///
+    /// A statement handed out again is reset and its bindings cleared first, so a caller that still
+    /// iterates an earlier hand-out of the same SQL loses its position. Cached statements live as long
+    /// as the connection; use them for SQL that is fixed in the program, not for generated SQL.
+    public func cachedStatement(_ sql: String) throws(SQLiteError) -> Statement {
+        if let statement = cache[sql] {
+            statement.reset()
+            statement.clearBindings()
+            return statement
+        }
+        // PERSISTENT tells SQLite the statement is long-lived, so it allocates it outside the lookaside pool.
+        let statement = try prepare(sql, flags: UInt32(SQLITE_PREPARE_PERSISTENT))
+        cache[sql] = statement
+        return statement
+    }
+
+    private func prepare(_ sql: String, flags: UInt32) throws(SQLiteError) -> Statement {
+        var failure: SQLiteError?
+        var result: Statement?
+        sql.withCString { start in
+            let end = start + sql.utf8.count
+            var prepared: OpaquePointer?
+            var tail: UnsafePointer<CChar>?
+            let rc = sqlite3_prepare_v3(db, start, Int32(clamping: end - start), flags, &prepared, &tail)
+            guard rc == SQLITE_OK else {
+                failure = SQLiteError(database: db, resultCode: rc, sql: sql)
+                return
+            }
+            guard let handle = prepared else {
+                failure = SQLiteError(extendedCode: SQLITE_MISUSE, message: "no SQL statement to prepare", sql: sql)
+                return
+            }
+            let statement = Statement(handle: handle, db: db, sql: sql)
+            if let rest = tail, rest < end, !Self.text(from: rest, to: end).isEmpty {
+                // Anything left must be comments only: prepare it to find out.
+                var extra: OpaquePointer?
+                let extraRC = sqlite3_prepare_v2(db, rest, Int32(clamping: end - rest), &extra, nil)
+                if extraRC != SQLITE_OK || extra != nil {
+                    sqlite3_finalize(extra)
+                    failure = SQLiteError(extendedCode: SQLITE_MISUSE,
+                                          message: "more than one statement given to prepare; use execute for scripts",
+                                          sql: sql)
+                    return
+                }
+            }
+            result = statement
+        }
+        if let failure { throw failure }
+        guard let result else {
+            throw SQLiteError(extendedCode: SQLITE_MISUSE, message: "no SQL statement to prepare", sql: sql)
+        }
+        return result
+    }
+
+    /// Runs a single-statement query through the statement cache and returns the first column of the
+    /// first row, or nil when there is no row. The statement is reset afterwards, so no read stays open.
+    public func scalar(_ sql: String, _ bindings: [SQLiteValue] = []) throws(SQLiteError) -> SQLiteValue? {
+        let statement = try cachedStatement(sql)
+        defer { statement.reset() }
+        if !bindings.isEmpty { try statement.bind(bindings) }
+        guard try statement.step() else { return nil }
+        return statement.value(0)
+    }
+
+    // MARK: Transactions
+
+    /// True while a transaction is open (`sqlite3_get_autocommit` is 0).
+    public var isInTransaction: Bool { sqlite3_get_autocommit(db) == 0 }
+
+    /// Rows changed by the most recent INSERT, UPDATE or DELETE (`sqlite3_changes64`).
+    public var changes: Int { Int(sqlite3_changes64(db)) }
+
+    /// The rowid of the most recent successful INSERT on this connection.
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(db) }
+
+    /// Runs `body` in a transaction and commits it; if `body` throws, rolls back and rethrows.
+    ///
+    /// Top level: `BEGIN <kind>` … `COMMIT`. If COMMIT fails (e.g. `SQLITE_BUSY` after the busy
+    /// timeout) the transaction is rolled back and the error thrown: no transaction is ever left open.
+    /// Nested (already in a transaction): a savepoint, so a throwing inner body undoes only its own
+    /// work; `kind` is then ignored.
+    @discardableResult
+    public func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
+        if isInTransaction { return try savepoint(body) }
+        let begin: String
+        switch kind {
+        case .deferred: begin = "BEGIN DEFERRED"
+        case .immediate: begin = "BEGIN IMMEDIATE"
+        case .exclusive: begin = "BEGIN EXCLUSIVE"
+        }
+        try cachedStatement(begin).run()
+        let result: T
+        do {
+            result = try body()
+        } catch {
+            // Some errors (SQLITE_FULL, IOERR, a body that ran ROLLBACK) already ended the transaction.
+            if isInTransaction { try? cachedStatement("ROLLBACK").run() }
+            throw error
+        }
+        do {
+            try cachedStatement("COMMIT").run()
+        } catch {
+            if isInTransaction { try? cachedStatement("ROLLBACK").run() }
+            throw error
+        }
+        return result
+    }
+
+    private func savepoint<T>(_ body: () throws -> T) throws -> T {
+        savepointDepth += 1
+        defer { savepointDepth -= 1 }
+        // The name is built from an Int counter, never from caller text.
+        let name = "tracker_savepoint_\(savepointDepth)"
+        try cachedStatement("SAVEPOINT \(name)").run()
+        let result: T
+        do {
+            result = try body()
+        } catch {
+            if isInTransaction {
+                // ROLLBACK TO keeps the savepoint open; RELEASE closes it without committing anything.
+                try? cachedStatement("ROLLBACK TO \(name)").run()
+                try? cachedStatement("RELEASE \(name)").run()
+            }
+            throw error
+        }
+        do {
+            try cachedStatement("RELEASE \(name)").run()
+        } catch {
+            if isInTransaction {
+                try? cachedStatement("ROLLBACK TO \(name)").run()
+                try? cachedStatement("RELEASE \(name)").run()
+            }
+            throw error
+        }
+        return result
+    }
+
+    // MARK: Schema version
+
+    /// `PRAGMA user_version`: the schema version stored in the database header (0 for a new file).
+    public var userVersion: Int {
+        get throws(SQLiteError) {
+            guard case .integer(let version)? = try scalar("PRAGMA user_version") else {
+                throw SQLiteError(extendedCode: SQLITE_ERROR, message: "PRAGMA user_version returned no integer",
+                                  sql: "PRAGMA user_version")
+            }
+            return Int(version)
+        }
+    }
+
+    /// Sets `PRAGMA user_version`. The value must fit the header's 32-bit field.
+    public func setUserVersion(_ version: Int) throws(SQLiteError) {
+        precondition(version >= Int(Int32.min) && version <= Int(Int32.max), "user_version \(version) does not fit 32 bits")
+        // PRAGMA takes no bound parameters, so the value is formatted into the SQL. That is safe only
+        // because it is a Swift Int, whose decimal rendering cannot contain anything but digits and '-'.
+        try execute("PRAGMA user_version = \(version)")
+    }
+}
+
+@available(*, unavailable, message: "a Database connection belongs to one thread at a time; open one per thread")
+extension Database: Sendable {}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var slice = Substring(self)
+        while let first = slice.first, first.isWhitespace { slice.removeFirst() }
+        while let last = slice.last, last.isWhitespace { slice.removeLast() }
+        return String(slice)
+    }
+}
