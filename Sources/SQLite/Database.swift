@@ -67,16 +67,23 @@ public final class Database {
         self.db = handle
         self.path = path
         self.busyTimeout = max(busyTimeoutMilliseconds, 0)
-        do {
+        do throws(SQLiteError) {
             try execute("PRAGMA foreign_keys = ON")
             // The schema is read lazily; without this a garbage file would only fail at the first query.
             _ = try retryingWhileBusy { () throws(SQLiteError) in
-                try scalar("SELECT count(*) FROM sqlite_master")
+                try readOnce("SELECT count(*) FROM sqlite_master")
             }
         } catch {
-            // deinit closes the handle; the path makes "file is not a database" actionable.
-            throw SQLiteError(extendedCode: error.extendedCode, message: "\(error.message): \(path)", sql: error.sql)
+            // deinit closes the handle. The path, not this layer's probe SQL, is what makes
+            // "file is not a database" actionable.
+            throw SQLiteError(extendedCode: error.extendedCode, message: "\(error.message): \(path)")
         }
+    }
+
+    private func readOnce(_ sql: String) throws(SQLiteError) -> SQLiteValue? {
+        let statement = try prepare(sql)
+        guard try statement.step() else { return nil }
+        return statement.value(0)
     }
 
     deinit {
@@ -95,7 +102,7 @@ public final class Database {
     /// Throws when SQLite answers with any mode other than `wal` (e.g. for `:memory:`).
     public func enableWAL() throws(SQLiteError) {
         let sql = "PRAGMA journal_mode = WAL"
-        let mode = try retryingWhileBusy { () throws(SQLiteError) in try scalar(sql) }
+        let mode = try retryingWhileBusy { () throws(SQLiteError) in try readOnce(sql) }
         guard case .text(let name)? = mode, name.lowercased() == "wal" else {
             throw SQLiteError(extendedCode: SQLITE_ERROR,
                               message: "journal mode is \(mode.map(\.description) ?? "unknown"), not wal", sql: sql)
@@ -134,8 +141,10 @@ public final class Database {
                 let rc = sqlite3_prepare_v2(db, cursor, Int32(clamping: end - cursor), &prepared, &tail)
                 let next = tail ?? end
                 guard rc == SQLITE_OK else {
-                    // tail is unreliable on failure, so report the rest of the script from here.
-                    failure = SQLiteError(database: db, resultCode: rc, sql: Self.text(from: cursor, to: end))
+                    // tail is unreliable on failure: find where this statement ends instead.
+                    let error = SQLiteError(database: db, resultCode: rc, sql: nil)
+                    failure = SQLiteError(extendedCode: error.extendedCode, message: error.message,
+                                          sql: Self.text(from: cursor, to: Self.endOfStatement(from: cursor, to: end)))
                     return
                 }
                 // Whitespace or a trailing comment prepares to no statement.
@@ -156,10 +165,46 @@ public final class Database {
         if let failure { throw failure }
     }
 
+    /// The statement's own text: leading whitespace and comments (which belong to the gap between
+    /// statements in a script) are dropped so that error messages start at the SQL that failed.
     private static func text(from start: UnsafePointer<CChar>, to end: UnsafePointer<CChar>) -> String {
-        let bytes = UnsafeRawPointer(start).assumingMemoryBound(to: UInt8.self)
-        let text = String(decoding: UnsafeBufferPointer(start: bytes, count: end - start), as: UTF8.self)
+        var cursor = start
+        func at(_ text: StaticString) -> Bool {
+            end - cursor >= text.utf8CodeUnitCount
+                && (0..<text.utf8CodeUnitCount).allSatisfy { UInt8(bitPattern: cursor[$0]) == text.utf8Start[$0] }
+        }
+        while cursor < end {
+            if UInt8(bitPattern: cursor.pointee) == UInt8(ascii: " ") || (9...13).contains(cursor.pointee) {
+                cursor += 1
+            } else if at("--") {
+                while cursor < end && cursor.pointee != 10 { cursor += 1 }
+            } else if at("/*") {
+                cursor += 2
+                while cursor < end && !at("*/") { cursor += 1 }
+                cursor = min(cursor + 2, end)
+            } else {
+                break
+            }
+        }
+        let bytes = UnsafeRawPointer(cursor).assumingMemoryBound(to: UInt8.self)
+        let text = String(decoding: UnsafeBufferPointer(start: bytes, count: end - cursor), as: UTF8.self)
         return text.trimmingWhitespace()
+    }
+
+    /// The end of the first complete statement at `start` (just past its `;`), or `end`. Only used on
+    /// the error path, so the quadratic scan does not matter; `sqlite3_complete` knows about quotes,
+    /// comments and trigger bodies, which a plain search for `;` would not.
+    private static func endOfStatement(from start: UnsafePointer<CChar>, to end: UnsafePointer<CChar>) -> UnsafePointer<CChar> {
+        var cursor = start
+        while cursor < end {
+            if cursor.pointee == CChar(UInt8(ascii: ";")) {
+                var candidate = [CChar](UnsafeBufferPointer(start: start, count: cursor - start + 1))
+                candidate.append(0)
+                if sqlite3_complete(candidate) != 0 { return cursor + 1 }
+            }
+            cursor += 1
+        }
+        return end
     }
 
     /// Prepares exactly one statement, finalized when the returned object is released.
