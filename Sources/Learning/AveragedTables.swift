@@ -1,0 +1,318 @@
+/// The 1 + phi tables of DTAQL (agent 0 is the real agent, agents 1...phi the twins), stored as one shared
+/// base table, the element-wise average as of the last averaging, plus one small overlay per agent holding
+/// the entries the agent has changed since then (at most min(delta, N!) of them).
+///
+/// Overlays are open-addressing hash tables (linear probing, capacity a power of two >= twice the most
+/// entries they can hold) over (action, value) slots, plus the list of used slots in insertion order.
+///
+/// Each agent's greedy action is kept like `SingleTable`'s: an update can only move it to the updated
+/// entry, unless the greedy entry fell; then it is stale and found again, when the agent next exploits, as
+/// the better of its overlay's best entry and the first base entry (in the order of value descending, rank
+/// ascending) that is not in its overlay. Only the first min(delta, N!) + 1 entries of that order are ever
+/// needed, so only those are kept, rebuilt lazily after each averaging.
+final class AveragedTables {
+    struct Slot {
+        var action: Int32
+        var value: Double
+    }
+
+    let count: Int
+    let agents: Int
+    /// The most entries an overlay can hold between two averagings: min(delta, N!).
+    let overlayLimit: Int
+    let capacity: Int
+    private let hashShift: UInt64
+    let base: UnsafeMutableBufferPointer<Double>
+    private let slots: UnsafeMutableBufferPointer<Slot>
+    /// Per agent, overlayLimit slot indices (within the agent's slots) in insertion order.
+    private let used: UnsafeMutableBufferPointer<Int32>
+    private let usedCount: UnsafeMutableBufferPointer<Int32>
+    private let greedy: UnsafeMutableBufferPointer<Int32>
+    private let greedyValue: UnsafeMutableBufferPointer<Double>
+    private let greedyStale: UnsafeMutableBufferPointer<Bool>
+    // Averaging scratch.
+    private let accumulator: UnsafeMutableBufferPointer<Double>
+    private let listed: UnsafeMutableBufferPointer<Bool>
+    private let touched: UnsafeMutableBufferPointer<Int32>
+    // The first min(overlayLimit + 1, N!) base entries by (value desc, rank asc); empty when stale.
+    private var baseTop: [Int32] = []
+
+    init(count: Int, agents: Int, delta: Int) {
+        self.count = count
+        self.agents = agents
+        overlayLimit = Swift.min(delta, count)
+        capacity = AveragedTables.capacity(overlayLimit: overlayLimit)
+        hashShift = UInt64(64 - capacity.trailingZeroBitCount)
+        base = allocateLarge(Double.self, count: count)
+        base.initialize(repeating: 0)
+        slots = allocateLarge(Slot.self, count: agents * capacity)
+        slots.initialize(repeating: Slot(action: -1, value: 0))
+        used = .allocate(capacity: agents * overlayLimit)
+        used.initialize(repeating: 0)
+        usedCount = .allocate(capacity: agents)
+        usedCount.initialize(repeating: 0)
+        greedy = .allocate(capacity: agents)
+        greedy.initialize(repeating: 0)
+        greedyValue = .allocate(capacity: agents)
+        greedyValue.initialize(repeating: 0)
+        greedyStale = .allocate(capacity: agents)
+        greedyStale.initialize(repeating: false)
+        accumulator = allocateLarge(Double.self, count: count)
+        accumulator.initialize(repeating: 0)
+        listed = .allocate(capacity: count)
+        listed.initialize(repeating: false)
+        touched = .allocate(capacity: count)
+        touched.initialize(repeating: 0)
+    }
+
+    deinit {
+        deallocateLarge(base)
+        deallocateLarge(slots)
+        used.deallocate()
+        usedCount.deallocate()
+        greedy.deallocate()
+        greedyValue.deallocate()
+        greedyStale.deallocate()
+        deallocateLarge(accumulator)
+        listed.deallocate()
+        touched.deallocate()
+    }
+
+    static func capacity(overlayLimit: Int) -> Int {
+        var capacity = 4
+        while capacity < 2 * overlayLimit { capacity <<= 1 }
+        return capacity
+    }
+
+    @inline(__always)
+    private func home(_ action: Int) -> Int {
+        Int(truncatingIfNeeded: (UInt64(truncatingIfNeeded: action) &* 0x9E37_79B9_7F4A_7C15) >> hashShift)
+    }
+
+    /// The slot index (in `slots`) holding `action` in `agent`'s overlay, or nil.
+    @inline(__always)
+    private func find(agent: Int, action: Int) -> Int? {
+        let offset = agent * capacity
+        let mask = capacity - 1
+        var h = home(action)
+        while true {
+            let key = Int(slots[offset + h].action)
+            if key == action { return offset + h }
+            if key < 0 { return nil }
+            h = (h + 1) & mask
+        }
+    }
+
+    /// Loads the key of `action`'s home slot in `agent`'s overlay: called ahead of `update` so the cache
+    /// miss overlaps with other agents' work (a prefetch by hand; the caller must use the result).
+    @inline(__always)
+    func touch(agent: Int, action: Int) -> Int32 {
+        slots[agent * capacity + home(action)].action
+    }
+
+    /// Agent `agent`'s Q-value of `action`.
+    @inline(__always)
+    func value(agent: Int, action: Int) -> Double {
+        if let slot = find(agent: agent, action: action) { return slots[slot].value }
+        return base[action]
+    }
+
+    /// The slot for `action` in `agent`'s overlay, inserted with the base value if absent.
+    @inline(__always)
+    private func slot(agent: Int, action: Int) -> Int {
+        let offset = agent * capacity
+        let mask = capacity - 1
+        var h = home(action)
+        while true {
+            let index = offset + h
+            let key = Int(slots[index].action)
+            if key == action { return index }
+            if key < 0 {
+                let n = Int(usedCount[agent])
+                precondition(n < overlayLimit, "DTAQL overlay overflow")
+                slots[index] = Slot(action: Int32(truncatingIfNeeded: action), value: base[action])
+                used[agent * overlayLimit + n] = Int32(truncatingIfNeeded: h)
+                usedCount[agent] = Int32(truncatingIfNeeded: n + 1)
+                return index
+            }
+            h = (h + 1) & mask
+        }
+    }
+
+    /// The agent's current greedy action (argmax of its table, ties to the lowest rank).
+    @inline(__always)
+    func greedyAction(agent: Int) -> Int {
+        if greedyStale[agent] { recomputeGreedy(agent: agent) }
+        return Int(greedy[agent])
+    }
+
+    @inline(__always)
+    func update(agent: Int, action: Int, reward: Double, learningRate: Double) {
+        let index = slot(agent: agent, action: action)
+        let old = slots[index].value
+        let new = old + learningRate * (reward - old)
+        slots[index].value = new
+        let current = Int(greedy[agent])
+        if action == current {
+            if new >= old { greedyValue[agent] = new } else { greedyStale[agent] = true }
+        } else if !greedyStale[agent] {
+            let currentValue = greedyValue[agent]
+            if new > currentValue || (new == currentValue && action < current) {
+                greedy[agent] = Int32(truncatingIfNeeded: action)
+                greedyValue[agent] = new
+            }
+        }
+    }
+
+    /// Sets every table to the element-wise mean of the 1 + phi tables. Only actions some agent changed
+    /// since the last averaging can differ from the base; for those the mean is computed as
+    /// base + (sum over agents, real agent first, of (value - base)) / (1 + phi), which is the mean in exact
+    /// arithmetic and leaves an entry nobody changed exactly as it was.
+    func average() {
+        var touchedCount = 0
+        for agent in 0..<agents {
+            let offset = agent * capacity
+            let n = Int(usedCount[agent])
+            for k in 0..<n {
+                let index = offset + Int(used[agent * overlayLimit + k])
+                let action = Int(slots[index].action)
+                if !listed[action] {
+                    listed[action] = true
+                    accumulator[action] = 0
+                    touched[touchedCount] = Int32(truncatingIfNeeded: action)
+                    touchedCount += 1
+                }
+                accumulator[action] += slots[index].value - base[action]
+                slots[index] = Slot(action: -1, value: 0)
+            }
+            usedCount[agent] = 0
+        }
+        let divisor = Double(agents)
+        for k in 0..<touchedCount {
+            let action = Int(touched[k])
+            base[action] = base[action] + accumulator[action] / divisor
+            listed[action] = false
+        }
+        baseTop = []
+        resetGreedyToBase()
+    }
+
+    private func resetGreedyToBase() {
+        var best = 0
+        var bestValue = base[0]
+        for a in 1..<count where base[a] > bestValue {
+            best = a
+            bestValue = base[a]
+        }
+        for agent in 0..<agents {
+            greedy[agent] = Int32(truncatingIfNeeded: best)
+            greedyValue[agent] = bestValue
+            greedyStale[agent] = false
+        }
+    }
+
+    @inline(never)
+    private func recomputeGreedy(agent: Int) {
+        var best = -1
+        var bestValue = -Double.infinity
+        @inline(__always) func consider(_ action: Int, _ value: Double) {
+            if best < 0 || value > bestValue || (value == bestValue && action < best) {
+                best = action
+                bestValue = value
+            }
+        }
+        let offset = agent * capacity
+        let n = Int(usedCount[agent])
+        for k in 0..<n {
+            let slot = slots[offset + Int(used[agent * overlayLimit + k])]
+            consider(Int(slot.action), slot.value)
+        }
+        if baseTop.isEmpty { rebuildBaseTop() }
+        for candidate in baseTop where find(agent: agent, action: Int(candidate)) == nil {
+            consider(Int(candidate), base[Int(candidate)])
+            break
+        }
+        greedy[agent] = Int32(truncatingIfNeeded: best)
+        greedyValue[agent] = bestValue
+        greedyStale[agent] = false
+    }
+
+    /// The first min(overlayLimit + 1, N!) actions by (base value descending, rank ascending), by a bounded
+    /// heap whose root is the worst kept entry.
+    private func rebuildBaseTop() {
+        let k = Swift.min(overlayLimit + 1, count)
+        let values = base
+        // a is "worse" than b when it sorts after b.
+        @inline(__always) func worse(_ a: Int32, _ b: Int32) -> Bool {
+            let va = values[Int(a)], vb = values[Int(b)]
+            return va < vb || (va == vb && a > b)
+        }
+        var heap = [Int32]()
+        heap.reserveCapacity(k)
+        func siftDown(_ start: Int) {
+            var i = start
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < heap.count && worse(heap[l], heap[m]) { m = l }
+                if r < heap.count && worse(heap[r], heap[m]) { m = r }
+                if m == i { return }
+                heap.swapAt(i, m)
+                i = m
+            }
+        }
+        for a in 0..<count {
+            let candidate = Int32(truncatingIfNeeded: a)
+            if heap.count < k {
+                heap.append(candidate)
+                var i = heap.count - 1
+                while i > 0 {
+                    let p = (i - 1) / 2
+                    if worse(heap[i], heap[p]) { heap.swapAt(i, p); i = p } else { break }
+                }
+            } else if worse(heap[0], candidate) {
+                heap[0] = candidate
+                siftDown(0)
+            }
+        }
+        heap.sort { worse($1, $0) }
+        baseTop = heap
+    }
+
+    /// Agent `agent`'s whole table in rank order.
+    func table(agent: Int) -> [Double] {
+        var result = Array(base)
+        let offset = agent * capacity
+        for k in 0..<Int(usedCount[agent]) {
+            let slot = slots[offset + Int(used[agent * overlayLimit + k])]
+            result[Int(slot.action)] = slot.value
+        }
+        return result
+    }
+
+    /// The agent's overlay entries in insertion order.
+    func overlay(agent: Int) -> [(action: Int, value: Double)] {
+        let offset = agent * capacity
+        return (0..<Int(usedCount[agent])).map { k in
+            let slot = slots[offset + Int(used[agent * overlayLimit + k])]
+            return (Int(slot.action), slot.value)
+        }
+    }
+
+    func overlayCount(agent: Int) -> Int { Int(usedCount[agent]) }
+
+    /// Restores an overlay entry (snapshot); false when the action is already present or the overlay full.
+    func restoreEntry(agent: Int, action: Int, value: Double) -> Bool {
+        guard find(agent: agent, action: action) == nil, overlayCount(agent: agent) < overlayLimit else { return false }
+        let index = slot(agent: agent, action: action)
+        slots[index].value = value
+        return true
+    }
+
+    /// After a restore: every greedy is found again when next needed.
+    func invalidateCaches() {
+        baseTop = []
+        for agent in 0..<agents { greedyStale[agent] = true }
+    }
+}
+
