@@ -4,6 +4,9 @@
 ///
 /// Overlays are open-addressing hash tables (linear probing, capacity a power of two >= twice the most
 /// entries they can hold) over (action, value) slots, plus the list of used slots in insertion order.
+/// The slots are stored slot-major: slot h of agent k is at h * agents + k. Every agent hashes an action
+/// to the same home slot, and most agents exploit the same greedy action (the tables were equal at the
+/// last averaging), so their accesses fall on a few adjacent cache lines instead of one line each.
 ///
 /// Each agent's greedy action is kept like `SingleTable`'s: an update can only move it to the updated
 /// entry, unless the greedy entry fell; then it is stale and found again, when the agent next exploits, as
@@ -92,12 +95,11 @@ final class AveragedTables {
     /// The slot index (in `slots`) holding `action` in `agent`'s overlay, or nil.
     @inline(__always)
     private func find(agent: Int, action: Int) -> Int? {
-        let offset = agent * capacity
         let mask = capacity - 1
         var h = home(action)
         while true {
-            let key = Int(slots[offset + h].action)
-            if key == action { return offset + h }
+            let key = Int(slots[h * agents + agent].action)
+            if key == action { return h * agents + agent }
             if key < 0 { return nil }
             h = (h + 1) & mask
         }
@@ -107,7 +109,7 @@ final class AveragedTables {
     /// miss overlaps with other agents' work (a prefetch by hand; the caller must use the result).
     @inline(__always)
     func touch(agent: Int, action: Int) -> Int32 {
-        slots[agent * capacity + home(action)].action
+        slots[home(action) * agents + agent].action
     }
 
     /// Agent `agent`'s Q-value of `action`.
@@ -120,11 +122,10 @@ final class AveragedTables {
     /// The slot for `action` in `agent`'s overlay, inserted with the base value if absent.
     @inline(__always)
     private func slot(agent: Int, action: Int) -> Int {
-        let offset = agent * capacity
         let mask = capacity - 1
         var h = home(action)
         while true {
-            let index = offset + h
+            let index = h * agents + agent
             let key = Int(slots[index].action)
             if key == action { return index }
             if key < 0 {
@@ -171,10 +172,9 @@ final class AveragedTables {
     func average() {
         var touchedCount = 0
         for agent in 0..<agents {
-            let offset = agent * capacity
             let n = Int(usedCount[agent])
             for k in 0..<n {
-                let index = offset + Int(used[agent * overlayLimit + k])
+                let index = Int(used[agent * overlayLimit + k]) * agents + agent
                 let action = Int(slots[index].action)
                 if !listed[action] {
                     listed[action] = true
@@ -221,10 +221,9 @@ final class AveragedTables {
                 bestValue = value
             }
         }
-        let offset = agent * capacity
         let n = Int(usedCount[agent])
         for k in 0..<n {
-            let slot = slots[offset + Int(used[agent * overlayLimit + k])]
+            let slot = slots[Int(used[agent * overlayLimit + k]) * agents + agent]
             consider(Int(slot.action), slot.value)
         }
         if baseTop.isEmpty { rebuildBaseTop() }
@@ -282,9 +281,8 @@ final class AveragedTables {
     /// Agent `agent`'s whole table in rank order.
     func table(agent: Int) -> [Double] {
         var result = Array(base)
-        let offset = agent * capacity
         for k in 0..<Int(usedCount[agent]) {
-            let slot = slots[offset + Int(used[agent * overlayLimit + k])]
+            let slot = slots[Int(used[agent * overlayLimit + k]) * agents + agent]
             result[Int(slot.action)] = slot.value
         }
         return result
@@ -292,9 +290,8 @@ final class AveragedTables {
 
     /// The agent's overlay entries in insertion order.
     func overlay(agent: Int) -> [(action: Int, value: Double)] {
-        let offset = agent * capacity
         return (0..<Int(usedCount[agent])).map { k in
-            let slot = slots[offset + Int(used[agent * overlayLimit + k])]
+            let slot = slots[Int(used[agent * overlayLimit + k]) * agents + agent]
             return (Int(slot.action), slot.value)
         }
     }

@@ -184,6 +184,7 @@ public final class Learner {
             bytes = saturatingAdd(bytes, saturatingMultiply(count, 21))  // base, accumulator, flags, list
             bytes = saturatingAdd(bytes, saturatingMultiply(limit + 1, 8))  // top of the base order
             bytes = saturatingAdd(bytes, saturatingMultiply(agents, perAgent))
+            bytes = saturatingAdd(bytes, saturatingMultiply(agents, 4))  // the iteration's actions
         }
         return bytes
     }
@@ -249,7 +250,10 @@ public final class Learner {
             for agent in 0..<tables.agents {
                 let a = Learner.act(agent: agent, tables: tables, epsilon: epsilon, count: count, rng: &rng)
                 actions[agent] = Int32(truncatingIfNeeded: a)
-                sink &+= tables.touch(agent: agent, action: a)
+            }
+            // A tight loop of independent loads: many misses in flight at once.
+            for agent in 0..<tables.agents {
+                sink &+= tables.touch(agent: agent, action: Int(actions[agent]))
             }
             agentActions[tables.agents] = sink
             action = Int(actions[0])

@@ -2,6 +2,7 @@
 // needs nothing beyond the project's own targets.
 //
 //   tracker-bench learner [--algo ql|dteql|dtaql] [--n N] [--phi P] [--iterations I] [--repeat R] [--seed S]
+//                         [--reward ratio|negative]
 //       Without --algo/--n: DTAQL N=8 first (for an honest peak-memory figure), then the full table for
 //       N in 6, 7, 8 and every algorithm.
 import Learning
@@ -85,6 +86,7 @@ struct LearnerCase {
     var phi: Int
     var iterations: Int
     var seed: UInt64
+    var reward: RewardForm = .ratio
 }
 
 struct Timing {
@@ -97,7 +99,8 @@ struct Timing {
 /// Best wall and CPU times of `repeats` full runs (a fresh learner each, the frame generated with seed 1).
 func timeLearner(_ c: LearnerCase, repeats: Int) throws -> Timing {
     let frame = FrameGenerator.generate(count: c.n, seed: 1)
-    let hyperparameters = Hyperparameters(algorithm: c.algorithm, phi: c.phi, iterations: c.iterations, seed: c.seed)
+    let hyperparameters = Hyperparameters(
+        algorithm: c.algorithm, phi: c.phi, iterations: c.iterations, seed: c.seed, reward: c.reward)
     var timing = Timing(seconds: .infinity, cpuSeconds: .infinity, greedy: 0, sha: "")
     for _ in 0..<max(repeats, 1) {
         let learner = try Learner(frame: frame, hyperparameters: hyperparameters)
@@ -125,11 +128,15 @@ func printCase(_ c: LearnerCase, _ result: Timing) {
 }
 
 func learnerBenchmark(_ arguments: ArraySlice<String>) throws {
-    let options = try Options(arguments, allowed: ["algo", "n", "phi", "iterations", "repeat", "seed"])
+    let options = try Options(arguments, allowed: ["algo", "n", "phi", "iterations", "repeat", "seed", "reward"])
     let phi = try options.int("phi", default: 500)
     let iterations = try options.int("iterations", default: 25_600)
     let repeats = try options.int("repeat", default: 3)
     let seed = UInt64(try options.int("seed", default: 1))
+    let rewardName = options.string("reward") ?? "ratio"
+    guard let reward = RewardForm(rawValue: rewardName) else {
+        throw UsageError(description: "--reward must be ratio or negative, got '\(rewardName)'")
+    }
     var algorithms = Algorithm.allCases
     if let name = options.string("algo") {
         guard let algorithm = Algorithm(rawValue: name) else {
@@ -140,10 +147,11 @@ func learnerBenchmark(_ arguments: ArraySlice<String>) throws {
     let sizes = options.string("n") == nil ? [6, 7, 8] : [try options.int("n", default: 8)]
     let single = options.string("algo") != nil || options.string("n") != nil
 
-    print("learner benchmark: \(iterations) iterations, best of \(repeats), frame = FrameGenerator(seed 1), seed \(seed)")
+    print("learner benchmark: \(iterations) iterations, best of \(repeats), frame = FrameGenerator(seed 1), "
+        + "seed \(seed), \(reward.rawValue) reward")
     if !single {
         // DTAQL N=8 first, so VmHWM reflects it and nothing larger.
-        let c = LearnerCase(algorithm: .dtaql, n: 8, phi: phi, iterations: iterations, seed: seed)
+        let c = LearnerCase(algorithm: .dtaql, n: 8, phi: phi, iterations: iterations, seed: seed, reward: reward)
         let result = try timeLearner(c, repeats: 1)
         printCase(c, result)
         if let peak = peakResidentBytes() {
@@ -153,7 +161,8 @@ func learnerBenchmark(_ arguments: ArraySlice<String>) throws {
     }
     for n in sizes {
         for algorithm in algorithms {
-            let c = LearnerCase(algorithm: algorithm, n: n, phi: phi, iterations: iterations, seed: seed)
+            let c = LearnerCase(
+                algorithm: algorithm, n: n, phi: phi, iterations: iterations, seed: seed, reward: reward)
             printCase(c, try timeLearner(c, repeats: repeats))
         }
     }
