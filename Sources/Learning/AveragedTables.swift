@@ -16,6 +16,8 @@
 final class AveragedTables {
     struct Slot {
         var action: Int32
+        /// The entry's position in the agent's insertion order (its index in the dense mirror).
+        var index: Int32
         var value: Double
     }
 
@@ -39,8 +41,17 @@ final class AveragedTables {
     private let touched: UnsafeMutableBufferPointer<Int32>
     // The first min(overlayLimit + 1, N!) base entries by (value desc, rank asc); empty when stale.
     private var baseTop: [Int32] = []
+    /// When entries can fall (negative rewards, imperfect twin), each overlay's entries are mirrored densely
+    /// (action and value by insertion index), so finding a fallen greedy scans contiguous memory.
+    let mirrored: Bool
+    private let denseAction: UnsafeMutableBufferPointer<Int32>
+    private let denseValue: UnsafeMutableBufferPointer<Double>
+    /// Per agent, a position in `baseTop` before which every entry is in the agent's overlay. Overlays only
+    /// grow between averagings and `baseTop` is fixed meanwhile, so it only advances: amortised, an agent
+    /// probes each kept top entry once per averaging period, not once per fallen greedy.
+    private let baseCursor: UnsafeMutableBufferPointer<Int32>
 
-    init(count: Int, agents: Int, delta: Int) {
+    init(count: Int, agents: Int, delta: Int, entriesOnlyRise: Bool) {
         self.count = count
         self.agents = agents
         overlayLimit = Swift.min(delta, count)
@@ -49,7 +60,12 @@ final class AveragedTables {
         base = allocateLarge(Double.self, count: count)
         base.initialize(repeating: 0)
         slots = allocateLarge(Slot.self, count: agents * capacity)
-        slots.initialize(repeating: Slot(action: -1, value: 0))
+        slots.initialize(repeating: Slot(action: -1, index: 0, value: 0))
+        mirrored = !entriesOnlyRise
+        denseAction = allocateLarge(Int32.self, count: mirrored ? agents * overlayLimit : 0)
+        denseValue = allocateLarge(Double.self, count: mirrored ? agents * overlayLimit : 0)
+        baseCursor = .allocate(capacity: agents)
+        baseCursor.initialize(repeating: 0)
         used = .allocate(capacity: agents * overlayLimit)
         used.initialize(repeating: 0)
         usedCount = .allocate(capacity: agents)
@@ -71,6 +87,9 @@ final class AveragedTables {
     deinit {
         deallocateLarge(base)
         deallocateLarge(slots)
+        deallocateLarge(denseAction)
+        deallocateLarge(denseValue)
+        baseCursor.deallocate()
         used.deallocate()
         usedCount.deallocate()
         greedy.deallocate()
@@ -131,8 +150,14 @@ final class AveragedTables {
             if key < 0 {
                 let n = Int(usedCount[agent])
                 precondition(n < overlayLimit, "DTAQL overlay overflow")
-                slots[index] = Slot(action: Int32(truncatingIfNeeded: action), value: base[action])
+                let value = base[action]
+                slots[index] = Slot(
+                    action: Int32(truncatingIfNeeded: action), index: Int32(truncatingIfNeeded: n), value: value)
                 used[agent * overlayLimit + n] = Int32(truncatingIfNeeded: h)
+                if mirrored {
+                    denseAction[agent * overlayLimit + n] = Int32(truncatingIfNeeded: action)
+                    denseValue[agent * overlayLimit + n] = value
+                }
                 usedCount[agent] = Int32(truncatingIfNeeded: n + 1)
                 return index
             }
@@ -153,6 +178,7 @@ final class AveragedTables {
         let old = slots[index].value
         let new = old + learningRate * (reward - old)
         slots[index].value = new
+        if mirrored { denseValue[agent * overlayLimit + Int(slots[index].index)] = new }
         let current = Int(greedy[agent])
         if action == current {
             if new >= old { greedyValue[agent] = new } else { greedyStale[agent] = true }
@@ -183,7 +209,7 @@ final class AveragedTables {
                     touchedCount += 1
                 }
                 accumulator[action] += slots[index].value - base[action]
-                slots[index] = Slot(action: -1, value: 0)
+                slots[index] = Slot(action: -1, index: 0, value: 0)
             }
             usedCount[agent] = 0
         }
@@ -194,6 +220,7 @@ final class AveragedTables {
             listed[action] = false
         }
         baseTop = []
+        baseCursor.update(repeating: 0)
         resetGreedyToBase()
     }
 
@@ -222,14 +249,32 @@ final class AveragedTables {
             }
         }
         let n = Int(usedCount[agent])
-        for k in 0..<n {
-            let slot = slots[Int(used[agent * overlayLimit + k]) * agents + agent]
-            consider(Int(slot.action), slot.value)
+        if mirrored {
+            // Two predictable passes: the largest value, then the lowest action holding it.
+            let start = agent * overlayLimit
+            if n > 0 {
+                var top = denseValue[start]
+                for k in (start + 1)..<(start + n) {
+                    let v = denseValue[k]
+                    top = v > top ? v : top
+                }
+                for k in start..<(start + n) where denseValue[k] == top { consider(Int(denseAction[k]), top) }
+            }
+        } else {
+            for k in 0..<n {
+                let slot = slots[Int(used[agent * overlayLimit + k]) * agents + agent]
+                consider(Int(slot.action), slot.value)
+            }
         }
         if baseTop.isEmpty { rebuildBaseTop() }
-        for candidate in baseTop where find(agent: agent, action: Int(candidate)) == nil {
-            consider(Int(candidate), base[Int(candidate)])
-            break
+        var position = Int(baseCursor[agent])
+        while position < baseTop.count, find(agent: agent, action: Int(baseTop[position])) != nil {
+            position += 1
+        }
+        baseCursor[agent] = Int32(truncatingIfNeeded: position)
+        if position < baseTop.count {
+            let candidate = Int(baseTop[position])
+            consider(candidate, base[candidate])
         }
         greedy[agent] = Int32(truncatingIfNeeded: best)
         greedyValue[agent] = bestValue
@@ -303,12 +348,14 @@ final class AveragedTables {
         guard find(agent: agent, action: action) == nil, overlayCount(agent: agent) < overlayLimit else { return false }
         let index = slot(agent: agent, action: action)
         slots[index].value = value
+        if mirrored { denseValue[agent * overlayLimit + Int(slots[index].index)] = value }
         return true
     }
 
     /// After a restore: every greedy is found again when next needed.
     func invalidateCaches() {
         baseTop = []
+        baseCursor.update(repeating: 0)
         for agent in 0..<agents { greedyStale[agent] = true }
     }
 }

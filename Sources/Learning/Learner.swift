@@ -145,7 +145,9 @@ public final class Learner {
             agentActions = .allocate(capacity: 0)
         case .dtaql:
             single = nil
-            averaged = AveragedTables(count: count, agents: 1 + hyperparameters.phi, delta: hyperparameters.delta)
+            averaged = AveragedTables(
+                count: count, agents: 1 + hyperparameters.phi, delta: hyperparameters.delta,
+                entriesOnlyRise: hyperparameters.reward == .ratio && twin === real)
             stamps = .allocate(capacity: 0)
             picks = .allocate(capacity: 0)
             agentActions = .allocate(capacity: hyperparameters.phi + 2)
@@ -180,7 +182,8 @@ public final class Learner {
             let limit = Swift.min(Swift.max(hyperparameters.delta, 1), count)
             guard limit <= 1 << 40 else { return Int.max }
             let capacity = AveragedTables.capacity(overlayLimit: limit)
-            let perAgent = capacity * MemoryLayout<AveragedTables.Slot>.stride + limit * 4 + 17
+            let mirrored = hyperparameters.reward == .negative || twinDiffers
+            let perAgent = capacity * MemoryLayout<AveragedTables.Slot>.stride + limit * (mirrored ? 16 : 4) + 21
             bytes = saturatingAdd(bytes, saturatingMultiply(count, 21))  // base, accumulator, flags, list
             bytes = saturatingAdd(bytes, saturatingMultiply(limit + 1, 8))  // top of the base order
             bytes = saturatingAdd(bytes, saturatingMultiply(agents, perAgent))
