@@ -1,1 +1,9 @@
-print("placeholder")
+import TrackerCommands
+
+/// The executable is only this: every command lives in the TrackerCommands library.
+@main
+struct Entrypoint {
+    static func main() {
+        Tracker.main()
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import Scheduling
+
+/// `--db`: the SQLite file every database command reads or writes.
+public struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "The SQLite database file (default: $TRACKER_DB, else ./tracker.db).", valueName: "path"))
+    var db: String?
+
+    public init() {}
+
+    var path: String {
+        if let db { return db }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["TRACKER_DB"], !fromEnvironment.isEmpty {
+            return fromEnvironment
+        }
+        return "tracker.db"
+    }
+}
+
+/// `--rate`, `--cpu-hz`, `--zeta`: the model's constants, defaulting to docs/model.md's values.
+public struct ModelOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Uplink rate R in bit/s.", valueName: "bit/s"))
+    var rate: Double = ModelParameters.defaultUplinkRate
+
+    @Option(name: .customLong("cpu-hz"), help: ArgumentHelp("Server CPU frequency f in Hz.", valueName: "Hz"))
+    var cpuHz: Double = ModelParameters.defaultCPUHz
+
+    @Option(help: ArgumentHelp("Penalty per missed deadline, in seconds.", valueName: "s"))
+    var zeta: Double = ModelParameters.defaultZeta
+
+    public init() {}
+
+    var parameters: ModelParameters {
+        ModelParameters(uplinkRate: rate, cpuHz: cpuHz, zeta: zeta)
+    }
+
+    public func validate() throws {
+        do {
+            try parameters.validate()
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+}
+
+/// Where a frame comes from: a task file, or N tasks drawn from a seed.
+public struct FrameSourceOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "A task file (CSV with header data_bits,deadline_s,cycles_per_bit).", valueName: "file.csv"))
+    var tasks: String?
+
+    @Option(help: ArgumentHelp("Generate a frame of N tasks (instead of --tasks).", valueName: "N"))
+    var n: Int?
+
+    @Option(help: ArgumentHelp("Seed of the generated frame.", valueName: "S"))
+    var seed: UInt64 = 1
+
+    public init() {}
+
+    public func validate() throws {
+        switch (tasks, n) {
+        case (nil, nil): throw ValidationError("Give --tasks FILE or --n N.")
+        case (.some, .some): throw ValidationError("Give either --tasks or --n, not both.")
+        case (nil, .some(let count)):
+            guard count >= 1 else { throw ValidationError("--n must be at least 1, got \(count).") }
+            guard count <= FrameCommand.maximumGeneratedTasks else {
+                throw ValidationError("--n must be at most \(FrameCommand.maximumGeneratedTasks), got \(count).")
+            }
+        case (.some, nil): break
+        }
+    }
+
+    func frame(parameters: ModelParameters) throws -> Frame {
+        if let tasks {
+            return Frame(tasks: try TaskFile.read(path: tasks), parameters: parameters)
+        }
+        return FrameGenerator.generate(count: n ?? 0, seed: seed, parameters: parameters)
+    }
+}

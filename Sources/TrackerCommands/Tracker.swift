@@ -1,0 +1,30 @@
+import ArgumentParser
+
+/// The root command. Each subcommand lives in its own file as a type of this library, so the tests link
+/// the same commands the executable runs.
+public struct Tracker: ParsableCommand {
+    public static let version = "0.1.0"
+
+    public static let configuration = CommandConfiguration(
+        commandName: "tracker",
+        abstract: "Digital-twin-assisted Q-learning for edge task scheduling, tracked in SQLite.",
+        discussion: """
+            Frames of N offloaded tasks are scheduled by QL, DTEQL and DTAQL; every run, its settings, \
+            metrics and checkpoints go into one SQLite file (--db, default ./tracker.db).
+            """,
+        version: version,
+        subcommands: [
+            FrameCommand.self,
+            EvalCommand.self,
+            OptimumCommand.self,
+            RunCommand.self,
+            ResumeCommand.self,
+            ShowCommand.self,
+            ListCommand.self,
+            DeleteCommand.self,
+            GCCommand.self,
+        ]
+    )
+
+    public init() {}
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+
+/// Runs the built `tracker` binary as a user would, capturing stdout, stderr and the exit code.
+/// The binary sits next to the test bundle in SwiftPM's products directory.
+struct CLI {
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static let binary: URL = {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        // Linux runs the .xctest executable itself; macOS runs a helper with the bundle inside.
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("tracker")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tracker")
+    }()
+
+    /// Runs `tracker arguments...` in `directory` with `TRACKER_DB` and `COLUMNS` cleared.
+    @discardableResult
+    static func run(_ arguments: [String], in directory: URL? = nil, stdin: String? = nil,
+                    environment: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        var env = ProcessInfo.processInfo.environment
+        env["TRACKER_DB"] = nil
+        env["COLUMNS"] = nil
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        // Read both pipes to the end before waiting, so a large output cannot block the child.
+        let group = DispatchGroup()
+        nonisolated(unsafe) var outData = Data(), errData = Data()
+        group.enter()
+        DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.enter()
+        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.wait()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus,
+                      stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// Starts `tracker arguments...` without waiting; stdout is discarded, stderr kept when asked.
+    static func start(_ arguments: [String], captureStderr: Bool = false) throws -> Process {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["TRACKER_DB"] = nil
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = captureStderr ? Pipe() : FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// What a process from `start(_:captureStderr: true)` wrote to stderr; call after it exited.
+    static func capturedStderr(_ process: Process) -> String {
+        guard let pipe = process.standardError as? Pipe else { return "" }
+        return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    }
+
+    /// Parses stdout as JSON (an object or array).
+    static func json(_ result: Result) throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
+    }
+}
+
+extension CLI.Result {
+    /// stderr's non-empty lines.
+    var errorLines: [Substring] { stderr.split(separator: "\n") }
+}
