@@ -56,6 +56,6 @@ let package = Package(
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Scheduling"]),
         .testTarget(name: "TrackerStoreTests", dependencies: ["TrackerStore", "SQLite", "Learning", "Scheduling", "TestSupport"]),
-        .testTarget(name: "TrackerCommandsTests", dependencies: ["TrackerCommands", "TestSupport"]),
+        .testTarget(name: "TrackerCommandsTests", dependencies: ["TrackerCommands", "SQLite", "TestSupport"]),
     ]
 )

@@ -1,0 +1,51 @@
+import ArgumentParser
+import TrackerStore
+
+/// `tracker resume`: continue a stopped or killed run from its last checkpoint.
+public struct ResumeCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Continue an interrupted, failed or killed run from its last checkpoint.",
+        discussion: """
+            The result is bit-identical to a run that was never stopped. With --iterations K the run goes \
+            K iterations beyond what it has done (this also extends a finished run).
+            """
+    )
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Argument(help: ArgumentHelp("The run's id (or a unique prefix of it).", valueName: "run-id"))
+    var runID: String
+
+    @Option(help: ArgumentHelp("Train this many iterations more than done so far.", valueName: "K"))
+    var iterations: Int?
+
+    @Option(name: .customLong("memory-limit"), help: ArgumentHelp("Refuse runs estimated to need more.", valueName: "size"))
+    var memoryLimit: String = "4GiB"
+
+    @Flag(help: "No progress output.")
+    var quiet = false
+
+    @Option(help: "Output format of the summary.")
+    var format: ReportFormat = .table
+
+    public init() {}
+
+    public func validate() throws {
+        if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1, got \(iterations).") }
+        _ = try parseByteSize(memoryLimit)
+    }
+
+    public func run() throws {
+        let store = try TrackerStore(path: database.path)
+        switch try RunSession.resume(
+            runID, in: store, additionalIterations: iterations, memoryLimitBytes: try parseByteSize(memoryLimit))
+        {
+        case .alreadyFinished(let record):
+            StandardError.write("Run \(record.runID) is already finished; nothing to do (use --iterations K to train further).\n")
+            print(try runReport(record, in: store).render(format), terminator: "")
+        case .session(let session):
+            try drive(session, quiet: quiet, format: format)
+        }
+    }
+}

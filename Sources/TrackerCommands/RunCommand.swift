@@ -1,0 +1,172 @@
+import ArgumentParser
+import Foundation
+import Learning
+import Scheduling
+import TrackerStore
+
+/// `tracker run`: train one algorithm on one frame, recording everything in the database.
+public struct RunCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Train QL, DTEQL or DTAQL on one frame and record the run.",
+        discussion: """
+            Every iteration's metrics and a checkpoint every --checkpoint-every iterations go into the \
+            database. Ctrl-C (or SIGTERM) stops after the current iteration with a checkpoint; \
+            `tracker resume RUN_ID` continues bit-identically.
+            """
+    )
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Algorithm.")
+    var algo: Algorithm
+
+    @Option(help: ArgumentHelp("Twin actions (dteql) or twin agents (dtaql) per iteration; ignored by ql.", valueName: "phi"))
+    var phi: Int = 500
+
+    @Option(help: ArgumentHelp("DTAQL: average all tables every delta iterations.", valueName: "delta"))
+    var delta: Int = 512
+
+    @Option(help: ArgumentHelp("Generate a frame of N tasks (instead of --tasks).", valueName: "N"))
+    var n: Int?
+
+    @Option(name: .customLong("frame-seed"), help: ArgumentHelp("Seed of the generated frame (default: --seed).", valueName: "S"))
+    var frameSeed: UInt64?
+
+    @Option(help: ArgumentHelp("A task file (CSV: data_bits,deadline_s,cycles_per_bit); N comes from it.", valueName: "file.csv"))
+    var tasks: String?
+
+    @OptionGroup var learning: LearningOptions
+
+    @Option(name: .customLong("checkpoint-every"), help: ArgumentHelp("Checkpoint every K iterations.", valueName: "K"))
+    var checkpointEvery: Int = 1024
+
+    @Option(name: .customLong("keep-checkpoints"), help: ArgumentHelp("Keep only the newest K checkpoints (default: all).", valueName: "K"))
+    var keepCheckpoints: Int?
+
+    @Option(help: ArgumentHelp("A free-form label, to find the run again.", valueName: "text"))
+    var label: String?
+
+    @OptionGroup var model: ModelOptions
+
+    @Flag(help: "No progress output.")
+    var quiet = false
+
+    @Option(help: "Output format of the summary.")
+    var format: ReportFormat = .table
+
+    public init() {}
+
+    public func validate() throws {
+        switch (tasks, n) {
+        case (nil, nil): throw ValidationError("Give --n N or --tasks FILE.")
+        case (.some, .some): throw ValidationError("Give either --n or --tasks, not both.")
+        case (.some, nil) where frameSeed != nil: throw ValidationError("--frame-seed goes with --n, not --tasks.")
+        case (nil, .some(let count)):
+            guard (2...ExactOptimum.maximumTasks).contains(count) else {
+                throw ValidationError("--n must be between 2 and \(ExactOptimum.maximumTasks), got \(count).")
+            }
+        default: break
+        }
+        try validateCheckpointOptions(checkpointEvery: checkpointEvery, keep: keepCheckpoints)
+    }
+
+    public func run() throws {
+        let parameters = model.parameters
+        let frame: Frame
+        let source: FrameSource
+        if let tasks {
+            frame = Frame(tasks: try TaskFile.read(path: tasks), parameters: parameters)
+            source = .file
+            guard frame.count >= 2 else { throw CommandFailure("\(tasks): a run needs at least 2 tasks") }
+        } else {
+            let seed = frameSeed ?? learning.seed
+            frame = FrameGenerator.generate(count: n ?? 0, seed: seed, parameters: parameters)
+            source = .generated(seed: seed)
+        }
+        let hyperparameters = try learning.hyperparameters(algorithm: algo, phi: phi, delta: delta, model: parameters)
+        let specification = RunSpecification(
+            frame: frame, frameSource: source, hyperparameters: hyperparameters,
+            checkpointEvery: checkpointEvery, keepCheckpoints: keepCheckpoints, label: label,
+            memoryLimitBytes: learning.memoryLimitBytes, trackerVersion: Tracker.version)
+        // Validate before touching the database, so bad settings leave no trace in it.
+        try hyperparameters.validate(taskCount: frame.count)
+        let store = try TrackerStore(path: database.path)
+        let session = try RunSession.start(specification, in: store)
+        try drive(session, quiet: quiet, format: format)
+    }
+}
+
+func validateCheckpointOptions(checkpointEvery: Int, keep: Int?) throws {
+    guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1, got \(checkpointEvery).") }
+    if let keep, keep < 1 { throw ValidationError("--keep-checkpoints must be at least 1, got \(keep).") }
+}
+
+/// Runs a session with progress and signal handling, then prints its summary. Shared by run and resume.
+func drive(_ session: RunSession, quiet: Bool, format: ReportFormat) throws {
+    StopSignal.install()
+    let display = ProgressDisplay(quiet: quiet, label: session.record.runID)
+    if !quiet {
+        StandardError.write("run \(session.record.runID): \(session.record.algorithm.rawValue) N=\(session.record.n) "
+            + "from iteration \(session.learner.iteration) to \(session.plannedIterations)\n")
+    }
+    let end = try session.run(
+        progress: { progress in
+            display.update(
+                done: progress.iteration, total: progress.plannedIterations,
+                sessionDone: progress.iteration - progress.startIteration, seconds: progress.sessionSeconds)
+        },
+        shouldStop: { StopSignal.pending != 0 })
+    display.finish()
+    let store = session.store
+    let record = try store.run(session.record.runID)
+    switch end {
+    case .finished:
+        print(try runReport(record, in: store).render(format), terminator: "")
+    case .interrupted(let iteration):
+        StandardError.write("Interrupted at iteration \(iteration); resume with: tracker resume \(record.runID)\n")
+        if format == .json { print(try runReport(record, in: store).render(format), terminator: "") }
+        throw ExitCode(StopSignal.exitCode)
+    }
+}
+
+/// The run's identity, status and summary as one record; the json keys are the ones scripts rely on.
+func runReport(_ record: RunRecord, in store: TrackerStore) throws -> Record {
+    let summary = try store.summary(ofRun: record.id)
+    let frame = try store.loadFrame(id: record.frameID)
+    var fields: [(String, JSON)] = [
+        ("run_id", .string(record.runID)),
+        ("status", .string(record.displayStatus)),
+        ("algorithm", .string(record.algorithm.rawValue)),
+        ("n", .integer(record.n)),
+        ("phi", .integer(record.phi)),
+        ("seed", .integer(Int(record.seed))),
+        ("label", .optional(record.label)),
+        ("iterations", .integer(record.doneIterations)),
+        ("planned_iterations", .integer(record.plannedIterations)),
+        ("optimal_objective", .optional(frame.optimalObjective)),
+    ]
+    if let summary {
+        fields += [
+            ("objective", .number(summary.objective)),
+            ("order", .order(summary.greedyOrder)),
+            ("normalized_reward", .number(summary.normalizedReward)),
+            ("optimality_ratio", .optional(summary.optimalityRatio)),
+            ("misses", .integer(summary.misses)),
+            ("mean_completion_s", .number(summary.meanCompletionSeconds)),
+            ("iterations_to_optimal", .optional(summary.iterationsToOptimal)),
+            ("stable_iteration", .integer(summary.stableIteration)),
+            ("distinct_actions", .integer(summary.distinctActions)),
+            ("wall_seconds", .number(summary.wallSeconds)),
+            ("iterations_per_second", .number(summary.iterationsPerSecond)),
+            ("final_qtable_sha256", .string(summary.qTableSHA256)),
+        ]
+    } else {
+        for key in ["objective", "order", "normalized_reward", "optimality_ratio", "misses", "mean_completion_s",
+                    "iterations_to_optimal", "stable_iteration", "distinct_actions", "wall_seconds",
+                    "iterations_per_second", "final_qtable_sha256"] {
+            fields.append((key, .null))
+        }
+    }
+    return Record(fields: fields)
+}

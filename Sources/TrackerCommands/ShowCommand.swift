@@ -1,0 +1,86 @@
+import ArgumentParser
+import TrackerStore
+
+/// `tracker show`: one run's settings, frame, status, checkpoints and summary.
+public struct ShowCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Show one run: hyperparameters, frame, status, checkpoints and summary."
+    )
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Argument(help: ArgumentHelp("The run's id (or a unique prefix of it).", valueName: "run-id"))
+    var runID: String
+
+    @Option(help: "Output format.")
+    var format: ReportFormat = .table
+
+    public init() {}
+
+    public func run() throws {
+        let store = try TrackerStore(path: database.path, access: .readOnly)
+        let record = try store.run(runID)
+        let h = try store.hyperparameters(of: record)
+        let frame = try store.loadFrame(id: record.frameID)
+        let checkpoints = try store.checkpoints(ofRun: record.id)
+        let report = try runReport(record, in: store)
+        let twin = h.twin.parameters
+        let params: [(String, JSON)] = [
+            ("algorithm", .string(h.algorithm.rawValue)), ("phi", .integer(record.phi)), ("delta", .integer(h.delta)),
+            ("iterations", .integer(record.plannedIterations)), ("seed", .integer(Int(h.seed))),
+            ("learning_rate", .number(h.learningRate)), ("discount", .number(h.discount)),
+            ("epsilon_start", .number(h.epsilonStart)), ("epsilon_min", .number(h.epsilonMin)),
+            ("epsilon_decay", .number(h.epsilonDecay)), ("reward", .string(h.reward.rawValue)),
+            ("twin_uplink_rate", .optional(twin?.uplinkRate)), ("twin_cpu_hz", .optional(twin?.cpuHz)),
+            ("twin_zeta", .optional(twin?.zeta)), ("twin_noise", .number(h.twin.noise)),
+            ("twin_noise_seed", .integer(Int(h.twin.noiseSeed))),
+        ]
+        let frameSeed: JSON
+        switch frame.source {
+        case .generated(let seed): frameSeed = .integer(Int(seed))
+        case .file: frameSeed = .null
+        }
+        let frameFields: [(String, JSON)] = [
+            ("frame_id", .integer(Int(frame.frameID))), ("n", .integer(frame.frame.count)),
+            ("source", .string(frame.source == .file ? "file" : "generated")), ("seed", frameSeed),
+            ("uplink_rate", .number(frame.frame.parameters.uplinkRate)), ("cpu_hz", .number(frame.frame.parameters.cpuHz)),
+            ("zeta", .number(frame.frame.parameters.zeta)), ("optimal_objective", .optional(frame.optimalObjective)),
+            ("edf_objective", .number(frame.edfObjective)),
+        ]
+        let checkpointTable = Table(
+            columns: ["iteration", "bytes", "layout_version", "sha256", "created_at"],
+            rows: checkpoints.map {
+                [.integer($0.iteration), .integer($0.bytes), .integer($0.layoutVersion), .string($0.sha256), .string($0.createdAt)]
+            })
+        let runFields: [(String, JSON)] = [
+            ("created_at", .string(record.createdAt)), ("started_at", .optional(record.startedAt)),
+            ("finished_at", .optional(record.finishedAt)), ("heartbeat_at", .optional(record.heartbeatAt)),
+            ("elapsed_seconds", .number(record.elapsedSeconds)), ("resumable", .bool(record.isResumable)),
+            ("host", .string(record.host)), ("pid", .optional(record.pid)),
+            ("tracker_version", .string(record.trackerVersion)), ("config_hash", .string(record.configHash)),
+            ("error", .optional(record.error)),
+        ]
+        switch format {
+        case .json:
+            let checkpointJSON = JSON.array(checkpoints.map {
+                .object([("iteration", .integer($0.iteration)), ("bytes", .integer($0.bytes)),
+                         ("layout_version", .integer($0.layoutVersion)), ("sha256", .string($0.sha256)),
+                         ("created_at", .string($0.createdAt))])
+            })
+            let object = JSON.object(report.fields + runFields + [
+                ("params", .object(params)), ("frame", .object(frameFields)), ("checkpoints", checkpointJSON),
+            ])
+            print(object.serialized(pretty: true))
+        case .table:
+            print(Record(fields: report.fields + runFields).render(.table))
+            print("Hyperparameters")
+            print(Record(fields: params).render(.table))
+            print("Frame")
+            print(Record(fields: frameFields).render(.table))
+            print(frameTable(frame.frame).render(ListingFormat.table))
+            print("Checkpoints")
+            print(checkpointTable.render(ListingFormat.table), terminator: "")
+        }
+    }
+}

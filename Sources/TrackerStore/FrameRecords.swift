@@ -1,0 +1,150 @@
+import Learning
+import Scheduling
+import SQLite
+
+/// Where a frame came from, recorded with it.
+public enum FrameSource: Equatable, Sendable {
+    case generated(seed: UInt64)
+    case file
+}
+
+/// What the store records about a frame besides its tasks: the exact optimum where the solver supports
+/// N, and each reference order.
+public struct FrameAnalysis: Sendable {
+    public let frame: Frame
+    public let optimum: Evaluation?
+    public let references: [ReferenceOrder: Evaluation]
+
+    public init(frame: Frame) {
+        self.frame = frame
+        optimum = frame.count <= ExactOptimum.maximumTasks ? try? ExactOptimum.solve(frame) : nil
+        var references: [ReferenceOrder: Evaluation] = [:]
+        for reference in ReferenceOrder.allCases {
+            references[reference] = frame.evaluate(reference.order(for: frame))
+        }
+        self.references = references
+    }
+
+    public var edfObjective: Double { references[.edf]!.objective }
+}
+
+extension Frame {
+    /// SHA-256 of the tasks and the model parameters as little-endian doubles: equal frames, equal
+    /// fingerprints, on every machine.
+    public var fingerprint: String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity((tasks.count * 3 + 3) * 8)
+        func append(_ value: Double) {
+            withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
+        }
+        for task in tasks {
+            append(task.dataBits)
+            append(task.deadlineSeconds)
+            append(task.cyclesPerBit)
+        }
+        append(parameters.uplinkRate)
+        append(parameters.cpuHz)
+        append(parameters.zeta)
+        return SHA256.hexDigest(bytes)
+    }
+}
+
+/// A frame as the database holds it.
+public struct StoredFrame: Sendable {
+    public let frameID: Int64
+    public let frame: Frame
+    public let source: FrameSource
+    public let optimalObjective: Double?
+    public let edfObjective: Double
+}
+
+extension TrackerStore {
+    /// The id of `analysis.frame` in the database, inserting it the first time. Frames are shared by every
+    /// run on them, found by fingerprint. Call inside a transaction.
+    func insertFrameIfNeeded(_ analysis: FrameAnalysis, source: FrameSource) throws -> Int64 {
+        let frame = analysis.frame
+        let fingerprint = frame.fingerprint
+        let find = try database.cachedStatement("SELECT frame_id FROM frames WHERE fingerprint = ?")
+        try find.bind(fingerprint, at: 1)
+        if try find.step() {
+            let id = find.int64(0)
+            find.reset()
+            return id
+        }
+        find.reset()
+
+        let insert = try database.cachedStatement("""
+            INSERT INTO frames (fingerprint, n, source, seed, uplink_rate, cpu_hz, zeta,
+                optimal_objective, optimal_order, optimal_misses, optimal_mean_completion_s,
+                fifo_objective, edf_objective, spt_objective, johnson_objective, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let seed: SQLiteValue
+        switch source {
+        case .generated(let value): seed = .integer(Int64(bitPattern: value))
+        case .file: seed = .null
+        }
+        let optimum = analysis.optimum
+        try insert.bind([
+            .text(fingerprint), .integer(Int64(frame.count)),
+            .text(source == .file ? "file" : "generated"), seed,
+            .real(frame.parameters.uplinkRate), .real(frame.parameters.cpuHz), .real(frame.parameters.zeta),
+            optimum.map { .real($0.objective) } ?? .null,
+            optimum.map { .text(orderJSON($0.order)) } ?? .null,
+            optimum.map { .integer(Int64($0.misses)) } ?? .null,
+            optimum.map { .real($0.meanCompletionSeconds) } ?? .null,
+            .real(analysis.references[.fifo]!.objective), .real(analysis.references[.edf]!.objective),
+            .real(analysis.references[.spt]!.objective), .real(analysis.references[.johnson]!.objective),
+            .text(Timestamp.now()),
+        ])
+        _ = try insert.step()
+        insert.reset()
+        let frameID = database.lastInsertRowID
+
+        let insertTask = try database.cachedStatement(
+            "INSERT INTO frame_tasks (frame_id, task, data_bits, deadline_s, cycles_per_bit) VALUES (?, ?, ?, ?, ?)")
+        for (index, task) in frame.tasks.enumerated() {
+            try insertTask.bind([
+                .integer(frameID), .integer(Int64(index)),
+                .real(task.dataBits), .real(task.deadlineSeconds), .real(task.cyclesPerBit),
+            ])
+            _ = try insertTask.step()
+            insertTask.reset()
+        }
+        return frameID
+    }
+
+    /// Reads a frame back exactly as it was stored.
+    public func loadFrame(id frameID: Int64) throws -> StoredFrame {
+        try storeOperation("reading frame \(frameID)") {
+            let header = try database.cachedStatement("""
+                SELECT source, seed, uplink_rate, cpu_hz, zeta, optimal_objective, edf_objective
+                FROM frames WHERE frame_id = ?
+                """)
+            try header.bind(frameID, at: 1)
+            defer { header.reset() }
+            guard try header.step() else {
+                throw StoreError.invalidArgument("frame \(frameID) is missing from the database")
+            }
+            let source: FrameSource = header.text(0) == "file"
+                ? .file : .generated(seed: UInt64(bitPattern: header.int64(1)))
+            let parameters = ModelParameters(uplinkRate: header.double(2), cpuHz: header.double(3), zeta: header.double(4))
+            let optimal = header.isNull(5) ? nil : header.double(5)
+            let edf = header.double(6)
+
+            let taskRows = try database.cachedStatement(
+                "SELECT data_bits, deadline_s, cycles_per_bit FROM frame_tasks WHERE frame_id = ? ORDER BY task")
+            let tasks = try taskRows.rows([.integer(frameID)]) { row in
+                OffloadTask(dataBits: row.double(0), deadlineSeconds: row.double(1), cyclesPerBit: row.double(2))
+            }
+            return StoredFrame(
+                frameID: frameID, frame: Frame(tasks: tasks, parameters: parameters), source: source,
+                optimalObjective: optimal, edfObjective: edf)
+        }
+    }
+}
+
+/// An order as the JSON array text stored in the database, e.g. "[2,0,1]".
+func orderJSON(_ order: [Int]) -> String {
+    "[" + order.map(String.init).joined(separator: ",") + "]"
+}

@@ -1,0 +1,235 @@
+import Foundation
+import Learning
+import SQLite
+
+public enum RunStatus: String, CaseIterable, Sendable {
+    case running, finished, failed, interrupted
+}
+
+/// A row of `runs`, with what `list` and `show` derive from it.
+public struct RunRecord: Sendable {
+    public let id: Int64
+    public let runID: String
+    public let algorithm: Algorithm
+    public let n: Int
+    public let phi: Int
+    public let seed: UInt64
+    public let frameID: Int64
+    public let status: RunStatus
+    public let createdAt: String
+    public let startedAt: String?
+    public let finishedAt: String?
+    public let heartbeatAt: String?
+    public let plannedIterations: Int
+    public let doneIterations: Int
+    public let elapsedSeconds: Double
+    public let trackerVersion: String
+    public let host: String
+    public let pid: Int?
+    public let label: String?
+    public let error: String?
+    public let configHash: String
+
+    /// A 'running' run whose process is gone (same host, no such pid) or whose heartbeat stopped long
+    /// ago was killed: it can be resumed like an interrupted one.
+    public var isAbandoned: Bool {
+        guard status == .running else { return false }
+        if host == ProcessIdentity.host, let pid {
+            return !ProcessIdentity.isAlive(pid: pid)
+        }
+        guard let heartbeatAt, let beat = Timestamp.parse(heartbeatAt) else { return false }
+        return Date().timeIntervalSince(beat) > RunRecord.staleHeartbeatSeconds
+    }
+
+    /// How long a run on another host may go without a heartbeat before it counts as dead.
+    public static let staleHeartbeatSeconds: Double = 15 * 60
+
+    public var isResumable: Bool {
+        switch status {
+        case .interrupted, .failed: return true
+        case .running: return isAbandoned
+        case .finished: return false
+        }
+    }
+
+    /// The status as `list` shows it: a dead 'running' run reads "running (dead, resumable)".
+    public var displayStatus: String {
+        status == .running && isAbandoned ? "running (dead, resumable)" : status.rawValue
+    }
+
+    static let columns = """
+        id, run_id, algorithm, n, phi, seed, frame_id, status, created_at, started_at, finished_at, heartbeat_at,
+        planned_iterations, done_iterations, elapsed_seconds, tracker_version, host, pid, label, error, config_hash
+        """
+
+    init(row: Statement) {
+        id = row.int64(0)
+        runID = row.text(1)
+        algorithm = Algorithm(rawValue: row.text(2)) ?? .ql
+        n = row.int(3)
+        phi = row.int(4)
+        seed = UInt64(bitPattern: row.int64(5))
+        frameID = row.int64(6)
+        status = RunStatus(rawValue: row.text(7)) ?? .failed
+        createdAt = row.text(8)
+        startedAt = row.isNull(9) ? nil : row.text(9)
+        finishedAt = row.isNull(10) ? nil : row.text(10)
+        heartbeatAt = row.isNull(11) ? nil : row.text(11)
+        plannedIterations = row.int(12)
+        doneIterations = row.int(13)
+        elapsedSeconds = row.double(14)
+        trackerVersion = row.text(15)
+        host = row.text(16)
+        pid = row.isNull(17) ? nil : row.int(17)
+        label = row.isNull(18) ? nil : row.text(18)
+        error = row.isNull(19) ? nil : row.text(19)
+        configHash = row.text(20)
+    }
+}
+
+/// What `run_summaries` holds for a finished run.
+public struct RunSummary: Sendable, Equatable {
+    public var iterations: Int
+    public var greedyAction: Int
+    public var greedyOrder: [Int]
+    public var objective: Double
+    public var normalizedReward: Double
+    public var misses: Int
+    public var meanCompletionSeconds: Double
+    public var optimalityRatio: Double?
+    public var iterationsToOptimal: Int?
+    public var stableIteration: Int
+    public var distinctActions: Int
+    public var wallSeconds: Double
+    public var iterationsPerSecond: Double
+    public var qTableSHA256: String
+}
+
+/// A checkpoint's metadata (the snapshot itself is read only to resume).
+public struct CheckpointInfo: Sendable {
+    public let iteration: Int
+    public let layoutVersion: Int
+    public let bytes: Int
+    public let sha256: String
+    public let createdAt: String
+}
+
+/// Filters of `tracker list`.
+public struct RunFilter: Sendable {
+    public var algorithm: Algorithm?
+    public var n: Int?
+    public var status: RunStatus?
+    public var label: String?
+    public init(algorithm: Algorithm? = nil, n: Int? = nil, status: RunStatus? = nil, label: String? = nil) {
+        self.algorithm = algorithm
+        self.n = n
+        self.status = status
+        self.label = label
+    }
+}
+
+extension TrackerStore {
+    /// Finds a run by its text id, or by a unique prefix of it, or by its integer key.
+    public func run(_ idOrPrefix: String) throws -> RunRecord {
+        try storeOperation("looking up run \(idOrPrefix)") {
+            let exact = try database.cachedStatement("SELECT \(RunRecord.columns) FROM runs WHERE run_id = ?")
+            if let record = try exact.rows([.text(idOrPrefix)], RunRecord.init).first { return record }
+            // A prefix match through a range, not LIKE, so '%' and '_' in the argument mean nothing.
+            let prefix = try database.cachedStatement(
+                "SELECT \(RunRecord.columns) FROM runs WHERE run_id >= ? AND run_id < ? ORDER BY run_id LIMIT 6")
+            let matches = try prefix.rows([.text(idOrPrefix), .text(idOrPrefix + "\u{10FFFF}")], RunRecord.init)
+            if matches.count == 1, !idOrPrefix.isEmpty { return matches[0] }
+            if matches.count > 1 { throw StoreError.ambiguousRunID(idOrPrefix, matches: matches.map(\.runID)) }
+            if let key = Int64(idOrPrefix) {
+                let byKey = try database.cachedStatement("SELECT \(RunRecord.columns) FROM runs WHERE id = ?")
+                if let record = try byKey.rows([.integer(key)], RunRecord.init).first { return record }
+            }
+            throw StoreError.runNotFound(idOrPrefix)
+        }
+    }
+
+    public func runs(matching filter: RunFilter = RunFilter()) throws -> [RunRecord] {
+        try storeOperation("listing runs") {
+            // Each filter is bound; a NULL parameter switches its condition off.
+            let statement = try database.cachedStatement("""
+                SELECT \(RunRecord.columns) FROM runs
+                WHERE (?1 IS NULL OR algorithm = ?1) AND (?2 IS NULL OR n = ?2)
+                  AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR label = ?4)
+                ORDER BY id
+                """)
+            return try statement.rows([
+                filter.algorithm.map { .text($0.rawValue) } ?? .null,
+                filter.n.map { .integer(Int64($0)) } ?? .null,
+                filter.status.map { .text($0.rawValue) } ?? .null,
+                filter.label.map { .text($0) } ?? .null,
+            ], RunRecord.init)
+        }
+    }
+
+    public func summary(ofRun id: Int64) throws -> RunSummary? {
+        try storeOperation("reading the summary of run \(id)") {
+            let statement = try database.cachedStatement("""
+                SELECT iterations, greedy_action, greedy_order, objective, normalized_reward, misses,
+                       mean_completion_s, optimality_ratio, iterations_to_optimal, stable_iteration,
+                       distinct_actions, wall_seconds, iterations_per_second, qtable_sha256
+                FROM run_summaries WHERE run = ?
+                """)
+            return try statement.rows([.integer(id)]) { row in
+                RunSummary(
+                    iterations: row.int(0), greedyAction: row.int(1), greedyOrder: parseOrderJSON(row.text(2)),
+                    objective: row.double(3), normalizedReward: row.double(4), misses: row.int(5),
+                    meanCompletionSeconds: row.double(6), optimalityRatio: row.isNull(7) ? nil : row.double(7),
+                    iterationsToOptimal: row.isNull(8) ? nil : row.int(8), stableIteration: row.int(9),
+                    distinctActions: row.int(10), wallSeconds: row.double(11), iterationsPerSecond: row.double(12),
+                    qTableSHA256: row.text(13))
+            }.first
+        }
+    }
+
+    public func checkpoints(ofRun id: Int64) throws -> [CheckpointInfo] {
+        try storeOperation("listing the checkpoints of run \(id)") {
+            let statement = try database.cachedStatement("""
+                SELECT iteration, layout_version, bytes, sha256, created_at FROM checkpoints
+                WHERE run = ? ORDER BY iteration
+                """)
+            return try statement.rows([.integer(id)]) { row in
+                CheckpointInfo(iteration: row.int(0), layoutVersion: row.int(1), bytes: row.int(2),
+                               sha256: row.text(3), createdAt: row.text(4))
+            }
+        }
+    }
+
+    /// Deletes a run with its metrics, checkpoints and summary. Its frame stays for other runs.
+    public func deleteRun(id: Int64) throws {
+        try storeOperation("deleting run \(id)") {
+            try database.transaction(.immediate) {
+                let statement = try database.cachedStatement("DELETE FROM runs WHERE id = ?")
+                try statement.run([.integer(id)])
+            }
+        }
+    }
+
+    /// Drops all but the last checkpoint of every finished run, then vacuums. Returns the checkpoints dropped.
+    @discardableResult
+    public func collectGarbage() throws -> Int {
+        try storeOperation("collecting garbage") {
+            let dropped = try database.transaction(.immediate) { () throws -> Int in
+                let statement = try database.cachedStatement("""
+                    DELETE FROM checkpoints
+                    WHERE run IN (SELECT id FROM runs WHERE status = 'finished')
+                      AND iteration < (SELECT max(c.iteration) FROM checkpoints AS c WHERE c.run = checkpoints.run)
+                    """)
+                try statement.run()
+                return database.changes
+            }
+            try database.execute("VACUUM")
+            return dropped
+        }
+    }
+}
+
+func parseOrderJSON(_ text: String) -> [Int] {
+    text.trimmingCharacters(in: CharacterSet(charactersIn: "[] ")).split(separator: ",").compactMap {
+        Int($0.trimmingCharacters(in: .whitespaces))
+    }
+}

@@ -1,0 +1,497 @@
+import Foundation
+import Learning
+import Scheduling
+import SQLite
+
+/// Everything a new run needs. The store records all of it, so the run can be reproduced or resumed
+/// from the database alone.
+public struct RunSpecification: Sendable {
+    public var frame: Frame
+    public var frameSource: FrameSource
+    public var hyperparameters: Hyperparameters
+    /// A checkpoint every this many iterations (and one at the end).
+    public var checkpointEvery: Int
+    /// Keep only the newest K checkpoints of the run; nil keeps all.
+    public var keepCheckpoints: Int?
+    public var label: String?
+    public var memoryLimitBytes: Int
+    public var trackerVersion: String
+
+    public init(
+        frame: Frame, frameSource: FrameSource, hyperparameters: Hyperparameters,
+        checkpointEvery: Int = 1024, keepCheckpoints: Int? = nil, label: String? = nil,
+        memoryLimitBytes: Int = 4 << 30, trackerVersion: String
+    ) {
+        self.frame = frame
+        self.frameSource = frameSource
+        self.hyperparameters = hyperparameters
+        self.checkpointEvery = checkpointEvery
+        self.keepCheckpoints = keepCheckpoints
+        self.label = label
+        self.memoryLimitBytes = memoryLimitBytes
+        self.trackerVersion = trackerVersion
+    }
+
+    /// SHA-256 over everything that determines a run's results: two runs with equal hashes end
+    /// bit-identical. Sweeps and merges use it as a run's identity.
+    public var configHash: String {
+        let h = hyperparameters
+        let twin = h.twin.parameters
+        let fields: [String] = [
+            "tracker-run-v1", frame.fingerprint, h.algorithm.rawValue, String(h.phi), String(h.delta),
+            String(h.iterations), String(h.seed), bits(h.learningRate), bits(h.discount), bits(h.epsilonStart),
+            bits(h.epsilonMin), bits(h.epsilonDecay), h.reward.rawValue,
+            twin.map { "\(bits($0.uplinkRate)),\(bits($0.cpuHz)),\(bits($0.zeta))" } ?? "exact",
+            bits(h.twin.noise), String(h.twin.noiseSeed),
+        ]
+        return SHA256.hexDigest(Array(fields.joined(separator: "|").utf8))
+    }
+}
+
+private func bits(_ value: Double) -> String { String(value.bitPattern, radix: 16) }
+
+/// How far a session has got, for progress displays.
+public struct RunProgress: Sendable {
+    public let runID: String
+    public let iteration: Int
+    public let plannedIterations: Int
+    /// Where this session started (0 for a new run, the checkpoint's iteration for a resume).
+    public let startIteration: Int
+    public let sessionSeconds: Double
+}
+
+/// How a session ended.
+public enum RunEnd: Sendable {
+    case finished(RunSummary)
+    /// Stopped on request at this iteration, with a checkpoint there.
+    case interrupted(iteration: Int)
+}
+
+/// The outcome of asking to resume a run.
+public enum ResumeRequest {
+    case session(RunSession)
+    case alreadyFinished(RunRecord)
+}
+
+/// One session of a run: trains the learner and records every iteration, checkpoint and the summary.
+///
+/// Metrics go in through one prepared statement in batched `IMMEDIATE` transactions; a checkpoint is
+/// committed in the same transaction as the metrics up to its iteration, so after a crash the database
+/// holds a consistent prefix and a resume neither duplicates nor skips an iteration.
+public final class RunSession {
+    public let store: TrackerStore
+    public private(set) var record: RunRecord
+    public let frame: StoredFrame
+    public let learner: Learner
+    public private(set) var plannedIterations: Int
+    let checkpointEvery: Int
+    let keepCheckpoints: Int?
+    let previousElapsedSeconds: Double
+    let startIteration: Int
+
+    /// Rows at most per metrics transaction between checkpoints, so other readers see progress.
+    static let batchSize = 4096
+
+    private var pendingMetrics: [(iteration: Int, action: Int, greedy: Int, distinct: Int)] = []
+    private var pendingActions: [Int] = []
+    private var knownActions: Set<Int>
+    private var lastObservation: Observation?
+
+    private init(
+        store: TrackerStore, record: RunRecord, frame: StoredFrame, learner: Learner, plannedIterations: Int,
+        checkpointEvery: Int, keepCheckpoints: Int?, knownActions: Set<Int>
+    ) {
+        self.store = store
+        self.record = record
+        self.frame = frame
+        self.learner = learner
+        self.plannedIterations = plannedIterations
+        self.checkpointEvery = checkpointEvery
+        self.keepCheckpoints = keepCheckpoints
+        self.previousElapsedSeconds = record.elapsedSeconds
+        self.startIteration = learner.iteration
+        self.knownActions = knownActions
+        pendingMetrics.reserveCapacity(min(checkpointEvery, Self.batchSize))
+    }
+
+    // MARK: Starting
+
+    /// Validates the specification, builds the learner (which checks the memory guard), then records
+    /// the frame and the run in one transaction. Nothing is written when validation fails.
+    public static func start(_ specification: RunSpecification, in store: TrackerStore) throws -> RunSession {
+        guard specification.checkpointEvery >= 1 else {
+            throw StoreError.invalidArgument("checkpoint-every must be at least 1, got \(specification.checkpointEvery)")
+        }
+        if let keep = specification.keepCheckpoints, keep < 1 {
+            throw StoreError.invalidArgument("keep-checkpoints must be at least 1, got \(keep)")
+        }
+        guard specification.hyperparameters.seed <= UInt64(Int64.max) else {
+            throw StoreError.invalidArgument("seed must be at most \(Int64.max), got \(specification.hyperparameters.seed)")
+        }
+        try specification.hyperparameters.validate(taskCount: specification.frame.count)
+        let analysis = FrameAnalysis(frame: specification.frame)
+        let learner = try Learner(
+            frame: specification.frame, hyperparameters: specification.hyperparameters,
+            optimumObjective: analysis.optimum?.objective, memoryLimitBytes: specification.memoryLimitBytes)
+
+        let database = store.database
+        let now = Timestamp.now()
+        let h = specification.hyperparameters
+        let runKey = try storeOperation("recording the new run") {
+            try database.transaction(.immediate) { () throws -> Int64 in
+                let frameID = try store.insertFrameIfNeeded(analysis, source: specification.frameSource)
+                let runID = try uniqueRunID(in: database, configHash: specification.configHash)
+                let insertRun = try database.cachedStatement("""
+                    INSERT INTO runs (run_id, algorithm, n, phi, seed, frame_id, status, created_at, started_at,
+                        heartbeat_at, planned_iterations, done_iterations, tracker_version, host, pid, label, config_hash)
+                    VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
+                    """)
+                try insertRun.run([
+                    .text(runID), .text(h.algorithm.rawValue), .integer(Int64(specification.frame.count)),
+                    .integer(h.algorithm == .ql ? 0 : Int64(h.phi)), .integer(Int64(h.seed)), .integer(frameID),
+                    .text(now), .text(now), .text(now), .integer(Int64(h.iterations)),
+                    .text(specification.trackerVersion), .text(ProcessIdentity.host),
+                    .integer(Int64(ProcessIdentity.pid)), specification.label.map { .text($0) } ?? .null,
+                    .text(specification.configHash),
+                ])
+                let runKey = database.lastInsertRowID
+                let twin = h.twin.parameters
+                let insertParams = try database.cachedStatement("""
+                    INSERT INTO run_params (run, delta, learning_rate, discount, epsilon_start, epsilon_min,
+                        epsilon_decay, reward, twin_uplink_rate, twin_cpu_hz, twin_zeta, twin_noise, twin_noise_seed,
+                        checkpoint_every)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                try insertParams.run([
+                    .integer(runKey), .integer(Int64(h.delta)), .real(h.learningRate), .real(h.discount),
+                    .real(h.epsilonStart), .real(h.epsilonMin), .real(h.epsilonDecay), .text(h.reward.rawValue),
+                    twin.map { .real($0.uplinkRate) } ?? .null, twin.map { .real($0.cpuHz) } ?? .null,
+                    twin.map { .real($0.zeta) } ?? .null, .real(h.twin.noise),
+                    .integer(Int64(bitPattern: h.twin.noiseSeed)), .integer(Int64(specification.checkpointEvery)),
+                ])
+                return runKey
+            }
+        }
+        let record = try store.run(String(runKey))
+        let frame = try store.loadFrame(id: record.frameID)
+        return RunSession(
+            store: store, record: record, frame: frame, learner: learner, plannedIterations: h.iterations,
+            checkpointEvery: specification.checkpointEvery, keepCheckpoints: specification.keepCheckpoints,
+            knownActions: try knownActions(of: record.frameID, in: database))
+    }
+
+    /// A short id: the first 8 hex digits of a hash of the configuration, this process and this
+    /// instant, lengthened on the rare collision.
+    private static func uniqueRunID(in database: Database, configHash: String) throws -> String {
+        let seed = "\(configHash)|\(ProcessIdentity.host)|\(ProcessIdentity.pid)|\(DispatchTime.now().uptimeNanoseconds)"
+        let digest = SHA256.hexDigest(Array(seed.utf8))
+        let exists = try database.cachedStatement("SELECT 1 FROM runs WHERE run_id = ?")
+        for length in stride(from: 8, through: digest.count, by: 4) {
+            let candidate = String(digest.prefix(length))
+            let taken = try exists.rows([.text(candidate)]) { _ in true }.first ?? false
+            if !taken { return candidate }
+        }
+        throw StoreError.invalidArgument("could not find a free run id")
+    }
+
+    private static func knownActions(of frameID: Int64, in database: Database) throws -> Set<Int> {
+        let statement = try database.cachedStatement("SELECT action FROM frame_actions WHERE frame_id = ?")
+        return Set(try statement.rows([.integer(frameID)]) { $0.int(0) })
+    }
+
+    // MARK: Resuming
+
+    /// Continues a stopped or killed run from its newest intact checkpoint (or from the start when it has
+    /// none), to its planned iterations or `additionalIterations` beyond what it has done.
+    public static func resume(
+        _ runID: String, in store: TrackerStore, additionalIterations: Int? = nil,
+        memoryLimitBytes: Int = 4 << 30
+    ) throws -> ResumeRequest {
+        if let additionalIterations, additionalIterations < 1 {
+            throw StoreError.invalidArgument("iterations must be at least 1, got \(additionalIterations)")
+        }
+        let database = store.database
+        var record = try store.run(runID)
+        if record.status == .finished && additionalIterations == nil {
+            return .alreadyFinished(record)
+        }
+        if record.status == .running && !record.isAbandoned {
+            throw StoreError.notResumable(
+                runID: record.runID,
+                reason: "it is running (pid \(record.pid.map(String.init) ?? "?") on \(record.host))")
+        }
+        let hyperparameters = try store.hyperparameters(of: record)
+        let frame = try store.loadFrame(id: record.frameID)
+
+        // Newest intact checkpoint first; a damaged one is skipped, not trusted.
+        var learner: Learner?
+        for checkpoint in try store.checkpoints(ofRun: record.id).reversed() {
+            let blob = try storeOperation("reading a checkpoint of run \(record.runID)") { () throws -> [UInt8] in
+                let statement = try database.cachedStatement(
+                    "SELECT snapshot FROM checkpoints WHERE run = ? AND iteration = ?")
+                return try statement.rows([.integer(record.id), .integer(Int64(checkpoint.iteration))]) { $0.blob(0) }.first ?? []
+            }
+            guard SHA256.hexDigest(blob) == checkpoint.sha256 else { continue }
+            if let restored = try? Learner(
+                restoring: blob, frame: frame.frame, hyperparameters: hyperparameters,
+                optimumObjective: frame.optimalObjective, memoryLimitBytes: memoryLimitBytes),
+                restored.iteration == checkpoint.iteration
+            {
+                learner = restored
+                break
+            }
+        }
+        let resumed = try learner ?? Learner(
+            frame: frame.frame, hyperparameters: hyperparameters, optimumObjective: frame.optimalObjective,
+            memoryLimitBytes: memoryLimitBytes)
+        let planned = additionalIterations.map { max(record.plannedIterations, record.doneIterations) + $0 }
+            ?? record.plannedIterations
+        guard resumed.iteration <= planned else {
+            throw StoreError.notResumable(runID: record.runID, reason: "its checkpoint is past its planned iterations")
+        }
+
+        // Claim the run: only one process may take it, and rows past the checkpoint go, so the replay
+        // writes each iteration exactly once.
+        let now = Timestamp.now()
+        try storeOperation("claiming run \(record.runID)") {
+            try database.transaction(.immediate) {
+                let claim = try database.cachedStatement("""
+                    UPDATE runs SET status = 'running', pid = ?, host = ?, heartbeat_at = ?, error = NULL,
+                        finished_at = NULL, planned_iterations = ?, done_iterations = ?
+                    WHERE id = ? AND status = ? AND coalesce(pid, -1) = ? AND host = ?
+                    """)
+                try claim.run([
+                    .integer(Int64(ProcessIdentity.pid)), .text(ProcessIdentity.host), .text(now),
+                    .integer(Int64(planned)), .integer(Int64(resumed.iteration)), .integer(record.id),
+                    .text(record.status.rawValue), .integer(Int64(record.pid ?? -1)), .text(record.host),
+                ])
+                guard database.changes == 1 else {
+                    throw StoreError.notResumable(runID: record.runID, reason: "another process took it first")
+                }
+                let dropMetrics = try database.cachedStatement("DELETE FROM metrics WHERE run = ? AND iteration >= ?")
+                try dropMetrics.run([.integer(record.id), .integer(Int64(resumed.iteration))])
+                let dropCheckpoints = try database.cachedStatement("DELETE FROM checkpoints WHERE run = ? AND iteration > ?")
+                try dropCheckpoints.run([.integer(record.id), .integer(Int64(resumed.iteration))])
+                let dropSummary = try database.cachedStatement("DELETE FROM run_summaries WHERE run = ?")
+                try dropSummary.run([.integer(record.id)])
+            }
+        }
+        record = try store.run(record.runID)
+        let checkpointEvery = try store.checkpointEvery(ofRun: record.id)
+        return .session(RunSession(
+            store: store, record: record, frame: frame, learner: resumed, plannedIterations: planned,
+            checkpointEvery: checkpointEvery, keepCheckpoints: nil,
+            knownActions: try knownActions(of: record.frameID, in: database)))
+    }
+
+    // MARK: Running
+
+    /// Trains to the planned iterations, recording as it goes. `shouldStop` is polled once per iteration;
+    /// when it returns true the session finishes the iteration, checkpoints, marks the run
+    /// 'interrupted' and returns. A failure marks the run 'failed' (its last checkpoint stays usable)
+    /// and rethrows.
+    public func run(
+        progress: (RunProgress) -> Void = { _ in },
+        shouldStop: () -> Bool = { false }
+    ) throws -> RunEnd {
+        let clock = ContinuousClock()
+        let started = clock.now
+        func sessionSeconds() -> Double {
+            let elapsed = clock.now - started
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        }
+        do {
+            while learner.iteration < plannedIterations {
+                if shouldStop() {
+                    try commit(checkpoint: true, status: .interrupted, elapsed: sessionSeconds())
+                    return .interrupted(iteration: learner.iteration)
+                }
+                record(learner.step())
+                let done = learner.iteration
+                if done % checkpointEvery == 0 || done == plannedIterations {
+                    if done < plannedIterations {
+                        try commit(checkpoint: true, status: nil, elapsed: sessionSeconds())
+                    }
+                } else if pendingMetrics.count >= Self.batchSize {
+                    try commit(checkpoint: false, status: nil, elapsed: sessionSeconds())
+                }
+                progress(RunProgress(
+                    runID: record.runID, iteration: done, plannedIterations: plannedIterations,
+                    startIteration: startIteration, sessionSeconds: sessionSeconds()))
+            }
+            let summary = makeSummary(elapsed: previousElapsedSeconds + sessionSeconds())
+            try commit(checkpoint: true, status: .finished, elapsed: sessionSeconds(), summary: summary)
+            return .finished(summary)
+        } catch {
+            markFailed(error)
+            throw error
+        }
+    }
+
+    private func record(_ observation: Observation) {
+        pendingMetrics.append((observation.iteration, observation.action, observation.greedyAction, observation.distinctActions))
+        if knownActions.insert(observation.action).inserted { pendingActions.append(observation.action) }
+        if knownActions.insert(observation.greedyAction).inserted { pendingActions.append(observation.greedyAction) }
+        lastObservation = observation
+    }
+
+    /// One write transaction: pending metrics and new actions, optionally a checkpoint, the run's
+    /// progress, and at the end its status and summary.
+    private func commit(checkpoint: Bool, status: RunStatus?, elapsed: Double, summary: RunSummary? = nil) throws {
+        let database = store.database
+        let runKey = Int64(record.id)
+        let done = learner.iteration
+        let snapshot = checkpoint ? learner.snapshot() : []
+        let snapshotHash = checkpoint ? SHA256.hexDigest(snapshot) : ""
+        let now = Timestamp.now()
+        try storeOperation("recording run \(record.runID) at iteration \(done)") {
+            try database.transaction(.immediate) {
+                let insertMetric = try database.cachedStatement(
+                    "INSERT INTO metrics (run, iteration, action, greedy_action, distinct_actions) VALUES (?, ?, ?, ?, ?)")
+                for row in pendingMetrics {
+                    try insertMetric.bind(runKey, at: 1)
+                    try insertMetric.bind(row.iteration, at: 2)
+                    try insertMetric.bind(row.action, at: 3)
+                    try insertMetric.bind(row.greedy, at: 4)
+                    try insertMetric.bind(row.distinct, at: 5)
+                    _ = try insertMetric.step()
+                    insertMetric.reset()
+                }
+                if !pendingActions.isEmpty {
+                    let insertAction = try database.cachedStatement("""
+                        INSERT OR IGNORE INTO frame_actions (frame_id, action, objective, misses, mean_completion_s)
+                        VALUES (?, ?, ?, ?, ?)
+                        """)
+                    for action in pendingActions {
+                        let outcome = frame.frame.outcome(of: Permutations.order(rank: action, count: frame.frame.count))
+                        try insertAction.bind(frame.frameID, at: 1)
+                        try insertAction.bind(action, at: 2)
+                        try insertAction.bind(outcome.objective, at: 3)
+                        try insertAction.bind(outcome.misses, at: 4)
+                        try insertAction.bind(outcome.meanCompletionSeconds, at: 5)
+                        _ = try insertAction.step()
+                        insertAction.reset()
+                    }
+                }
+                if checkpoint {
+                    let insertCheckpoint = try database.cachedStatement("""
+                        INSERT OR REPLACE INTO checkpoints (run, iteration, layout_version, snapshot, bytes, sha256, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """)
+                    try insertCheckpoint.bind(runKey, at: 1)
+                    try insertCheckpoint.bind(done, at: 2)
+                    try insertCheckpoint.bind(Learner.snapshotLayoutVersion, at: 3)
+                    try insertCheckpoint.bind(snapshot, at: 4)
+                    try insertCheckpoint.bind(snapshot.count, at: 5)
+                    try insertCheckpoint.bind(snapshotHash, at: 6)
+                    try insertCheckpoint.bind(now, at: 7)
+                    _ = try insertCheckpoint.step()
+                    insertCheckpoint.reset()
+                    if let keep = keepCheckpoints {
+                        let prune = try database.cachedStatement("""
+                            DELETE FROM checkpoints WHERE run = ?1 AND iteration NOT IN
+                                (SELECT iteration FROM checkpoints WHERE run = ?1 ORDER BY iteration DESC LIMIT ?2)
+                            """)
+                        try prune.run([.integer(runKey), .integer(Int64(keep))])
+                    }
+                }
+                if let summary {
+                    try insertSummary(summary, runKey: runKey, in: database)
+                }
+                let update = try database.cachedStatement("""
+                    UPDATE runs SET done_iterations = ?, elapsed_seconds = ?, heartbeat_at = ?,
+                        status = coalesce(?, status),
+                        finished_at = CASE WHEN ? = 'finished' THEN ? ELSE finished_at END
+                    WHERE id = ?
+                    """)
+                let statusValue: SQLiteValue = status.map { .text($0.rawValue) } ?? .null
+                try update.run([
+                    .integer(Int64(done)), .real(previousElapsedSeconds + elapsed), .text(now), statusValue,
+                    statusValue, .text(now), .integer(runKey),
+                ])
+            }
+        }
+        pendingMetrics.removeAll(keepingCapacity: true)
+        pendingActions.removeAll(keepingCapacity: true)
+    }
+
+    private func insertSummary(_ summary: RunSummary, runKey: Int64, in database: Database) throws {
+        let statement = try database.cachedStatement("""
+            INSERT OR REPLACE INTO run_summaries (run, iterations, greedy_action, greedy_order, objective,
+                normalized_reward, misses, mean_completion_s, optimality_ratio, iterations_to_optimal,
+                stable_iteration, distinct_actions, wall_seconds, iterations_per_second, qtable_sha256)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        try statement.run([
+            .integer(runKey), .integer(Int64(summary.iterations)), .integer(Int64(summary.greedyAction)),
+            .text(orderJSON(summary.greedyOrder)), .real(summary.objective), .real(summary.normalizedReward),
+            .integer(Int64(summary.misses)), .real(summary.meanCompletionSeconds),
+            summary.optimalityRatio.map { .real($0) } ?? .null,
+            summary.iterationsToOptimal.map { .integer(Int64($0)) } ?? .null,
+            .integer(Int64(summary.stableIteration)), .integer(Int64(summary.distinctActions)),
+            .real(summary.wallSeconds), .real(summary.iterationsPerSecond), .text(summary.qTableSHA256),
+        ])
+    }
+
+    private func makeSummary(elapsed: Double) -> RunSummary {
+        let greedy = learner.greedyAction
+        let order = Permutations.order(rank: greedy, count: frame.frame.count)
+        let outcome = frame.frame.outcome(of: order)
+        let convergence = learner.convergence
+        return RunSummary(
+            iterations: learner.iteration, greedyAction: greedy, greedyOrder: order,
+            objective: outcome.objective, normalizedReward: frame.edfObjective / outcome.objective,
+            misses: outcome.misses, meanCompletionSeconds: outcome.meanCompletionSeconds,
+            optimalityRatio: frame.optimalObjective.map { $0 / outcome.objective },
+            iterationsToOptimal: convergence.iterationsToOptimal, stableIteration: convergence.stableIteration,
+            distinctActions: lastObservation?.distinctActions ?? learner.distinctActions,
+            wallSeconds: elapsed, iterationsPerSecond: elapsed > 0 ? Double(learner.iteration) / elapsed : 0,
+            qTableSHA256: learner.qTableSHA256())
+    }
+
+    /// Best effort: the error that got us here matters more than a second one while recording it.
+    private func markFailed(_ error: Error) {
+        let message = String(describing: error).split(separator: "\n").first.map(String.init) ?? "unknown error"
+        let database = store.database
+        _ = try? database.transaction(.immediate) {
+            let statement = try database.cachedStatement(
+                "UPDATE runs SET status = 'failed', error = ?, heartbeat_at = ? WHERE id = ? AND status = 'running'")
+            try statement.run([.text(message), .text(Timestamp.now()), .integer(record.id)])
+        }
+    }
+}
+
+extension TrackerStore {
+    /// The hyperparameters a run was started with, read back from `runs` and `run_params`.
+    public func hyperparameters(of record: RunRecord) throws -> Hyperparameters {
+        try storeOperation("reading the settings of run \(record.runID)") {
+            let statement = try database.cachedStatement("""
+                SELECT delta, learning_rate, discount, epsilon_start, epsilon_min, epsilon_decay, reward,
+                       twin_uplink_rate, twin_cpu_hz, twin_zeta, twin_noise, twin_noise_seed
+                FROM run_params WHERE run = ?
+                """)
+            guard let h = try statement.rows([.integer(record.id)], { row -> Hyperparameters in
+                let twinParameters: ModelParameters? = row.isNull(7) ? nil
+                    : ModelParameters(uplinkRate: row.double(7), cpuHz: row.double(8), zeta: row.double(9))
+                return Hyperparameters(
+                    algorithm: record.algorithm, phi: record.algorithm == .ql ? Hyperparameters.defaultPhi : record.phi,
+                    delta: row.int(0), iterations: record.plannedIterations, seed: record.seed,
+                    learningRate: row.double(1), discount: row.double(2), epsilonStart: row.double(3),
+                    epsilonMin: row.double(4), epsilonDecay: row.double(5),
+                    reward: RewardForm(rawValue: row.text(6)) ?? .ratio,
+                    twin: TwinModel(parameters: twinParameters, noise: row.double(10),
+                                    noiseSeed: UInt64(bitPattern: row.int64(11))))
+            }).first else {
+                throw StoreError.invalidArgument("run \(record.runID) has no settings recorded")
+            }
+            return h
+        }
+    }
+
+    func checkpointEvery(ofRun id: Int64) throws -> Int {
+        try storeOperation("reading the checkpoint interval") {
+            let statement = try database.cachedStatement("SELECT checkpoint_every FROM run_params WHERE run = ?")
+            return try statement.rows([.integer(id)]) { $0.int(0) }.first ?? 1024
+        }
+    }
+}

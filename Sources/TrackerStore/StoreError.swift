@@ -1,0 +1,44 @@
+import SQLite
+
+/// Failures of the store, each a one-line message for a user.
+public enum StoreError: Error, CustomStringConvertible {
+    case cannotOpen(path: String, reason: String)
+    case schemaTooNew(path: String, found: Int, supported: Int)
+    case runNotFound(String)
+    case ambiguousRunID(String, matches: [String])
+    case notResumable(runID: String, reason: String)
+    case corruptCheckpoint(runID: String, iteration: Int, reason: String)
+    case invalidArgument(String)
+    case database(SQLiteError, context: String)
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let reason):
+            return "cannot open database \(path): \(reason)"
+        case .schemaTooNew(let path, let found, let supported):
+            return "database \(path) has schema version \(found), newer than this tracker supports (\(supported)); "
+                + "upgrade tracker. The file was not changed."
+        case .runNotFound(let id):
+            return "no run with id '\(id)' (see `tracker list`)"
+        case .ambiguousRunID(let id, let matches):
+            return "run id '\(id)' matches several runs: \(matches.prefix(5).joined(separator: ", "))"
+        case .notResumable(let runID, let reason):
+            return "run \(runID) cannot be resumed: \(reason)"
+        case .corruptCheckpoint(let runID, let iteration, let reason):
+            return "checkpoint of run \(runID) at iteration \(iteration) is unusable: \(reason)"
+        case .invalidArgument(let message):
+            return message
+        case .database(let error, let context):
+            return "\(context): \(error.message) (SQLite code \(error.extendedCode))"
+        }
+    }
+}
+
+/// Runs `body`, turning SQLite's errors into a `StoreError` that says what the store was doing.
+func storeOperation<T>(_ context: String, _ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as SQLiteError {
+        throw StoreError.database(error, context: context)
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+
+/// UTC times as ISO 8601 text with milliseconds ("2026-11-29T04:12:33.123Z"), which sort as text.
+enum Timestamp {
+    static func now() -> String { format(Date()) }
+
+    static func format(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        let milliseconds = Int((date.timeIntervalSince1970 - Double(seconds)) * 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+            Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), min(milliseconds, 999)
+        )
+    }
+
+    static func parse(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
+    }
+}
+
+/// Facts about this process that a run records, so a later `list` can tell a live run from a dead one.
+enum ProcessIdentity {
+    static var host: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown" }
+        return String(cString: buffer)
+    }
+
+    static var pid: Int { Int(getpid()) }
+
+    /// Whether a process with this id exists on this machine (signal 0 checks without sending).
+    static func isAlive(pid: Int) -> Bool {
+        if kill(pid_t(pid), 0) == 0 { return true }
+        return errno == EPERM
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import Learning
+import Scheduling
+import SQLite
+import Testing
+import TestSupport
+@testable import TrackerStore
+
+@Suite struct RunSessionTests {
+    @Test(arguments: Algorithm.allCases)
+    func interruptedAndResumedRunEqualsAStraightRun(algorithm: Algorithm) throws {
+        let dir = try TemporaryDirectory()
+        let store = try TrackerStore(path: dir.path("t.db"))
+        let straight = try RunSession.start(smallSpecification(algorithm: algorithm), in: store)
+        let straightSummary = try finish(straight)
+
+        // The same settings, stopped twice at odd iterations and resumed.
+        let stopped = try RunSession.start(smallSpecification(algorithm: algorithm), in: store)
+        var stops = [700, 1901]
+        let end = try stopped.run(shouldStop: { stopped.learner.iteration == stops.first })
+        guard case .interrupted(let at) = end else { Issue.record("expected an interruption"); return }
+        #expect(at == 700)
+        #expect(try store.run(stopped.record.runID).status == .interrupted)
+        stops.removeFirst()
+        guard case .session(let second) = try RunSession.resume(stopped.record.runID, in: store) else {
+            Issue.record("expected a session"); return
+        }
+        #expect(second.learner.iteration == 700)
+        _ = try second.run(shouldStop: { second.learner.iteration == stops.first })
+        guard case .session(let third) = try RunSession.resume(stopped.record.runID, in: store) else {
+            Issue.record("expected a session"); return
+        }
+        let resumedSummary = try finish(third)
+
+        #expect(results(resumedSummary) == results(straightSummary))
+        #expect(try results(store.summary(ofRun: stopped.record.id)) == results(straightSummary))
+        let straightRows = try metricRows(of: straight.record.id, in: store)
+        #expect(straightRows.count == 3000)
+        #expect(try metricRows(of: stopped.record.id, in: store) == straightRows)
+        #expect(try store.run(stopped.record.runID).status == .finished)
+        #expect(try store.run(stopped.record.runID).doneIterations == 3000)
+    }
+
+    @Test func resumingAFinishedRunChangesNothing() throws {
+        let dir = try TemporaryDirectory()
+        let store = try TrackerStore(path: dir.path("t.db"))
+        let session = try RunSession.start(smallSpecification(algorithm: .ql, iterations: 500), in: store)
+        _ = try finish(session)
+        let before = try Data(contentsOf: dir.url("t.db"))
+        guard case .alreadyFinished(let record) = try RunSession.resume(session.record.runID, in: store) else {
+            Issue.record("a finished run must not resume"); return
+        }
+        #expect(record.status == .finished)
+        #expect(try Data(contentsOf: dir.url("t.db")) == before)
+    }
+
+    @Test func extendingAFinishedRunEqualsALongerRun() throws {
+        let dir = try TemporaryDirectory()
+        let store = try TrackerStore(path: dir.path("t.db"))
+        let long = try RunSession.start(smallSpecification(algorithm: .dteql, iterations: 1500), in: store)
+        let longSummary = try finish(long)
+        let short = try RunSession.start(smallSpecification(algorithm: .dteql, iterations: 1000), in: store)
+        _ = try finish(short)
+        guard case .session(let more) = try RunSession.resume(short.record.runID, in: store, additionalIterations: 500) else {
+            Issue.record("expected a session"); return
+        }
+        let extended = try finish(more)
+        #expect(extended.qTableSHA256 == longSummary.qTableSHA256)
+        #expect(try metricRows(of: short.record.id, in: store) == metricRows(of: long.record.id, in: store))
+    }
+
+    @Test func iterationMetricsViewMatchesTheLearnersObservations() throws {
+        let dir = try TemporaryDirectory()
+        let store = try TrackerStore(path: dir.path("t.db"))
+        let specification = smallSpecification(algorithm: .dteql, iterations: 400)
+        let session = try RunSession.start(specification, in: store)
+        _ = try finish(session)
+        // Replay the same learner in memory and compare every observation with the view.
+        let learner = try Learner(frame: specification.frame, hyperparameters: specification.hyperparameters,
+                                  optimumObjective: try ExactOptimum.solve(specification.frame).objective)
+        let statement = try store.database.prepare("""
+            SELECT iteration, epsilon, action, reward, greedy_action, normalized_reward, objective, misses,
+                   mean_completion_s, distinct_actions
+            FROM iteration_metrics WHERE run = ? ORDER BY iteration
+            """)
+        let rows = try statement.rows([.integer(session.record.id)]) { row in
+            Observation(iteration: row.int(0), epsilon: row.double(1), action: row.int(2), reward: row.double(3),
+                        greedyAction: row.int(4), normalizedReward: row.double(5), objective: row.double(6),
+                        misses: row.int(7), meanCompletionSeconds: row.double(8), distinctActions: row.int(9))
+        }
+        #expect(rows.count == 400)
+        for row in rows {
+            let expected = learner.step()
+            #expect(row == expected, "iteration \(row.iteration)")
+            if row != expected { break }
+        }
+    }
+
+    @Test func framesAreSharedAndReproducible() throws {
+        let dir = try TemporaryDirectory()
+        let store = try TrackerStore(path: dir.path("t.db"))
+        let a = try RunSession.start(smallSpecification(algorithm: .ql, iterations: 10), in: store)
+        let b = try RunSession.start(smallSpecification(algorithm: .dtaql, iterations: 10), in: store)
+        #expect(a.record.frameID == b.record.frameID)
+        let stored = try store.loadFrame(id: a.record.frameID)
+        #expect(stored.frame == smallSpecification(algorithm: .ql).frame)
+        #expect(stored.source == .generated(seed: 11))
+        #expect(stored.optimalObjective == (try ExactOptimum.solve(stored.frame).objective))
+    }
+
+    @Test func badSettingsWriteNothing() throws {
+        let dir = try TemporaryDirectory()
+        let store = try TrackerStore(path: dir.path("t.db"))
+        var specification = smallSpecification(algorithm: .dteql)
+        specification.hyperparameters.phi = 10_000   // > 6! = 720
+        #expect(throws: LearningError.self) { try RunSession.start(specification, in: store) }
+        specification = smallSpecification(algorithm: .ql)
+        specification.checkpointEvery = 0
+        #expect(throws: StoreError.self) { try RunSession.start(specification, in: store) }
+        #expect(try store.runs().isEmpty)
+        #expect(try store.database.scalar("SELECT count(*) FROM frames") == .integer(0))
+    }
+
+    @Test func keepCheckpointsPrunesOldOnesAndGCKeepsTheLast() throws {
+        let dir = try TemporaryDirectory()
+        let store = try TrackerStore(path: dir.path("t.db"))
+        var specification = smallSpecification(algorithm: .ql, iterations: 2000, checkpointEvery: 200)
+        specification.keepCheckpoints = 2
+        let pruned = try RunSession.start(specification, in: store)
+        _ = try finish(pruned)
+        #expect(try store.checkpoints(ofRun: pruned.record.id).map(\.iteration) == [1800, 2000])
+
+        let full = try RunSession.start(smallSpecification(algorithm: .ql, iterations: 2000, checkpointEvery: 200), in: store)
+        _ = try finish(full)
+        #expect(try store.checkpoints(ofRun: full.record.id).count == 10)
+        #expect(try store.collectGarbage() == 9 + 1)
+        #expect(try store.checkpoints(ofRun: full.record.id).map(\.iteration) == [2000])
+    }
+
+    @Test func deleteRemovesEverythingOfTheRun() throws {
+        let dir = try TemporaryDirectory()
+        let store = try TrackerStore(path: dir.path("t.db"))
+        let session = try RunSession.start(smallSpecification(algorithm: .dteql, iterations: 300), in: store)
+        _ = try finish(session)
+        try store.deleteRun(id: session.record.id)
+        for table in ["runs", "run_params", "metrics", "checkpoints", "run_summaries"] {
+            #expect(try store.database.scalar("SELECT count(*) FROM \(table)") == .integer(0), "\(table)")
+        }
+        #expect(throws: StoreError.self) { try store.run(session.record.runID) }
+    }
+
+    @Test func runIDsResolveByPrefixAndKey() throws {
+        let dir = try TemporaryDirectory()
+        let store = try TrackerStore(path: dir.path("t.db"))
+        let session = try RunSession.start(smallSpecification(algorithm: .ql, iterations: 5), in: store)
+        let id = session.record.runID
+        #expect(id.count == 8)
+        #expect(try store.run(String(id.prefix(5))).id == session.record.id)
+        #expect(try store.run(String(session.record.id)).runID == id)
+        #expect(throws: StoreError.self) { try store.run("zzzz-no-such-run") }
+    }
+}
