@@ -9,6 +9,7 @@ extension Learner {
     /// actions, convergence bookkeeping. Caches (rewards, greedy actions, block bests) are not included.
     public func snapshot() -> [UInt8] {
         var w = ByteWriter()
+        w.data.reserveCapacity(Learner.snapshotHeaderBytes + actionCount / 8 + 1 + distinctActions * 8 + 64)
         w.bytes(Learner.snapshotMagic)
         w.u32(UInt32(Learner.snapshotLayoutVersion))
         w.u32(UInt32(frame.count))
@@ -37,11 +38,14 @@ extension Learner {
                 byte = 0
             }
         }
+        // Only tried actions can hold a non-zero value (every update touches a tried action, and
+        // averaging leaves untouched entries as they are), so only their values are written, in rank
+        // order: a QL table at N = 8 is about 6,400 values, not 40,320.
         if let single = singleTable {
-            for cell in single.cells { w.f64(cell.q) }
+            for (a, cell) in single.cells.enumerated() where flags[a] { w.f64(cell.q) }
         } else {
             let tables = averagedTables!
-            for value in tables.base { w.f64(value) }
+            for (a, value) in tables.base.enumerated() where flags[a] { w.f64(value) }
             for agent in 0..<tables.agents {
                 let overlay = tables.overlay(agent: agent)
                 w.u32(UInt32(overlay.count))
@@ -51,8 +55,7 @@ extension Learner {
                 }
             }
         }
-        let digest = SHA256.hash(w.data)
-        w.bytes(digest)
+        w.u64(SnapshotChecksum.compute(w.data[...]))
         return w.data
     }
 
@@ -78,7 +81,7 @@ extension Learner {
     }
 
     private func restore(_ bytes: [UInt8]) throws(LearningError) {
-        let digestCount = SHA256.digestByteCount
+        let digestCount = SnapshotChecksum.byteCount
         guard bytes.count >= Learner.snapshotHeaderBytes + digestCount else {
             throw .invalidSnapshot("\(bytes.count) bytes is shorter than any snapshot")
         }
@@ -92,9 +95,9 @@ extension Learner {
             throw .invalidSnapshot(
                 "layout version \(version) is not supported (this build reads \(Learner.snapshotLayoutVersion))")
         }
-        let body = bytes[0..<(bytes.count - digestCount)]
-        let digest = body.withUnsafeBytes { SHA256.hash($0) }
-        guard digest == Array(bytes[(bytes.count - digestCount)...]) else {
+        var trailer = ByteReader(bytes: bytes, end: bytes.count)
+        trailer.offset = bytes.count - digestCount
+        guard SnapshotChecksum.compute(bytes[0..<(bytes.count - digestCount)]) == (try trailer.u64()) else {
             throw .invalidSnapshot("checksum mismatch: the snapshot is corrupted or truncated")
         }
         let n = Int(try r.u32())
@@ -165,7 +168,7 @@ extension Learner {
             let values = UnsafeMutableBufferPointer<Double>.allocate(capacity: count)
             defer { values.deallocate() }
             for a in 0..<count {
-                let value = try r.f64()
+                let value = flags[a] ? try r.f64() : 0
                 guard value.isFinite else { throw .invalidSnapshot("non-finite Q-value at rank \(a)") }
                 values.initializeElement(at: a, to: value)
             }
@@ -173,7 +176,7 @@ extension Learner {
         } else {
             let tables = averagedTables!
             for a in 0..<count {
-                let value = try r.f64()
+                let value = flags[a] ? try r.f64() : 0
                 guard value.isFinite else { throw .invalidSnapshot("non-finite base Q-value at rank \(a)") }
                 tables.base[a] = value
             }
@@ -255,4 +258,37 @@ struct ByteReader {
     mutating func u64() throws(LearningError) -> UInt64 { try take(UInt64.self) }
     mutating func i64() throws(LearningError) -> Int { Int(Int64(bitPattern: try take(UInt64.self))) }
     mutating func f64() throws(LearningError) -> Double { Double(bitPattern: try take(UInt64.self)) }
+}
+
+/// A fast 64-bit checksum of a snapshot's bytes, to catch truncation and corruption before anything is
+/// restored. It is not a cryptographic hash: the store keeps a SHA-256 of every checkpoint beside it, and
+/// computing a second SHA-256 here cost more than writing the checkpoint.
+enum SnapshotChecksum {
+    static let byteCount = 8
+
+    static func compute(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+        bytes.withUnsafeBytes { raw -> UInt64 in
+            var hash: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(raw.count)
+            let words = raw.count / 8
+            for index in 0..<words {
+                let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self))
+                hash = mix(hash ^ word)
+            }
+            var tail: UInt64 = 0
+            for index in (words * 8)..<raw.count {
+                tail |= UInt64(raw[index]) << (8 * UInt64(index - words * 8))
+            }
+            hash = mix(hash ^ tail)
+            // SplitMix64's finalizer spreads every input bit over the whole result.
+            hash = (hash ^ (hash >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            hash = (hash ^ (hash >> 27)) &* 0x94D0_49BB_1331_11EB
+            return hash ^ (hash >> 31)
+        }
+    }
+
+    @inline(__always)
+    private static func mix(_ value: UInt64) -> UInt64 {
+        let rotated = (value << 29) | (value >> 35)
+        return rotated &* 0x9FB2_1C65_1E98_DF25
+    }
 }
