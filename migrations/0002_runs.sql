@@ -60,7 +60,7 @@ CREATE TABLE run_params (
     checkpoint_every   INTEGER NOT NULL
 ) STRICT;
 
--- The outcome of each action (order) of a frame that some run took or held as greedy. Actions are
+-- The outcome of each action (order) of a frame that some run held as its greedy action. Actions are
 -- lexicographic ranks of permutations of the frame's task indices.
 CREATE TABLE frame_actions (
     frame_id           INTEGER NOT NULL REFERENCES frames (frame_id) ON DELETE CASCADE,
@@ -71,12 +71,14 @@ CREATE TABLE frame_actions (
     PRIMARY KEY (frame_id, action)
 ) STRICT, WITHOUT ROWID;
 
--- One row per iteration, kept small: what follows from other tables (epsilon, rewards, the greedy
--- action's J) is in the iteration_metrics view.
+-- One row per iteration, kept small: what follows from other tables (epsilon, the greedy action's
+-- J and normalized reward) is in the iteration_metrics view.
 CREATE TABLE metrics (
     run                INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
     iteration          INTEGER NOT NULL CHECK (iteration >= 0),
     action             INTEGER NOT NULL,
+    -- The real action's reward, in the run's reward form.
+    reward             REAL    NOT NULL,
     greedy_action      INTEGER NOT NULL,
     distinct_actions   INTEGER NOT NULL,
     PRIMARY KEY (run, iteration)
@@ -127,7 +129,7 @@ SELECT
     m.iteration,
     p.epsilon_min + (p.epsilon_start - p.epsilon_min) * exp(-m.iteration / p.epsilon_decay) AS epsilon,
     m.action,
-    CASE p.reward WHEN 'ratio' THEN f.edf_objective / a.objective ELSE -a.objective END AS reward,
+    m.reward,
     m.greedy_action,
     f.edf_objective / g.objective AS normalized_reward,
     g.objective,
@@ -138,5 +140,4 @@ FROM metrics AS m
 JOIN runs AS r ON r.id = m.run
 JOIN run_params AS p ON p.run = m.run
 JOIN frames AS f ON f.frame_id = r.frame_id
-JOIN frame_actions AS a ON a.frame_id = r.frame_id AND a.action = m.action
 JOIN frame_actions AS g ON g.frame_id = r.frame_id AND g.action = m.greedy_action;

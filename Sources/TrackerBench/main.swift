@@ -181,6 +181,8 @@ extension String {
 
 let sections: [(name: String, summary: String, run: (ArraySlice<String>) throws -> Void)] = [
     ("learner", "QL, DTEQL and DTAQL without a database", learnerBenchmark),
+    ("pipeline", "the whole tracker-run pipeline into a fresh database", pipelineBenchmark),
+    ("checkpoint", "snapshot, hash, write, read and restore of one checkpoint", checkpointBenchmark),
 ]
 
 func usage(_ sections: [(name: String, summary: String, run: (ArraySlice<String>) throws -> Void)]) -> String {

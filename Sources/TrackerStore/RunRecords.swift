@@ -129,7 +129,7 @@ public struct RunFilter: Sendable {
 }
 
 extension TrackerStore {
-    /// Finds a run by its text id, or by a unique prefix of it, or by its integer key.
+    /// Finds a run by its text id or a unique prefix of it.
     public func run(_ idOrPrefix: String) throws -> RunRecord {
         try storeOperation("looking up run \(idOrPrefix)") {
             let exact = try database.cachedStatement("SELECT \(RunRecord.columns) FROM runs WHERE run_id = ?")
@@ -140,11 +140,18 @@ extension TrackerStore {
             let matches = try prefix.rows([.text(idOrPrefix), .text(idOrPrefix + "\u{10FFFF}")], RunRecord.init)
             if matches.count == 1, !idOrPrefix.isEmpty { return matches[0] }
             if matches.count > 1 { throw StoreError.ambiguousRunID(idOrPrefix, matches: matches.map(\.runID)) }
-            if let key = Int64(idOrPrefix) {
-                let byKey = try database.cachedStatement("SELECT \(RunRecord.columns) FROM runs WHERE id = ?")
-                if let record = try byKey.rows([.integer(key)], RunRecord.init).first { return record }
-            }
             throw StoreError.runNotFound(idOrPrefix)
+        }
+    }
+
+    /// The run with this integer key (`runs.id`).
+    public func run(key: Int64) throws -> RunRecord {
+        try storeOperation("looking up run \(key)") {
+            let statement = try database.cachedStatement("SELECT \(RunRecord.columns) FROM runs WHERE id = ?")
+            guard let record = try statement.rows([.integer(key)], RunRecord.init).first else {
+                throw StoreError.runNotFound(String(key))
+            }
+            return record
         }
     }
 

@@ -92,7 +92,7 @@ public final class RunSession {
     /// Rows at most per metrics transaction between checkpoints, so other readers see progress.
     static let batchSize = 4096
 
-    private var pendingMetrics: [(iteration: Int, action: Int, greedy: Int, distinct: Int)] = []
+    private var pendingMetrics: [(iteration: Int, action: Int, reward: Double, greedy: Int, distinct: Int)] = []
     private var pendingActions: [Int] = []
     private var knownActions: Set<Int>
     private var lastObservation: Observation?
@@ -172,7 +172,7 @@ public final class RunSession {
                 return runKey
             }
         }
-        let record = try store.run(String(runKey))
+        let record = try store.run(key: runKey)
         let frame = try store.loadFrame(id: record.frameID)
         return RunSession(
             store: store, record: record, frame: frame, learner: learner, plannedIterations: h.iterations,
@@ -276,7 +276,7 @@ public final class RunSession {
                 try dropSummary.run([.integer(record.id)])
             }
         }
-        record = try store.run(record.runID)
+        record = try store.run(key: record.id)
         let checkpointEvery = try store.checkpointEvery(ofRun: record.id)
         return .session(RunSession(
             store: store, record: record, frame: frame, learner: resumed, plannedIterations: planned,
@@ -329,8 +329,9 @@ public final class RunSession {
     }
 
     private func record(_ observation: Observation) {
-        pendingMetrics.append((observation.iteration, observation.action, observation.greedyAction, observation.distinctActions))
-        if knownActions.insert(observation.action).inserted { pendingActions.append(observation.action) }
+        pendingMetrics.append((
+            observation.iteration, observation.action, observation.reward, observation.greedyAction,
+            observation.distinctActions))
         if knownActions.insert(observation.greedyAction).inserted { pendingActions.append(observation.greedyAction) }
         lastObservation = observation
     }
@@ -347,13 +348,14 @@ public final class RunSession {
         try storeOperation("recording run \(record.runID) at iteration \(done)") {
             try database.transaction(.immediate) {
                 let insertMetric = try database.cachedStatement(
-                    "INSERT INTO metrics (run, iteration, action, greedy_action, distinct_actions) VALUES (?, ?, ?, ?, ?)")
+                    "INSERT INTO metrics (run, iteration, action, reward, greedy_action, distinct_actions) VALUES (?, ?, ?, ?, ?, ?)")
                 for row in pendingMetrics {
                     try insertMetric.bind(runKey, at: 1)
                     try insertMetric.bind(row.iteration, at: 2)
                     try insertMetric.bind(row.action, at: 3)
-                    try insertMetric.bind(row.greedy, at: 4)
-                    try insertMetric.bind(row.distinct, at: 5)
+                    try insertMetric.bind(row.reward, at: 4)
+                    try insertMetric.bind(row.greedy, at: 5)
+                    try insertMetric.bind(row.distinct, at: 6)
                     _ = try insertMetric.step()
                     insertMetric.reset()
                 }

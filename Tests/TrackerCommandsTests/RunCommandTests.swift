@@ -47,9 +47,9 @@ func waitForProgress(_ path: String, atLeast iterations: Int, while process: Pro
 func metricDump(_ path: String) throws -> String {
     let database = try Database(path: path, mode: .readOnly)
     let statement = try database.prepare(
-        "SELECT run, iteration, action, greedy_action, distinct_actions FROM metrics ORDER BY run, iteration")
+        "SELECT run, iteration, action, reward, greedy_action, distinct_actions FROM metrics ORDER BY run, iteration")
     return try statement.rows { row in
-        (0..<5).map { String(row.int64(Int32($0))) }.joined(separator: ",")
+        (0..<6).map { String(describing: row.value(Int32($0))) }.joined(separator: ",")
     }.joined(separator: "\n")
 }
 

@@ -149,14 +149,36 @@ import TestSupport
         #expect(throws: StoreError.self) { try store.run(session.record.runID) }
     }
 
-    @Test func runIDsResolveByPrefixAndKey() throws {
+    @Test func runIDsResolveByUniquePrefix() throws {
         let dir = try TemporaryDirectory()
         let store = try TrackerStore(path: dir.path("t.db"))
-        let session = try RunSession.start(smallSpecification(algorithm: .ql, iterations: 5), in: store)
-        let id = session.record.runID
-        #expect(id.count == 8)
-        #expect(try store.run(String(id.prefix(5))).id == session.record.id)
-        #expect(try store.run(String(session.record.id)).runID == id)
+        // Enough runs that some ids share a first hex digit: a prefix must never pick the wrong one.
+        let sessions = try (0..<24).map { _ in
+            try RunSession.start(smallSpecification(algorithm: .ql, iterations: 5), in: store)
+        }
+        for session in sessions {
+            let id = session.record.runID
+            #expect(id.count == 8)
+            #expect(try store.run(id).id == session.record.id)
+            #expect(try store.run(key: session.record.id).runID == id)
+            #expect(try store.run(String(id.prefix(7))).id == session.record.id)
+        }
+        let firstDigits = Dictionary(grouping: sessions.map(\.record.runID), by: { $0.prefix(1) })
+        if let shared = firstDigits.first(where: { $0.value.count > 1 }) {
+            #expect(throws: StoreError.self) { try store.run(String(shared.key)) }
+        }
         #expect(throws: StoreError.self) { try store.run("zzzz-no-such-run") }
+    }
+
+    @Test func aSecondRunOnTheSameSettingsKeepsItsOwnRows() throws {
+        let dir = try TemporaryDirectory()
+        let store = try TrackerStore(path: dir.path("t.db"))
+        let first = try RunSession.start(smallSpecification(algorithm: .ql, iterations: 5000, checkpointEvery: 100_000), in: store)
+        _ = try finish(first)
+        let second = try RunSession.start(smallSpecification(algorithm: .ql, iterations: 5000, checkpointEvery: 100_000), in: store)
+        _ = try finish(second)
+        #expect(first.record.id != second.record.id)
+        #expect(try metricRows(of: second.record.id, in: store) == metricRows(of: first.record.id, in: store))
+        #expect(try store.run(second.record.runID).status == .finished)
     }
 }

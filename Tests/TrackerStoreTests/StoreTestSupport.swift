@@ -20,13 +20,15 @@ func smallSpecification(
 
 /// Every metric row of a run, as plain tuples for comparison.
 struct MetricRow: Equatable {
-    let iteration: Int, action: Int, greedy: Int, distinct: Int
+    let iteration: Int, action: Int, reward: Double, greedy: Int, distinct: Int
 }
 
 func metricRows(of runKey: Int64, in store: TrackerStore) throws -> [MetricRow] {
     let statement = try store.database.prepare(
-        "SELECT iteration, action, greedy_action, distinct_actions FROM metrics WHERE run = ? ORDER BY iteration")
-    return try statement.rows([.integer(runKey)]) { MetricRow(iteration: $0.int(0), action: $0.int(1), greedy: $0.int(2), distinct: $0.int(3)) }
+        "SELECT iteration, action, reward, greedy_action, distinct_actions FROM metrics WHERE run = ? ORDER BY iteration")
+    return try statement.rows([.integer(runKey)]) {
+        MetricRow(iteration: $0.int(0), action: $0.int(1), reward: $0.double(2), greedy: $0.int(3), distinct: $0.int(4))
+    }
 }
 
 /// A summary with the timing fields cleared, for comparisons of results.
