@@ -220,6 +220,33 @@ func metricDump(_ path: String) throws -> String {
         #expect(gone.stderr.contains("no run with id"))
     }
 
+    @Test func databaseProblemsAreOneLineErrorsThatChangeNothing() throws {
+        let dir = try TemporaryDirectory()
+        let notes = dir.path("notes.db")
+        try String(repeating: "not a database\n", count: 100).write(toFile: notes, atomically: true, encoding: .utf8)
+        let future = dir.path("future.db")
+        let created = try CLI.run(["run", "--db", future, "--algo", "ql", "--n", "4", "--iterations", "10", "--quiet"])
+        #expect(created.status == 0)
+        do {
+            let database = try Database(path: future)
+            try database.setUserVersion(99)
+        }
+        for (path, fragment) in [(notes, "not a database"), (future, "newer")] {
+            let before = try Data(contentsOf: URL(fileURLWithPath: path))
+            for arguments in [["list"], ["run", "--algo", "ql", "--n", "4", "--quiet"], ["show", "x"]] {
+                let result = try CLI.run(arguments + ["--db", path])
+                #expect(result.status == 1, "\(arguments): \(result.stderr)")
+                #expect(result.errorLines.count == 1, "\(arguments): \(result.stderr)")
+                #expect(result.stderr.contains(fragment), "\(arguments): \(result.stderr)")
+            }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+        }
+        let missing = try CLI.run(["list", "--db", dir.path("nothing-here.db")])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("no such file"))
+        #expect(!FileManager.default.fileExists(atPath: dir.path("nothing-here.db")))
+    }
+
     @Test func badRunSettingsAreClearErrorsAndWriteNothing() throws {
         let dir = try TemporaryDirectory()
         let db = dir.path("t.db")
