@@ -176,18 +176,24 @@ func metricDump(_ path: String) throws -> String {
     @Test func fourConcurrentRunsOnANewDatabaseAllFinish() throws {
         let dir = try TemporaryDirectory()
         let db = dir.path("fresh.db")
-        let processes = try (0..<4).map { index -> (Process, Pipe) in
+        let go = dir.path("go")
+        // Each child spins until the file `go` appears, so all four open the not-yet-existing database,
+        // and migrate it, at the same moment.
+        let processes = (0..<4).map { index -> (Process, Pipe) in
             let process = Process()
-            process.executableURL = CLI.binary
-            process.arguments = ["run", "--db", db, "--algo", ["ql", "dteql", "dtaql", "dteql"][index], "--n", "6",
-                                 "--seed", String(index + 1), "--iterations", "3000", "--checkpoint-every", "200",
-                                 "--phi", "50", "--quiet"]
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            let arguments = ["run", "--db", db, "--algo", ["ql", "dteql", "dtaql", "dteql"][index], "--n", "6",
+                             "--seed", String(index + 1), "--iterations", "3000", "--checkpoint-every", "200",
+                             "--phi", "50", "--quiet"]
+            process.arguments = ["-c", "while [ ! -e \"$0\" ]; do :; done; exec \"$@\"", go, CLI.binary.path] + arguments
             let err = Pipe()
             process.standardOutput = FileHandle.nullDevice
             process.standardError = err
             return (process, err)
         }
         for (process, _) in processes { try process.run() }
+        Thread.sleep(forTimeInterval: 0.2)
+        #expect(FileManager.default.createFile(atPath: go, contents: Data()))
         for (process, err) in processes {
             process.waitUntilExit()
             let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
