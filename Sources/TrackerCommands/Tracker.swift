@@ -23,6 +23,8 @@ public struct Tracker: ParsableCommand {
             ListCommand.self,
             DeleteCommand.self,
             GCCommand.self,
+            QueryCommand.self,
+            SQLCommand.self,
         ]
     )
 

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import TrackerStore
+
+/// `tracker query`: run a saved query from queries/ by name.
+public struct QueryCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "Run a saved query (queries/NAME.sql) on the database; --list shows them.",
+        discussion: """
+            Parameters are given as --param name=value and converted to the type the query declares. \
+            The database is opened read-only. See docs/queries.md.
+            """
+    )
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Argument(help: ArgumentHelp("The saved query's name (see --list).", valueName: "name"))
+    var name: String?
+
+    @Flag(help: "List the saved queries with their descriptions and parameters.")
+    var list = false
+
+    @Option(name: .customLong("param"), help: ArgumentHelp("A parameter, repeatable.", valueName: "name=value"))
+    var parameters: [String] = []
+
+    @Option(help: "Output format.")
+    var format: ListingFormat = .table
+
+    public init() {}
+
+    public func validate() throws {
+        if list, name != nil { throw ValidationError("Give a query name or --list, not both.") }
+        if !list, name == nil { throw ValidationError("Give a query name, or --list to see them.") }
+        _ = try parseParameters(parameters)
+    }
+
+    public func run() throws {
+        if list {
+            print(Self.listing().render(format), terminator: "")
+            return
+        }
+        let query = try SavedQueries.named(name ?? "")
+        let store = try TrackerStore(path: database.path, access: .readOnly)
+        let result = try store.run(query, parameters: try parseParameters(parameters))
+        print(Table(result).render(format), terminator: "")
+    }
+
+    static func listing() -> Table {
+        Table(columns: ["name", "description", "parameters"], rows: SavedQueries.all.map { query in
+            [.string(query.name), .string(query.description),
+             .string(query.parameters.map(describe).joined(separator: "; "))]
+        })
+    }
+
+    /// `:n integer = NULL (number of tasks)`; required parameters have no `=`.
+    static func describe(_ parameter: QueryParameter) -> String {
+        var text = ":\(parameter.name) \(parameter.type.rawValue)"
+        if let value = parameter.defaultLiteral { text += " = \(value)" }
+        return text + " (\(parameter.description))"
+    }
+}
+
+/// `--param name=value` options as a dictionary; a name may be spelled with its ':'.
+func parseParameters(_ options: [String]) throws -> [String: String] {
+    var result: [String: String] = [:]
+    for option in options {
+        guard let equals = option.firstIndex(of: "=") else {
+            throw ValidationError("--param takes name=value, got '\(option)'.")
+        }
+        var name = String(option[..<equals]).trimmingCharacters(in: .whitespaces)
+        if name.hasPrefix(":") { name.removeFirst() }
+        guard !name.isEmpty else { throw ValidationError("--param takes name=value, got '\(option)'.") }
+        guard result[name] == nil else { throw ValidationError("--param \(name) is given twice.") }
+        result[name] = String(option[option.index(after: equals)...])
+    }
+    return result
+}
+
+extension Table {
+    /// A query's rows, each SQLite value as the JSON value that keeps its type (a blob as x'hex' text).
+    init(_ result: QueryResult) {
+        self.init(columns: result.columns, rows: result.rows.map { row in
+            row.map { value -> JSON in
+                switch value {
+                case .null: return .null
+                case .integer(let v): return .integer(Int(v))
+                case .real(let v): return .number(v)
+                case .text(let v): return .string(v)
+                case .blob(let v): return .string("x'" + v.map { String(format: "%02x", $0) }.joined() + "'")
+                }
+            }
+        })
+    }
+}

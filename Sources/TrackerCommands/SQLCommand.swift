@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import TrackerStore
+
+/// `tracker sql`: one ad-hoc read-only statement.
+public struct SQLCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "sql",
+        abstract: "Run one read-only SQL statement on the database ('-' reads it from stdin).",
+        discussion: """
+            The database is opened read-only and a statement that could write is refused before it runs. \
+            Named parameters (:name) take --param name=value, bound as integer or real when the value \
+            parses as one, else as text. See docs/schema.md for the tables.
+            """
+    )
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Argument(help: ArgumentHelp("One SQL statement, or - to read it from standard input.", valueName: "sql"))
+    var sql: String
+
+    @Option(name: .customLong("param"), help: ArgumentHelp("A named parameter, repeatable.", valueName: "name=value"))
+    var parameters: [String] = []
+
+    @Option(help: "Output format.")
+    var format: ListingFormat = .table
+
+    public init() {}
+
+    public func validate() throws {
+        _ = try parseParameters(parameters)
+    }
+
+    public func run() throws {
+        var text = sql
+        if sql == "-" {
+            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        }
+        let store = try TrackerStore(path: database.path, access: .readOnly)
+        let result = try store.readOnlySQL(text, parameters: try parseParameters(parameters))
+        print(Table(result).render(format), terminator: "")
+    }
+}

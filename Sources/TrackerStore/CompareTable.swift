@@ -1,0 +1,250 @@
+import Foundation
+import SQLite
+
+/// Filters of `tracker compare`, passed to `queries/compare_runs.sql` as its parameters.
+public struct CompareFilter: Sendable {
+    public var n: Int?
+    public var label: String?
+    public var algorithm: String?
+    public var since: String?
+    public var iterations: Int?
+    public var includeUnfinished: Bool
+
+    public init(n: Int? = nil, label: String? = nil, algorithm: String? = nil, since: String? = nil,
+                iterations: Int? = nil, includeUnfinished: Bool = false) {
+        self.n = n
+        self.label = label
+        self.algorithm = algorithm
+        self.since = since
+        self.iterations = iterations
+        self.includeUnfinished = includeUnfinished
+    }
+
+    /// The saved query's parameters; an absent filter keeps its NULL default.
+    public var queryParameters: [String: String] {
+        var result = ["include_unfinished": includeUnfinished ? "1" : "0"]
+        if let n { result["n"] = String(n) }
+        if let label { result["label"] = label }
+        if let algorithm { result["algo"] = algorithm }
+        if let since { result["since"] = since }
+        if let iterations { result["iterations"] = String(iterations) }
+        return result
+    }
+}
+
+/// One row of `compare_runs`: a run's configuration and, when it finished, its summary.
+public struct CompareRun: Sendable, Equatable {
+    public var algorithm: String
+    public var phi: Int
+    public var n: Int
+    public var plannedIterations: Int
+    /// Nil for a run without a summary (not finished).
+    public var normalizedReward: Double?
+    public var misses: Int?
+    public var meanCompletionSeconds: Double?
+    /// Nil when the run did not converge within its budget (or J* is unknown).
+    public var iterationsToOptimal: Int?
+    public var optimalityRatio: Double?
+
+    public init(algorithm: String, phi: Int, n: Int, plannedIterations: Int, normalizedReward: Double?, misses: Int?,
+                meanCompletionSeconds: Double?, iterationsToOptimal: Int?, optimalityRatio: Double?) {
+        self.algorithm = algorithm
+        self.phi = phi
+        self.n = n
+        self.plannedIterations = plannedIterations
+        self.normalizedReward = normalizedReward
+        self.misses = misses
+        self.meanCompletionSeconds = meanCompletionSeconds
+        self.iterationsToOptimal = iterationsToOptimal
+        self.optimalityRatio = optimalityRatio
+    }
+
+    /// A run with a summary counts in the aggregates; one without is only counted.
+    public var isFinished: Bool { normalizedReward != nil && misses != nil && meanCompletionSeconds != nil }
+}
+
+/// A column of the compare tables: one algorithm at one phi.
+public struct Configuration: Hashable, Comparable, Sendable {
+    public let algorithm: String
+    public let phi: Int
+
+    public init(algorithm: String, phi: Int) {
+        self.algorithm = algorithm
+        self.phi = algorithm == "ql" ? 0 : phi
+    }
+
+    /// `DTEQL phi=500`, `DTAQL phi=8`, `QL`.
+    public var name: String {
+        algorithm == "ql" ? "QL" : "\(algorithm.uppercased()) phi=\(phi)"
+    }
+
+    /// The paper's order: DTEQL by phi descending, then DTAQL by phi descending, then QL.
+    public static func < (lhs: Configuration, rhs: Configuration) -> Bool {
+        func rank(_ algorithm: String) -> Int {
+            switch algorithm {
+            case "dteql": return 0
+            case "dtaql": return 1
+            case "ql": return 2
+            default: return 3
+            }
+        }
+        if rank(lhs.algorithm) != rank(rhs.algorithm) { return rank(lhs.algorithm) < rank(rhs.algorithm) }
+        if lhs.algorithm != rhs.algorithm { return lhs.algorithm < rhs.algorithm }
+        return lhs.phi > rhs.phi
+    }
+}
+
+/// A mean with its spreads (spreads only from `CompareTable.minimumRunsForSpread` values on).
+public struct MeanAggregate: Sendable, Equatable {
+    public let mean: Double
+    public let count: Int
+    /// 95% Student-t interval of the mean.
+    public let confidenceInterval: ClosedRange<Double>?
+    /// 25th and 75th percentiles (type 7).
+    public let interquartileRange: ClosedRange<Double>?
+}
+
+/// The convergence time of a configuration: the median of iterations-to-optimal over its K runs, a run
+/// that did not converge ranking as +infinity (it needs more than its budget).
+public struct ConvergenceAggregate: Sendable, Equatable {
+    public let runs: Int
+    public let converged: Int
+    /// B: the smallest budget among the runs that did not converge (the common budget when all share
+    /// one); every one of them needs more than B iterations. With every run converged, the largest budget.
+    public let budget: Int
+    /// The median, or +infinity when it lies beyond the budget (shown as `>B`).
+    public let median: Double
+    /// Order-statistic interval of the median; bounds may be +infinity (`>B`).
+    public let confidenceInterval: (lower: Double, upper: Double, coverage: Double)?
+    public let interquartileRange: (lower: Double, upper: Double)?
+
+    /// True when the median is beyond the budget: fewer than half of the runs converged (or, with an even
+    /// K, exactly half, so the upper middle value is a non-converged run).
+    public var exceedsBudget: Bool { median.isInfinite }
+
+    public static func == (lhs: ConvergenceAggregate, rhs: ConvergenceAggregate) -> Bool {
+        lhs.runs == rhs.runs && lhs.converged == rhs.converged && lhs.budget == rhs.budget && lhs.median == rhs.median
+            && lhs.confidenceInterval?.lower == rhs.confidenceInterval?.lower
+            && lhs.confidenceInterval?.upper == rhs.confidenceInterval?.upper
+            && lhs.interquartileRange?.lower == rhs.interquartileRange?.lower
+            && lhs.interquartileRange?.upper == rhs.interquartileRange?.upper
+    }
+}
+
+/// One cell group of the compare tables: one configuration at one N.
+public struct ConfigurationComparison: Sendable {
+    public let n: Int
+    public let configuration: Configuration
+    /// K: finished runs, the ones every aggregate is over.
+    public let runs: Int
+    /// Runs without a summary (only with `includeUnfinished`): counted, never aggregated.
+    public let unfinishedRuns: Int
+    public let normalizedReward: MeanAggregate?
+    /// Per run misses / N; its mean is total misses / (K · N).
+    public let deadlineMissRatio: MeanAggregate?
+    /// Per run mean completion time of the final greedy order, seconds.
+    public let averageDelay: MeanAggregate?
+    public let convergence: ConvergenceAggregate?
+    /// J* / J, over the runs whose frame has a known optimum.
+    public let optimalityRatio: MeanAggregate?
+}
+
+/// The aggregation behind `tracker compare`, as pure functions over `compare_runs` rows.
+public enum CompareTable {
+    /// Spreads are shown from this many runs on.
+    public static let minimumRunsForSpread = 3
+
+    public static func mean(_ values: [Double]) -> MeanAggregate? {
+        guard let mean = Statistics.mean(values) else { return nil }
+        let spread = values.count >= minimumRunsForSpread
+        return MeanAggregate(
+            mean: mean, count: values.count,
+            confidenceInterval: spread ? Statistics.meanConfidenceInterval(values) : nil,
+            interquartileRange: spread
+                ? Statistics.percentile(values, 0.25).flatMap { low in Statistics.percentile(values, 0.75).map { low...$0 } }
+                : nil)
+    }
+
+    /// The convergence time of runs with these iterations-to-optimal (nil = not converged) and budgets.
+    public static func convergence(_ iterationsToOptimal: [Int?], budgets: [Int]) -> ConvergenceAggregate? {
+        guard !iterationsToOptimal.isEmpty, iterationsToOptimal.count == budgets.count else { return nil }
+        let values = iterationsToOptimal.map { $0.map(Double.init) ?? .infinity }
+        let unconvergedBudgets = zip(iterationsToOptimal, budgets).filter { $0.0 == nil }.map(\.1)
+        let budget = unconvergedBudgets.min() ?? budgets.max() ?? 0
+        let spread = values.count >= minimumRunsForSpread
+        var quartiles: (lower: Double, upper: Double)?
+        if spread, let low = Statistics.percentile(values, 0.25), let high = Statistics.percentile(values, 0.75) {
+            quartiles = (low, high)
+        }
+        return ConvergenceAggregate(
+            runs: values.count, converged: values.count - unconvergedBudgets.count, budget: budget,
+            median: Statistics.median(values) ?? .infinity,
+            confidenceInterval: spread ? Statistics.medianConfidenceInterval(values) : nil,
+            interquartileRange: quartiles)
+    }
+
+    /// One comparison per (N, configuration) present in `runs`, ordered by N, then the paper's column order.
+    public static func compare(_ runs: [CompareRun]) -> [ConfigurationComparison] {
+        struct Key: Hashable { let n: Int; let configuration: Configuration }
+        let groups = Dictionary(grouping: runs) { Key(n: $0.n, configuration: Configuration(algorithm: $0.algorithm, phi: $0.phi)) }
+        return groups.keys.sorted { $0.n != $1.n ? $0.n < $1.n : $0.configuration < $1.configuration }.map { key in
+            let group = groups[key] ?? []
+            let finished = group.filter(\.isFinished)
+            return ConfigurationComparison(
+                n: key.n, configuration: key.configuration, runs: finished.count,
+                unfinishedRuns: group.count - finished.count,
+                normalizedReward: mean(finished.compactMap(\.normalizedReward)),
+                deadlineMissRatio: mean(finished.compactMap { $0.misses.map { Double($0) / Double(key.n) } }),
+                averageDelay: mean(finished.compactMap(\.meanCompletionSeconds)),
+                convergence: convergence(finished.map(\.iterationsToOptimal), budgets: finished.map(\.plannedIterations)),
+                optimalityRatio: mean(finished.compactMap(\.optimalityRatio)))
+        }
+    }
+}
+
+extension TrackerStore {
+    /// The rows of `queries/compare_runs.sql` for these filters.
+    public func compareRuns(_ filter: CompareFilter) throws -> [CompareRun] {
+        let result = try run(try SavedQueries.named("compare_runs"), parameters: filter.queryParameters)
+        func index(_ name: String) throws -> Int {
+            guard let index = result.column(name) else {
+                throw StoreError.invalidArgument("queries/compare_runs.sql returns no column \(name)")
+            }
+            return index
+        }
+        let algorithm = try index("algorithm"), phi = try index("phi"), n = try index("n")
+        let planned = try index("planned_iterations"), reward = try index("normalized_reward")
+        let misses = try index("misses"), delay = try index("mean_completion_s")
+        let toOptimal = try index("iterations_to_optimal"), ratio = try index("optimality_ratio")
+        return result.rows.map { row in
+            CompareRun(
+                algorithm: row[algorithm].textValue ?? "", phi: row[phi].intValue ?? 0, n: row[n].intValue ?? 0,
+                plannedIterations: row[planned].intValue ?? 0, normalizedReward: row[reward].doubleValue,
+                misses: row[misses].intValue, meanCompletionSeconds: row[delay].doubleValue,
+                iterationsToOptimal: row[toOptimal].intValue, optimalityRatio: row[ratio].doubleValue)
+        }
+    }
+}
+
+extension SQLiteValue {
+    var intValue: Int? {
+        switch self {
+        case .integer(let v): return Int(v)
+        case .real(let v): return Int(exactly: v)
+        default: return nil
+        }
+    }
+
+    var doubleValue: Double? {
+        switch self {
+        case .integer(let v): return Double(v)
+        case .real(let v): return v
+        default: return nil
+        }
+    }
+
+    var textValue: String? {
+        if case .text(let v) = self { return v }
+        return nil
+    }
+}
