@@ -23,6 +23,7 @@ public struct Tracker: ParsableCommand {
             ListCommand.self,
             DeleteCommand.self,
             GCCommand.self,
+            PlotCommand.self,
             QueryCommand.self,
             SQLCommand.self,
         ]

@@ -1,0 +1,166 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Testing
+@testable import TrackerCommands
+
+/// What an SVG parses to: element names in document order and each `<text>` element's text.
+struct ParsedSVG {
+    var elements: [String] = []
+    var texts: [String] = []
+    var attributes: [[String: String]] = []
+
+    func count(_ name: String) -> Int { elements.filter { $0 == name }.count }
+}
+
+/// Parses `svg` with Foundation's XMLParser; nil (and the parser's error) when it is not well-formed XML.
+func parseSVG(_ svg: String) -> Result<ParsedSVG, Error> {
+    final class Collector: NSObject, XMLParserDelegate {
+        var parsed = ParsedSVG()
+        var currentText: String?
+        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                    attributes: [String: String] = [:]) {
+            parsed.elements.append(name)
+            parsed.attributes.append(attributes)
+            if name == "text" { currentText = "" }
+        }
+        func parser(_ parser: XMLParser, foundCharacters string: String) { currentText? += string }
+        func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+            if name == "text", let text = currentText { parsed.texts.append(text); currentText = nil }
+        }
+    }
+    let parser = XMLParser(data: Data(svg.utf8))
+    let collector = Collector()
+    parser.delegate = collector
+    guard parser.parse() else {
+        return .failure(parser.parserError ?? CommandFailure("XMLParser failed without an error"))
+    }
+    return .success(collector.parsed)
+}
+
+@Suite struct NiceTickTests {
+    @Test func linearTicksUseOneTwoFiveStepsWithoutFloatNoise() {
+        #expect(NiceTicks.linear(min: 0, max: 25_600).map(\.label) == ["0", "5000", "10000", "15000", "20000", "25000"])
+        #expect(NiceTicks.linear(min: 0, max: 1).map(\.label) == ["0", "0.2", "0.4", "0.6", "0.8", "1.0"])
+        let fine = NiceTicks.linear(min: 0.985, max: 1.315)
+        #expect(fine.map(\.label) == ["1.00", "1.05", "1.10", "1.15", "1.20", "1.25", "1.30"])
+        // 0.1 * 3 is 0.30000000000000004 in binary; the label must not show it.
+        let tenths = NiceTicks.linear(min: 0.05, max: 0.62)
+        #expect(tenths.map(\.label) == ["0.1", "0.2", "0.3", "0.4", "0.5", "0.6"])
+        for tick in fine + tenths { #expect(!tick.label.contains("0000"), "\(tick.label)") }
+    }
+
+    @Test func linearTicksAcrossZeroNeverPrintMinusZero() {
+        let ticks = NiceTicks.linear(min: -1.3, max: 0.4)
+        #expect(ticks.map(\.label).contains("0"))
+        #expect(!ticks.map(\.label).contains("-0"))
+        #expect(!ticks.map(\.label).contains("-0.0"))
+        #expect(ticks.first?.value == -1.2)
+    }
+
+    @Test func linearTicksStayInsideTheRangeAndAreEvenlySpaced() {
+        for (low, high) in [(3.0, 7.0), (0.001, 0.0042), (-50.0, 950.0), (123_456.0, 123_789.0), (1e6, 9e7)] {
+            let ticks = NiceTicks.linear(min: low, max: high)
+            #expect(ticks.count >= 3 && ticks.count <= 11, "\(low)...\(high): \(ticks.map(\.label))")
+            #expect(ticks.allSatisfy { $0.value >= low - 1e-12 && $0.value <= high + 1e-12 })
+            let gaps = zip(ticks.dropFirst(), ticks).map { $0.value - $1.value }
+            #expect(gaps.allSatisfy { abs($0 - gaps[0]) <= abs(gaps[0]) * 1e-9 })
+        }
+        #expect(NiceTicks.linear(min: 1e6, max: 9e7).map(\.label).first == "1e7")
+    }
+
+    @Test func logarithmicTicksAreDecadesOrOneTwoFiveInsideOne() {
+        #expect(NiceTicks.logarithmic(min: 1, max: 25_600).map(\.label) == ["1", "10", "100", "1000", "10000"])
+        #expect(NiceTicks.logarithmic(min: 0.01, max: 1).map(\.label) == ["0.01", "0.1", "1"])
+        #expect(NiceTicks.logarithmic(min: 1, max: 60).map(\.label) == ["1", "2", "5", "10", "20", "50"])
+        #expect(NiceTicks.logarithmic(min: 3, max: 8).map(\.label) == ["3", "4", "5", "6", "7", "8"])
+        let minor = NiceTicks.logarithmicMinor(min: 1, max: 100, excluding: NiceTicks.logarithmic(min: 1, max: 100))
+        #expect(minor.count == 16)
+        #expect(!minor.contains(10))
+    }
+}
+
+@Suite struct SVGChartTests {
+    static func chart(_ series: [LineChart.Series], scale: LineChart.Scale = .linear) -> LineChart {
+        LineChart(title: "Normalized reward, N = 8", xLabel: "iteration", yLabel: "normalized reward", xScale: scale,
+                  series: series)
+    }
+
+    static let twoSeries = [
+        LineChart.Series(name: "DTEQL φ=500 (3 runs)", points: (0..<50).map { .init(x: Double($0 * 100), y: 1 - exp(-Double($0) / 5)) }),
+        LineChart.Series(name: "QL (3 runs)", points: (0..<50).map { .init(x: Double($0 * 100), y: 0.8 - exp(-Double($0) / 20)) }),
+    ]
+
+    @Test func xmlEscapingCoversTheFiveSpecialCharacters() {
+        #expect(xmlEscaped(#"a<b & "c" 'd'>"#) == "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;")
+        #expect(xmlEscaped("φ=500 plain") == "φ=500 plain")
+    }
+
+    @Test func theSVGIsWellFormedWithOnePathPerSeriesAndTheLegendNames() throws {
+        let svg = try Self.chart(Self.twoSeries).svg()
+        let parsed = try parseSVG(svg).get()
+        #expect(parsed.elements.first == "svg")
+        let root = try #require(parsed.attributes.first)
+        #expect(root["viewBox"] != nil && root["width"] != nil && root["height"] != nil)
+        #expect(parsed.count("path") == 2)
+        #expect(parsed.texts.contains("DTEQL φ=500 (3 runs)"))
+        #expect(parsed.texts.contains("QL (3 runs)"))
+        #expect(parsed.texts.contains("Normalized reward, N = 8"))
+        #expect(parsed.texts.contains("iteration"))
+        #expect(parsed.texts.contains("normalized reward"))
+        // A white background: the first rectangle covers everything.
+        let background = try #require(zip(parsed.elements, parsed.attributes).first { $0.0 == "rect" }?.1)
+        #expect(background["fill"] == "#ffffff" && background["width"] == root["width"])
+        #expect(!svg.contains("nan") && !svg.contains("inf"))
+    }
+
+    @Test func theLegendSitsRightOfThePlotArea() throws {
+        let parsed = try parseSVG(try Self.chart(Self.twoSeries).svg()).get()
+        let clip = try #require(zip(parsed.elements, parsed.attributes).filter { $0.0 == "rect" }.dropFirst().first?.1)
+        let plotRight = try #require(Double(clip["x"] ?? "")) + (try #require(Double(clip["width"] ?? "")))
+        let legendLines = zip(parsed.elements, parsed.attributes).filter { $0.0 == "line" && $0.1["stroke-width"] == "2" }
+        #expect(legendLines.count == 2)
+        for line in legendLines { #expect(Double(line.1["x1"] ?? "") ?? 0 > plotRight) }
+    }
+
+    @Test func specialCharactersInNamesAndTitlesAreEscaped() throws {
+        var chart = Self.chart([LineChart.Series(name: #"<b>&"x"</b>"#, points: [.init(x: 0, y: 1), .init(x: 1, y: 2)])])
+        chart.title = "A & B < C"
+        let parsed = try parseSVG(try chart.svg()).get()
+        #expect(parsed.texts.contains(#"<b>&"x"</b>"#))
+        #expect(parsed.texts.contains("A & B < C"))
+        #expect(!parsed.elements.contains("b"))
+    }
+
+    @Test func aSinglePointAndAConstantSeriesStillDraw() throws {
+        for series in [[LineChart.Series(name: "one", points: [.init(x: 5, y: 1.25)])],
+                       [LineChart.Series(name: "flat", points: (0..<10).map { .init(x: Double($0), y: 0) })]] {
+            for scale in [LineChart.Scale.linear, .logarithmic] {
+                let shifted = series.map { LineChart.Series(name: $0.name, points: $0.points.map { .init(x: $0.x + 1, y: $0.y) }) }
+                let svg = try Self.chart(shifted, scale: scale).svg()
+                let parsed = try parseSVG(svg).get()
+                #expect(parsed.count("path") == 1)
+                #expect(!svg.contains("nan") && !svg.contains("inf"), "\(series[0].name) \(scale)")
+                #expect(parsed.texts.filter { Double($0) != nil }.count >= 4, "ticks on both axes")
+            }
+        }
+    }
+
+    @Test func emptyOrUnplottableInputIsAClearError() {
+        #expect(throws: LineChart.ChartError.noSeries) { try Self.chart([]).svg() }
+        #expect(throws: LineChart.ChartError.emptySeries("QL")) { try Self.chart([.init(name: "QL", points: [])]).svg() }
+        #expect(throws: LineChart.ChartError.notFinite("x")) {
+            try Self.chart([.init(name: "x", points: [.init(x: 0, y: .nan)])]).svg()
+        }
+        #expect(throws: LineChart.ChartError.nonPositiveOnLogAxis("x")) {
+            try Self.chart([.init(name: "x", points: [.init(x: 0, y: 1), .init(x: 10, y: 2)])], scale: .logarithmic).svg()
+        }
+        #expect(LineChart.ChartError.noSeries.description == "nothing to plot: no series")
+    }
+
+    @Test func manySeriesGetDistinctStyles() {
+        let styles = (0..<20).map { LineChart.style($0) }
+        #expect(Set(styles.map { "\($0.colour) \($0.dash)" }).count == 20)
+    }
+}
