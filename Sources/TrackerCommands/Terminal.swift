@@ -43,13 +43,13 @@ final class ProgressDisplay {
     }
 
     /// Throttled: cheap to call every iteration.
-    func update(done: Int, total: Int, sessionDone: Int, seconds: Double, force: Bool = false) {
+    func update(done: Int, total: Int, sessionDone: Int, seconds: Double, force: Bool = false, prefix: String? = nil) {
         let interval = mode == .bar ? 0.1 : 5.0
         guard mode != .silent, force || seconds - lastDraw >= interval else { return }
         lastDraw = seconds
         let rate = seconds > 0 ? Double(sessionDone) / seconds : 0
         let remaining = rate > 0 ? Double(total - done) / rate : .nan
-        let stats = "\(done)/\(total)  \(Self.formatRate(rate)) it/s  ETA \(Self.formatDuration(remaining))"
+        let stats = (prefix ?? "\(done)/\(total)") + "  \(Self.formatRate(rate)) it/s  ETA \(Self.formatDuration(remaining))"
         switch mode {
         case .bar:
             let width = 30

@@ -1,0 +1,176 @@
+import ArgumentParser
+import Foundation
+import Synchronization
+import TrackerStore
+
+/// Options shared by `sweep` and `reproduce`.
+public struct SweepOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Worker threads (default: the number of cores).", valueName: "J"))
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: ArgumentHelp("Run only the I-th of K deterministic slices of the grid, e.g. 2/4.", valueName: "I/K"))
+    var shard: String?
+
+    @Flag(help: "Print what would run, resume or be skipped, and exit.")
+    var dryRun = false
+
+    @Flag(help: "No progress output.")
+    var quiet = false
+
+    public init() {}
+
+    public func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1, got \(jobs).") }
+        _ = try parsedShard()
+    }
+
+    func parsedShard() throws -> (index: Int, count: Int)? {
+        guard let shard else { return nil }
+        let parts = shard.split(separator: "/")
+        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1, (1...count).contains(index) else {
+            throw ValidationError("--shard must be I/K with 1 <= I <= K, e.g. 2/4; got '\(shard)'.")
+        }
+        return (index, count)
+    }
+}
+
+/// `tracker sweep`: a grid of runs from a spec file, in parallel, resumable and shardable.
+public struct SweepCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Run a grid of runs from a JSON spec, in parallel; running it again resumes it.",
+        discussion: """
+            Finished runs are skipped, interrupted ones resumed and missing ones started: a run's identity \
+            is its configuration and label. Ctrl-C leaves every run resumable. See docs/sweeps.md for the \
+            spec format; sweeps/paper.json is the paper's grid.
+            """
+    )
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Argument(help: ArgumentHelp("The sweep spec (JSON).", valueName: "spec.json"))
+    var spec: String
+
+    @OptionGroup var sweep: SweepOptions
+
+    public init() {}
+
+    public func run() throws {
+        let text: String
+        do {
+            text = try String(contentsOfFile: spec, encoding: .utf8)
+        } catch {
+            throw CommandFailure("cannot read sweep spec \(spec): \((error as NSError).localizedDescription)")
+        }
+        let parsed = try SweepSpec.parse(text, source: spec)
+        _ = try runSweep(parsed, database: database.path, options: sweep)
+    }
+}
+
+/// Expands, shards, plans and runs a sweep with an overall progress bar; exits 130/143 when stopped.
+/// Returns the items it covered.
+func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions) throws -> [SweepItem] {
+    var items = try spec.items()
+    if let (index, count) = try options.parsedShard() {
+        items = SweepRunner.shard(items, index: index, count: count)
+    }
+    let runner = SweepRunner(path: database, items: items, jobs: options.jobs, trackerVersion: Tracker.version)
+    if options.dryRun {
+        let actions = try runner.plan()
+        let table = Table(columns: ["run", "action", "run_id"], rows: zip(items, actions).map { item, action in
+            switch action {
+            case .skip(let id): return [.string(item.summary), .string("skip (finished)"), .string(id)]
+            case .resume(let id): return [.string(item.summary), .string("resume"), .string(id)]
+            case .busy(let id): return [.string(item.summary), .string("running elsewhere"), .string(id)]
+            case .start: return [.string(item.summary), .string("start"), .null]
+            }
+        })
+        print(table.render(ListingFormat.table), terminator: "")
+        return items
+    }
+    StopSignal.install()
+    let progress = runner.makeProgress()
+    let display = ProgressDisplay(quiet: options.quiet, label: "sweep")
+    if !options.quiet {
+        StandardError.write("sweep: \(items.count) runs into \(database) with \(options.jobs) workers\n")
+    }
+    let result = Mutex<Result<SweepOutcome, any Error>?>(nil)
+    let worker = Thread {
+        let outcome = Result { try runner.run(progress: progress, shouldStop: { StopSignal.pending != 0 }) }
+        result.withLock { $0 = outcome }
+    }
+    worker.stackSize = 8 << 20
+    worker.start()
+    let started = Date()
+    let startIterations = progress.iterationsDone
+    while result.withLock({ $0 == nil }) {
+        Thread.sleep(forTimeInterval: 0.1)
+        display.updateSweep(progress, seconds: Date().timeIntervalSince(started), startIterations: startIterations)
+    }
+    display.updateSweep(progress, seconds: Date().timeIntervalSince(started), startIterations: startIterations, force: true)
+    display.finish()
+    let outcome = try result.withLock { $0! }.get()
+    if !options.quiet {
+        StandardError.write("sweep: \(outcome.started) started, \(outcome.resumed) resumed, \(outcome.skipped) already finished"
+            + (outcome.busy > 0 ? ", \(outcome.busy) running elsewhere" : "")
+            + (outcome.interrupted > 0 ? ", \(outcome.interrupted) interrupted" : "")
+            + (outcome.failures.isEmpty ? "" : ", \(outcome.failures.count) failed") + "\n")
+    }
+    if StopSignal.pending != 0 {
+        StandardError.write("Stopped; run the same command again to resume.\n")
+        throw ExitCode(StopSignal.exitCode)
+    }
+    if let first = outcome.failures.first {
+        throw CommandFailure("\(outcome.failures.count) runs failed; the first: \(first)")
+    }
+    return items
+}
+
+extension ProgressDisplay {
+    /// The sweep's one bar: runs done of total, iterations/s, ETA.
+    func updateSweep(_ progress: SweepProgress, seconds: Double, startIterations: Int, force: Bool = false) {
+        update(done: progress.iterationsDone, total: progress.totalIterations,
+               sessionDone: progress.iterationsDone - startIterations, seconds: seconds, force: force,
+               prefix: "\(progress.runsDone)/\(progress.total) runs")
+    }
+}
+
+/// `tracker merge`: combine shard databases into one.
+public struct MergeCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Merge tracker databases (e.g. sweep shards) into one.",
+        discussion: """
+            Inputs must have the same schema version. A run present in several inputs (same run id, or same \
+            configuration and label) is kept once, a finished copy over an unfinished one.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The database to merge into (created if missing).", valueName: "out.db"))
+    var output: String
+
+    @Argument(help: ArgumentHelp("Databases to merge.", valueName: "in.db"))
+    var inputs: [String]
+
+    public init() {}
+
+    public func validate() throws {
+        guard !inputs.isEmpty else { throw ValidationError("Give at least one input database.") }
+        for input in inputs where URL(fileURLWithPath: input).standardized == URL(fileURLWithPath: output).standardized {
+            throw ValidationError("An input cannot be the output (\(input)).")
+        }
+    }
+
+    public func run() throws {
+        for input in inputs where !FileManager.default.fileExists(atPath: input) {
+            throw CommandFailure("no such database: \(input)")
+        }
+        let store = try TrackerStore(path: output)
+        for input in inputs {
+            let report = try store.merge(from: input)
+            StandardError.write("\(input): \(report.runsAdded) runs added, \(report.runsAlreadyPresent) already present"
+                + (report.runsReplaced > 0 ? ", \(report.runsReplaced) unfinished replaced" : "")
+                + ", \(report.framesAdded) frames added\n")
+        }
+    }
+}

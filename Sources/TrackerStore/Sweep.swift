@@ -1,0 +1,191 @@
+import Dispatch
+import Foundation
+import Learning
+import SQLite
+import Synchronization
+
+/// What a sweep does with one of its runs, decided from what the database already holds.
+public enum SweepAction: Sendable, Equatable {
+    /// A finished run with the same identity exists.
+    case skip(runID: String)
+    /// An interrupted, failed or abandoned run with the same identity exists.
+    case resume(runID: String)
+    /// Another live process is running it.
+    case busy(runID: String)
+    case start
+}
+
+/// Counters a sweep's workers update and its display reads.
+public final class SweepProgress: Sendable {
+    public let total: Int
+    public let totalIterations: Int
+    private let finishedRuns = Atomic<Int>(0)
+    private let doneIterations = Atomic<Int>(0)
+    private let failedRuns = Atomic<Int>(0)
+
+    init(total: Int, totalIterations: Int) {
+        self.total = total
+        self.totalIterations = totalIterations
+    }
+
+    public var runsDone: Int { finishedRuns.load(ordering: .relaxed) }
+    public var iterationsDone: Int { doneIterations.load(ordering: .relaxed) }
+    public var runsFailed: Int { failedRuns.load(ordering: .relaxed) }
+
+    func addIterations(_ count: Int) { doneIterations.add(count, ordering: .relaxed) }
+    func finishRun() { finishedRuns.add(1, ordering: .relaxed) }
+    func failRun() { failedRuns.add(1, ordering: .relaxed) }
+}
+
+/// The result of a sweep.
+public struct SweepOutcome: Sendable {
+    public var started = 0
+    public var resumed = 0
+    public var skipped = 0
+    public var busy = 0
+    public var interrupted = 0
+    public var failures: [String] = []
+}
+
+/// Runs a sweep's items with `jobs` worker threads, each with its own connection; every write is a short
+/// IMMEDIATE transaction, so workers (and other processes) share the file through WAL and the busy timeout.
+/// Running the same sweep again skips finished runs, resumes interrupted ones and starts the missing ones:
+/// a run's identity is its configuration hash and label.
+public struct SweepRunner: Sendable {
+    public let path: String
+    public let items: [SweepItem]
+    public let jobs: Int
+    public let trackerVersion: String
+
+    public init(path: String, items: [SweepItem], jobs: Int, trackerVersion: String) {
+        self.path = path
+        self.items = items
+        self.jobs = max(1, jobs)
+        self.trackerVersion = trackerVersion
+    }
+
+    /// The `index`-th of `count` deterministic slices of the grid: every count-th item from index - 1.
+    public static func shard(_ items: [SweepItem], index: Int, count: Int) -> [SweepItem] {
+        items.filter { $0.index % count == index - 1 }
+    }
+
+    /// What would happen to each item now.
+    public func plan() throws -> [SweepAction] {
+        let store = try TrackerStore(path: path)
+        return try items.map { try action(for: $0, in: store) }
+    }
+
+    func action(for item: SweepItem, in store: TrackerStore) throws -> SweepAction {
+        let existing = try store.runs(configHash: item.specification.configHash, label: item.specification.label)
+        if let finished = existing.first(where: { $0.status == .finished }) { return .skip(runID: finished.runID) }
+        if let resumable = existing.last(where: \.isResumable) { return .resume(runID: resumable.runID) }
+        if let running = existing.last(where: { $0.status == .running }) { return .busy(runID: running.runID) }
+        return .start
+    }
+
+    /// Runs every item not finished yet. `shouldStop` is polled by every session; once it returns true the
+    /// running sessions checkpoint and stop, and no new item starts.
+    public func run(progress: SweepProgress? = nil, shouldStop: @escaping @Sendable () -> Bool) throws -> SweepOutcome {
+        // Migrate once up front, so the workers never race to create the schema.
+        _ = try TrackerStore(path: path)
+        let progress = progress ?? makeProgress()
+        let next = Atomic<Int>(0)
+        let outcome = Mutex(SweepOutcome())
+        let items = self.items
+        let path = self.path
+        let version = trackerVersion
+        DispatchQueue.concurrentPerform(iterations: jobs) { _ in
+            let store: TrackerStore
+            do {
+                store = try TrackerStore(path: path)
+            } catch {
+                outcome.withLock { $0.failures.append("cannot open \(path): \(error)") }
+                return
+            }
+            while !shouldStop() {
+                let index = next.add(1, ordering: .relaxed).oldValue
+                guard index < items.count else { return }
+                let item = items[index]
+                do {
+                    let result = try runItem(item, in: store, version: version, progress: progress, shouldStop: shouldStop)
+                    outcome.withLock { tally(&$0, result) }
+                    progress.finishRun()
+                } catch {
+                    progress.failRun()
+                    progress.finishRun()
+                    outcome.withLock { $0.failures.append("\(item.summary): \(error)") }
+                }
+            }
+        }
+        return outcome.withLock { $0 }
+    }
+
+    public func makeProgress() -> SweepProgress {
+        SweepProgress(total: items.count, totalIterations: items.reduce(0) { $0 + $1.specification.hyperparameters.iterations })
+    }
+
+    private enum ItemResult { case started, resumed, skipped, busy, interrupted }
+
+    private func tally(_ outcome: inout SweepOutcome, _ result: ItemResult) {
+        switch result {
+        case .started: outcome.started += 1
+        case .resumed: outcome.resumed += 1
+        case .skipped: outcome.skipped += 1
+        case .busy: outcome.busy += 1
+        case .interrupted: outcome.interrupted += 1
+        }
+    }
+
+    private func runItem(
+        _ item: SweepItem, in store: TrackerStore, version: String, progress: SweepProgress,
+        shouldStop: @escaping @Sendable () -> Bool
+    ) throws -> ItemResult {
+        let planned = item.specification.hyperparameters.iterations
+        let session: RunSession
+        let kind: ItemResult
+        switch try action(for: item, in: store) {
+        case .skip:
+            progress.addIterations(planned)
+            return .skipped
+        case .busy:
+            progress.addIterations(planned)
+            return .busy
+        case .resume(let runID):
+            guard case .session(let resumed) = try RunSession.resume(runID, in: store) else {
+                progress.addIterations(planned)
+                return .skipped
+            }
+            session = resumed
+            kind = .resumed
+        case .start:
+            var specification = item.specification
+            specification.trackerVersion = version
+            session = try RunSession.start(specification, in: store)
+            kind = .started
+        }
+        progress.addIterations(session.learner.iteration)
+        var reported = session.learner.iteration
+        let end = try session.run(
+            progress: { step in
+                // Batched, so the shared counter is touched every 256 iterations, not every one.
+                if step.iteration - reported >= 256 || step.iteration == step.plannedIterations {
+                    progress.addIterations(step.iteration - reported)
+                    reported = step.iteration
+                }
+            },
+            shouldStop: shouldStop)
+        if case .interrupted = end { return .interrupted }
+        return kind
+    }
+}
+
+extension TrackerStore {
+    /// Runs with this configuration hash and label (NULL label matches NULL), oldest first.
+    public func runs(configHash: String, label: String?) throws -> [RunRecord] {
+        try storeOperation("looking up runs by configuration") {
+            let statement = try database.cachedStatement(
+                "SELECT \(RunRecord.columns) FROM runs WHERE config_hash = ? AND label IS ? ORDER BY id")
+            return try statement.rows([.text(configHash), label.map { .text($0) } ?? .null], RunRecord.init)
+        }
+    }
+}

@@ -1,0 +1,262 @@
+import Foundation
+import Learning
+import Scheduling
+
+/// A grid of runs, read from a small JSON file (see sweeps/paper.json and docs/sweeps.md): task counts,
+/// frames, learner seeds, algorithm configurations and any hyperparameter's values. Every combination is
+/// one run; every configuration runs on the same frames.
+public struct SweepSpec: Sendable, Equatable {
+    public struct Configuration: Sendable, Equatable {
+        public var algorithm: Algorithm
+        public var phis: [Int]
+        public var deltas: [Int]
+    }
+
+    public var description: String?
+    public var label: String?
+    public var taskCounts: [Int]
+    public var frameSeeds: [UInt64]
+    public var seeds: [UInt64]
+    public var iterations: Int
+    public var configurations: [Configuration]
+    public var learningRates: [Double]
+    public var discounts: [Double]
+    public var epsilonStarts: [Double]
+    public var epsilonMins: [Double]
+    public var epsilonDecays: [Double]
+    public var rewards: [RewardForm]
+    public var twinNoises: [Double]
+    public var model: ModelParameters
+    public var checkpointEvery: Int
+    public var keepCheckpoints: Int?
+
+    static let knownKeys = [
+        "description", "label", "n", "frames", "first_frame_seed", "frame_seeds", "seeds", "iterations",
+        "configurations", "hyperparameters", "model", "checkpoint_every", "keep_checkpoints",
+    ]
+    static let knownHyperparameters = ["learning_rate", "discount", "epsilon_start", "epsilon_min", "epsilon_decay", "reward", "twin_noise"]
+
+    /// Parses a spec; every problem is one line naming the file and the key.
+    public static func parse(_ text: String, source: String) throws -> SweepSpec {
+        func fail(_ message: String) -> StoreError { .invalidArgument("\(source): \(message)") }
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+        } catch {
+            let detail = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? "malformed JSON"
+            throw fail("not valid JSON (\(detail.split(separator: "\n").first ?? ""))")
+        }
+        guard let root = object as? [String: Any] else { throw fail("the spec must be a JSON object") }
+        for key in root.keys.sorted() where !knownKeys.contains(key) {
+            throw fail("unknown key '\(key)' (known: \(knownKeys.joined(separator: ", ")))")
+        }
+        var reader = KeyReader(source: source)
+
+        let taskCounts = try reader.integers(root["n"], key: "n", required: true, range: 2...ExactOptimum.maximumTasks)
+        let frameSeeds: [UInt64]
+        if let explicit = root["frame_seeds"] {
+            guard root["frames"] == nil else { throw fail("give either 'frames' or 'frame_seeds', not both") }
+            frameSeeds = try reader.integers(explicit, key: "frame_seeds", required: true, range: 0...Int.max).map(UInt64.init)
+        } else {
+            let count = try reader.integer(root["frames"], key: "frames", default: 1, range: 1...100_000)
+            let first = try reader.integer(root["first_frame_seed"], key: "first_frame_seed", default: 1, range: 0...(Int.max - 100_000))
+            frameSeeds = (0..<count).map { UInt64(first + $0) }
+        }
+        let seeds = try reader.integers(root["seeds"], key: "seeds", required: false, range: 0...Int.max, default: [1]).map(UInt64.init)
+        let iterations = try reader.integer(root["iterations"], key: "iterations", default: 25_600, range: 1...1_000_000_000)
+
+        guard let rawConfigurations = root["configurations"] else { throw fail("'configurations' is missing") }
+        guard let list = rawConfigurations as? [Any], !list.isEmpty else {
+            throw fail("'configurations' must be a non-empty list of objects like {\"algorithm\": \"dteql\", \"phi\": [500]}")
+        }
+        var configurations: [Configuration] = []
+        for (index, entry) in list.enumerated() {
+            let key = "configurations[\(index)]"
+            guard let object = entry as? [String: Any] else { throw fail("\(key) must be an object") }
+            for name in object.keys.sorted() where !["algorithm", "phi", "delta"].contains(name) {
+                throw fail("\(key): unknown key '\(name)' (known: algorithm, phi, delta)")
+            }
+            guard let name = object["algorithm"] as? String else { throw fail("\(key).algorithm is missing") }
+            guard let algorithm = Algorithm(rawValue: name) else {
+                throw fail("\(key).algorithm '\(name)' is not one of ql, dteql, dtaql")
+            }
+            let phis = algorithm == .ql ? [0]
+                : try reader.integers(object["phi"], key: "\(key).phi", required: false, range: 1...Int(Int32.max), default: [Hyperparameters.defaultPhi])
+            let deltas = algorithm == .dtaql
+                ? try reader.integers(object["delta"], key: "\(key).delta", required: false, range: 1...Int(Int32.max), default: [Hyperparameters.defaultDelta])
+                : [Hyperparameters.defaultDelta]
+            configurations.append(Configuration(algorithm: algorithm, phis: phis, deltas: deltas))
+        }
+
+        let grid = root["hyperparameters"] ?? [String: Any]()
+        guard let hyper = grid as? [String: Any] else { throw fail("'hyperparameters' must be an object of lists") }
+        for key in hyper.keys.sorted() where !knownHyperparameters.contains(key) {
+            throw fail("hyperparameters: unknown key '\(key)' (known: \(knownHyperparameters.joined(separator: ", ")))")
+        }
+        let rewardNames = try reader.strings(hyper["reward"], key: "hyperparameters.reward", default: ["ratio"])
+        let rewards = try rewardNames.map { name -> RewardForm in
+            guard let form = RewardForm(rawValue: name) else { throw fail("hyperparameters.reward '\(name)' is not ratio or negative") }
+            return form
+        }
+
+        var model = ModelParameters.default
+        if let rawModel = root["model"] {
+            guard let object = rawModel as? [String: Any] else { throw fail("'model' must be an object") }
+            for name in object.keys.sorted() where !["rate", "cpu_hz", "zeta"].contains(name) {
+                throw fail("model: unknown key '\(name)' (known: rate, cpu_hz, zeta)")
+            }
+            model = ModelParameters(
+                uplinkRate: try reader.number(object["rate"], key: "model.rate", default: model.uplinkRate),
+                cpuHz: try reader.number(object["cpu_hz"], key: "model.cpu_hz", default: model.cpuHz),
+                zeta: try reader.number(object["zeta"], key: "model.zeta", default: model.zeta))
+            do { try model.validate() } catch { throw fail("model: \(error.description)") }
+        }
+
+        let label: String?
+        switch root["label"] {
+        case nil, is NSNull: label = nil
+        case let text as String: label = text
+        default: throw fail("'label' must be a string")
+        }
+        let description = root["description"] as? String
+        let keep: Int? = root["keep_checkpoints"] == nil || root["keep_checkpoints"] is NSNull ? nil
+            : try reader.integer(root["keep_checkpoints"], key: "keep_checkpoints", default: 1, range: 1...Int(Int32.max))
+
+        let spec = SweepSpec(
+            description: description, label: label, taskCounts: taskCounts, frameSeeds: frameSeeds, seeds: seeds,
+            iterations: iterations, configurations: configurations,
+            learningRates: try reader.numbers(hyper["learning_rate"], key: "hyperparameters.learning_rate", default: Hyperparameters.defaultLearningRate),
+            discounts: try reader.numbers(hyper["discount"], key: "hyperparameters.discount", default: Hyperparameters.defaultDiscount),
+            epsilonStarts: try reader.numbers(hyper["epsilon_start"], key: "hyperparameters.epsilon_start", default: Hyperparameters.defaultEpsilonStart),
+            epsilonMins: try reader.numbers(hyper["epsilon_min"], key: "hyperparameters.epsilon_min", default: Hyperparameters.defaultEpsilonMin),
+            epsilonDecays: try reader.numbers(hyper["epsilon_decay"], key: "hyperparameters.epsilon_decay", default: Hyperparameters.defaultEpsilonDecay),
+            rewards: rewards,
+            twinNoises: try reader.numbers(hyper["twin_noise"], key: "hyperparameters.twin_noise", default: 0),
+            model: model,
+            checkpointEvery: try reader.integer(root["checkpoint_every"], key: "checkpoint_every", default: 1024, range: 1...Int(Int32.max)),
+            keepCheckpoints: keep)
+        // Every combination must be a valid run before anything starts.
+        for item in try spec.items() {
+            do {
+                try item.specification.hyperparameters.validate(taskCount: item.specification.frame.count)
+            } catch {
+                throw fail("run \(item.index + 1) (\(item.summary)): \(error.description)")
+            }
+        }
+        return spec
+    }
+
+    /// Every run of the grid, in a fixed order: N, frame, seed, configuration, phi, delta, then the
+    /// hyperparameter values in the order listed. Shards and progress refer to this order.
+    public func items() throws -> [SweepItem] {
+        var items: [SweepItem] = []
+        for n in taskCounts {
+            for frameSeed in frameSeeds {
+                let frame = FrameGenerator.generate(count: n, seed: frameSeed, parameters: model)
+                for seed in seeds {
+                    for configuration in configurations {
+                        for phi in configuration.phis {
+                            for delta in configuration.deltas {
+                                for lr in learningRates { for gamma in discounts { for start in epsilonStarts {
+                                    for minimum in epsilonMins { for decay in epsilonDecays { for reward in rewards {
+                                        for noise in twinNoises {
+                                            let h = Hyperparameters(
+                                                algorithm: configuration.algorithm, phi: phi, delta: delta,
+                                                iterations: iterations, seed: seed, learningRate: lr, discount: gamma,
+                                                epsilonStart: start, epsilonMin: minimum, epsilonDecay: decay,
+                                                reward: reward, twin: TwinModel(parameters: nil, noise: noise, noiseSeed: 0))
+                                            let specification = RunSpecification(
+                                                frame: frame, frameSource: .generated(seed: frameSeed), hyperparameters: h,
+                                                checkpointEvery: checkpointEvery, keepCheckpoints: keepCheckpoints,
+                                                label: label, trackerVersion: "")
+                                            items.append(SweepItem(index: items.count, specification: specification, frameSeed: frameSeed))
+                                        }
+                                    } } }
+                                } } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return items
+    }
+}
+
+/// One run of a sweep.
+public struct SweepItem: Sendable {
+    public let index: Int
+    public var specification: RunSpecification
+    public let frameSeed: UInt64
+
+    public var summary: String {
+        let h = specification.hyperparameters
+        return "\(h.algorithm.rawValue)\(h.algorithm == .ql ? "" : " phi=\(h.phi)") N=\(specification.frame.count) frame-seed=\(frameSeed) seed=\(h.seed)"
+    }
+}
+
+/// Reads typed values out of the spec's JSON, each failure one line naming the key.
+private struct KeyReader {
+    let source: String
+
+    func fail(_ message: String) -> StoreError { .invalidArgument("\(source): \(message)") }
+
+    /// JSON numbers arrive as NSNumber; a Bool is an NSNumber too and must not pass for 1 or 0.
+    private func numberValue(_ value: Any) -> NSNumber? {
+        guard let number = value as? NSNumber, !(value is String) else { return nil }
+        // JSON true/false come back as NSNumbers whose Objective-C type is "c" (char).
+        if String(cString: number.objCType) == "c" { return nil }
+        return number
+    }
+
+    func integer(_ value: Any?, key: String, default fallback: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let value, !(value is NSNull) else { return fallback }
+        guard let number = numberValue(value), let exact = Int(exactly: number.doubleValue), number.doubleValue.isFinite else {
+            throw fail("'\(key)' must be a whole number, got \(describe(value))")
+        }
+        guard range.contains(exact) else {
+            throw fail("'\(key)' must be between \(range.lowerBound) and \(range.upperBound), got \(exact)")
+        }
+        return exact
+    }
+
+    func integers(_ value: Any?, key: String, required: Bool, range: ClosedRange<Int>, default fallback: [Int] = []) throws -> [Int] {
+        guard let value, !(value is NSNull) else {
+            if required { throw fail("'\(key)' is missing") }
+            return fallback
+        }
+        let list = (value as? [Any]) ?? [value]
+        guard !list.isEmpty else { throw fail("'\(key)' must not be empty") }
+        return try list.map { try integer($0, key: key, default: 0, range: range) }
+    }
+
+    func number(_ value: Any?, key: String, default fallback: Double) throws -> Double {
+        guard let value, !(value is NSNull) else { return fallback }
+        guard let number = numberValue(value), number.doubleValue.isFinite else {
+            throw fail("'\(key)' must be a finite number, got \(describe(value))")
+        }
+        return number.doubleValue
+    }
+
+    func numbers(_ value: Any?, key: String, default fallback: Double) throws -> [Double] {
+        guard let value, !(value is NSNull) else { return [fallback] }
+        let list = (value as? [Any]) ?? [value]
+        guard !list.isEmpty else { throw fail("'\(key)' must not be empty") }
+        return try list.map { try number($0, key: key, default: fallback) }
+    }
+
+    func strings(_ value: Any?, key: String, default fallback: [String]) throws -> [String] {
+        guard let value, !(value is NSNull) else { return fallback }
+        let list = (value as? [Any]) ?? [value]
+        guard !list.isEmpty else { throw fail("'\(key)' must not be empty") }
+        return try list.map { entry in
+            guard let text = entry as? String else { throw fail("'\(key)' must hold strings, got \(describe(entry))") }
+            return text
+        }
+    }
+
+    private func describe(_ value: Any) -> String {
+        let text = String(describing: value).replacingOccurrences(of: "\n", with: " ")
+        return text.count > 40 ? String(text.prefix(40)) + "..." : text
+    }
+}
