@@ -26,6 +26,7 @@ public struct Tracker: ParsableCommand {
             PlotCommand.self,
             QueryCommand.self,
             SQLCommand.self,
+            CompareCommand.self,
         ]
     )
 
