@@ -63,6 +63,11 @@ public struct CompareCommand: ParsableCommand {
     }
 
     public func run() throws {
+        print(try render(), terminator: "")
+    }
+
+    /// The table as text in the chosen format; `reproduce` writes it into its report too.
+    func render() throws -> String {
         let store = try TrackerStore(path: database.path, access: .readOnly)
         let filter = CompareFilter(n: n, label: label, algorithm: algo?.rawValue, since: since, iterations: iterations,
                                    includeUnfinished: includeUnfinished)
@@ -79,7 +84,7 @@ public struct CompareCommand: ParsableCommand {
         } else {
             output = tableII(comparisons).render(format)
         }
-        print(output, terminator: "")
+        return output
     }
 
     // MARK: Tables

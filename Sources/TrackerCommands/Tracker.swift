@@ -27,6 +27,9 @@ public struct Tracker: ParsableCommand {
             QueryCommand.self,
             SQLCommand.self,
             CompareCommand.self,
+            SweepCommand.self,
+            MergeCommand.self,
+            ReproduceCommand.self,
         ]
     )
 

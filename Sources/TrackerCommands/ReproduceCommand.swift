@@ -1,0 +1,136 @@
+import ArgumentParser
+import Foundation
+import TrackerStore
+
+/// `tracker reproduce`: the paper's whole experiment in one command.
+public struct ReproduceCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "reproduce",
+        abstract: "Run the paper's grid (sweeps/paper.json), then print Tables I and II and write Fig. 2 and a report.",
+        discussion: """
+            N in {6, 7, 8}; DTEQL with phi 500, 200, 100, 50, DTAQL phi 500, QL; K frames per N, every \
+            configuration on the same frames; 25,600 iterations. --quick (4 frames, N in {6, 7}) takes about \
+            a minute. Running it again skips finished runs and resumes interrupted ones.
+            """
+    )
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Flag(help: "A small version: 4 frames, N in {6, 7}.")
+    var quick = false
+
+    @Option(help: ArgumentHelp("Frames per N (default 32, or 4 with --quick).", valueName: "K"))
+    var frames: Int?
+
+    @Option(help: ArgumentHelp("Iterations per run (default 25600).", valueName: "B"))
+    var iterations: Int?
+
+    @Option(help: ArgumentHelp("Where to write the report and Fig. 2 (default: ./reports/paper or ./reports/paper-quick).", valueName: "dir"))
+    var report: String?
+
+    @OptionGroup var sweep: SweepOptions
+
+    public init() {}
+
+    public func validate() throws {
+        if let frames, frames < 1 { throw ValidationError("--frames must be at least 1, got \(frames).") }
+        if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1, got \(iterations).") }
+    }
+
+    public func run() throws {
+        guard let text = EmbeddedSQL.sweeps.first(where: { $0.name == "paper" })?.sql else {
+            throw CommandFailure("this build has no built-in sweeps/paper.json")
+        }
+        var spec = try SweepSpec.parse(text, source: "sweeps/paper.json")
+        if quick {
+            spec.taskCounts = [6, 7]
+            spec.frameSeeds = Array(spec.frameSeeds.prefix(4))
+        }
+        if let frames {
+            let first = spec.frameSeeds.first ?? 1
+            spec.frameSeeds = (0..<UInt64(frames)).map { first + $0 }
+        }
+        if let iterations { spec.iterations = iterations }
+
+        let started = Date()
+        let items = try runSweep(spec, database: database.path, options: sweep)
+        if sweep.dryRun { return }
+        if sweep.shard != nil {
+            StandardError.write("This shard is done. Merge the shards (tracker merge OUT.db shard*.db), then run "
+                + "`tracker reproduce --db OUT.db` to print the tables and write the report.\n")
+            return
+        }
+        let wall = Date().timeIntervalSince(started)
+        try writeReport(spec: spec, runs: items.count, wallSeconds: wall)
+    }
+
+    private func writeReport(spec: SweepSpec, runs: Int, wallSeconds: Double) throws {
+        let label = spec.label
+        let budget = spec.iterations
+        let tableN = spec.taskCounts.contains(8) ? 8 : (spec.taskCounts.max() ?? 8)
+        var common = ["--db", database.path, "--iterations", String(budget)]
+        if let label { common += ["--label", label] }
+        let tableI = try CompareCommand.parse(common + ["--n", String(tableN)])
+        let tableII = try CompareCommand.parse(common)
+        print("Table I (N = \(tableN), \(spec.frameSeeds.count) frames, budget \(budget))")
+        print(try tableI.render(), terminator: "")
+        print("\nTable II (convergence time, iterations)")
+        print(try tableII.render(), terminator: "")
+
+        let directory = report ?? (quick ? "reports/paper-quick" : "reports/paper")
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw CommandFailure("cannot create report directory \(directory): \((error as NSError).localizedDescription)")
+        }
+        let figure = (directory as NSString).appendingPathComponent("fig2-n\(tableN).svg")
+        var plotArguments = ["--db", database.path, "--n", String(tableN), "--out", figure]
+        if let label { plotArguments += ["--label", label] }
+        try PlotCommand.parse(plotArguments).run()
+        // Most of the learning happens in the first thousand iterations: a log-x twin of the figure shows it.
+        let logFigure = (directory as NSString).appendingPathComponent("fig2-n\(tableN)-logx.svg")
+        try PlotCommand.parse(plotArguments.dropLast(2) + ["--out", logFigure, "--log-x"]).run()
+
+        let markdownI = try CompareCommand.parse(common + ["--n", String(tableN), "--format", "markdown"]).render()
+        let markdownII = try CompareCommand.parse(common + ["--format", "markdown"]).render()
+        let command = (["tracker"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        let text = """
+            # Reproduction of the paper's Tables I and II and Fig. 2
+
+            Command: `\(command)`, finished \(ISO8601DateFormatter().string(from: Date())); \(runs) runs in the grid; this invocation took \
+            \(String(format: "%.1f", wallSeconds)) s of wall time (runs already finished are not run again).
+
+            N in \(spec.taskCounts.map(String.init).joined(separator: ", ")); \(spec.frameSeeds.count) frames per N \
+            (seeds \(spec.frameSeeds.first ?? 0)...\(spec.frameSeeds.last ?? 0)); learner seed(s) \
+            \(spec.seeds.map(String.init).joined(separator: ", ")); \(budget) iterations per run; database `\(database.path)`.
+
+            ## Table I (N = \(tableN))
+
+            \(markdownI)
+            The paper's Table I (N = 8): normalized reward 1.0024 / 1.0024 / 0.9979 / 0.9406 / 0.7758 / 0.4235, deadline \
+            miss ratio 0.0195 / 0.0195 / 0.0195 / 0.0273 / 0.0429 / 0.039, average delay 0.6435 / 0.6435 / 0.6453 / \
+            0.6677 / 0.7321 / 0.8697, convergence 5597 / 12752 / 25549 / >25600 / >25600 / >>25600 (DTEQL phi = 500, \
+            200, 100, 50, DTAQL phi = 500, QL).
+
+            ## Table II (convergence time, iterations)
+
+            \(markdownII)
+            The paper's Table II: N = 6: 102 / 295 / 510 / 1047 / 1284 / >25600; N = 7: 755 / 2497 / 3873 / 8795 / \
+            10239 / >>25600; N = 8: 5597 / 12752 / 25549 / >25600 / >25600 / >>25600.
+
+            ## Fig. 2
+
+            ![Mean greedy normalized reward against iteration, N = \(tableN)](\((figure as NSString).lastPathComponent))
+
+            The same on a logarithmic iteration axis:
+
+            ![The same, log x](\((logFigure as NSString).lastPathComponent))
+
+            How the cells are computed: docs/queries.md. How this project reads the paper: docs/model.md and docs/learning.md.
+
+            """
+        let reportPath = (directory as NSString).appendingPathComponent("report.md")
+        try writeAtomically(text, to: reportPath)
+        StandardError.write("wrote \(reportPath)\n")
+    }
+}
