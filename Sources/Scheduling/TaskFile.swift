@@ -55,7 +55,8 @@ public enum TaskFile {
             let name = trimmed(rawName)
             guard columns.contains(name) else {
                 let expected = "expected the columns \(columns.joined(separator: ", "))"
-                throw failure(1, name, name.isEmpty ? "empty column name; \(expected)" : "unknown column; \(expected)")
+                // The name as typed, but escaped: a stray \r or line separator must not break the one-line message.
+                throw failure(1, name.isEmpty ? name : escaped(name), name.isEmpty ? "empty column name; \(expected)" : "unknown column; \(expected)")
             }
             guard position[name] == nil else {
                 throw failure(1, name, "appears twice in the header")
@@ -164,8 +165,31 @@ public enum TaskFile {
 
     /// A value quoted for a one-line message: control characters escaped, long text shortened.
     private static func quoted(_ text: String) -> String {
-        let shown = text.unicodeScalars.count > 40 ? String(text.unicodeScalars.prefix(40)) + "..." : text
-        return shown.debugDescription
+        "\"" + escaped(text).replacingQuotes() + "\""
+    }
+
+    /// Text safe to show inside a one-line message: control, format (bidi overrides, BOM) and line or
+    /// paragraph separator characters written as Swift escapes (\r, \u{2028}), at most 40 characters kept.
+    private static func escaped(_ text: String) -> String {
+        var out = ""
+        for (index, scalar) in text.unicodeScalars.enumerated() {
+            if index == 40 { out += "..."; break }
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "\t": out += "\\t"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\0": out += "\\0"
+            default:
+                switch scalar.properties.generalCategory {
+                case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned:
+                    out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+                default:
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out
     }
 }
 
@@ -202,6 +226,14 @@ private func errorText() -> String {
     let code = errno
     guard let message = strerror(code) else { return "error \(code)" }
     return String(cString: message)
+}
+
+private extension String {
+    func replacingQuotes() -> String {
+        var out = ""
+        for scalar in unicodeScalars { if scalar == "\"" { out += "\\\"" } else { out.unicodeScalars.append(scalar) } }
+        return out
+    }
 }
 
 private struct ReadFailure: Error {
