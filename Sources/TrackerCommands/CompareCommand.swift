@@ -156,7 +156,13 @@ public struct CompareCommand: ParsableCommand {
         return aggregate.exceedsBudget ? .string(text(aggregate.median)) : .number(aggregate.median)
     }
 
-    func short(_ value: Double) -> String { Table.formatNumber(value, significantDigits: 4) }
+    /// Four significant digits, but iteration counts in full: 10350, not 1.035e+04.
+    func short(_ value: Double) -> String {
+        if value.isFinite, abs(value) >= 1000 {
+            return value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
+        }
+        return Table.formatNumber(value, significantDigits: 4)
+    }
 
     // MARK: JSON
 
