@@ -102,8 +102,12 @@ public struct Migrator: Sendable {
     public func migrate(_ db: Database) throws -> [Int] {
         precondition(!db.isInTransaction, "migrate must not run inside a transaction")
         try checkNotNewer(db)
+        // Versions only grow, so migrations at or below the version read now are done: skip them without
+        // taking the write lock (an up-to-date database then opens even while another process writes,
+        // and a lock held past the busy timeout is reported by the statement that needs it).
+        let current = try db.userVersion
         var applied: [Int] = []
-        for migration in migrations {
+        for migration in migrations where migration.version > current {
             let didApply: Bool
             do {
                 didApply = try db.transaction(.immediate) {

@@ -31,7 +31,7 @@ public struct ListCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let store = try TrackerStore(path: database.path, access: .readOnly)
+        let store = try database.openStore(.readOnly)
         let records = try store.runs(matching: RunFilter(algorithm: algo, n: n, status: status, label: label))
         let table = Table(
             columns: ["run_id", "algorithm", "n", "phi", "seed", "status", "resumable", "iterations", "planned",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Scheduling
+import TrackerStore
 
 /// `--db`: the SQLite file every database command reads or writes.
 public struct DatabaseOptions: ParsableArguments {
@@ -16,6 +17,22 @@ public struct DatabaseOptions: ParsableArguments {
             return fromEnvironment
         }
         return "tracker.db"
+    }
+
+    /// How long a command waits for another process's write lock before failing with "database is
+    /// locked": 10 s, or `$TRACKER_BUSY_TIMEOUT_MS` milliseconds (0 to 600000) when set, so tests and
+    /// scripts need not wait the full 10 s. Anything else in the variable is ignored.
+    static var busyTimeoutMilliseconds: Int32 {
+        guard let text = ProcessInfo.processInfo.environment["TRACKER_BUSY_TIMEOUT_MS"],
+              let value = Int32(text.trimmingCharacters(in: .whitespaces)), (0...600_000).contains(value) else {
+            return 10_000
+        }
+        return value
+    }
+
+    /// The store at `path`, with the busy timeout above.
+    func openStore(_ access: TrackerStore.Access = .readWrite) throws -> TrackerStore {
+        try TrackerStore(path: path, access: access, busyTimeoutMilliseconds: Self.busyTimeoutMilliseconds)
     }
 }
 

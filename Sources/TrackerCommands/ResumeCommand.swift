@@ -37,7 +37,7 @@ public struct ResumeCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let store = try TrackerStore(path: database.path)
+        let store = try database.openStore()
         switch try RunSession.resume(
             runID, in: store, additionalIterations: iterations, memoryLimitBytes: try parseByteSize(memoryLimit))
         {

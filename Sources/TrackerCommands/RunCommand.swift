@@ -91,7 +91,7 @@ public struct RunCommand: ParsableCommand {
             memoryLimitBytes: learning.memoryLimitBytes, trackerVersion: Tracker.version)
         // Validate before touching the database, so bad settings leave no trace in it.
         try hyperparameters.validate(taskCount: frame.count)
-        let store = try TrackerStore(path: database.path)
+        let store = try database.openStore()
         let session = try RunSession.start(specification, in: store)
         try drive(session, quiet: quiet, format: format)
     }

@@ -19,7 +19,7 @@ public struct ShowCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let store = try TrackerStore(path: database.path, access: .readOnly)
+        let store = try database.openStore(.readOnly)
         let record = try store.run(runID)
         let h = try store.hyperparameters(of: record)
         let frame = try store.loadFrame(id: record.frameID)
