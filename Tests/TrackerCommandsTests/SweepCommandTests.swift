@@ -1,0 +1,120 @@
+import Foundation
+import SQLite
+import Testing
+import TestSupport
+
+/// `tracker sweep`, `merge` and `reproduce` through the built binary: interruptions, kills, shards.
+@Suite(.serialized) struct SweepCommandTests {
+    static let spec = """
+        { "label": "cli", "n": [5, 6], "frames": 2, "iterations": 4000,
+          "configurations": [ {"algorithm": "dteql", "phi": [100, 20]}, {"algorithm": "dtaql", "phi": [20], "delta": [256]},
+                              {"algorithm": "ql"} ],
+          "checkpoint_every": 500 }
+        """
+
+    /// Every run's identity with its results, for comparing databases built different ways.
+    func results(_ path: String) throws -> [String] {
+        let database = try Database(path: path, mode: .readOnly)
+        return try database.prepare("""
+            SELECT r.config_hash, r.status, s.qtable_sha256, s.objective, s.iterations_to_optimal,
+                   (SELECT count(*) FROM metrics AS m WHERE m.run = r.id)
+            FROM runs AS r LEFT JOIN run_summaries AS s ON s.run = r.id ORDER BY r.config_hash
+            """).rows { row in (0..<6).map { String(describing: row.value(Int32($0))) }.joined(separator: "|") }
+    }
+
+    @Test func killedAndInterruptedSweepsFinishOnTheNextRunWithIdenticalResults() throws {
+        let dir = try TemporaryDirectory()
+        let specPath = dir.path("spec.json")
+        try Self.spec.write(toFile: specPath, atomically: true, encoding: .utf8)
+        let reference = dir.path("reference.db")
+        let straight = try CLI.run(["sweep", specPath, "--db", reference, "--jobs", "2", "--quiet"])
+        #expect(straight.status == 0, "\(straight.stderr)")
+
+        let db = dir.path("killed.db")
+        // Kill -9 at moments chosen by a fixed seed, each after some progress; then SIGINT once.
+        var generator = SeededTimings(seed: 7)
+        var kills = 0
+        for round in 0..<4 {
+            let process = try CLI.start(["sweep", specPath, "--db", db, "--jobs", "2", "--quiet"], captureStderr: true)
+            waitForProgress(db, atLeast: 1 + round * 700, while: process)
+            Thread.sleep(forTimeInterval: Double(generator.next() % 60) / 1000)
+            if process.isRunning {
+                kill(process.processIdentifier, round == 3 ? SIGINT : SIGKILL)
+                kills += 1
+            }
+            #expect(waitForExit(process, seconds: 60))
+            if round == 3, process.terminationReason == .exit {
+                #expect([0, 130].contains(process.terminationStatus))
+            }
+            #expect(try integrityCheck(db) == "ok")
+        }
+        #expect(kills >= 2, "the sweep finished before it could be interrupted")
+        let finish = try CLI.run(["sweep", specPath, "--db", db, "--jobs", "2"])
+        #expect(finish.status == 0, "\(finish.stderr)")
+        let again = try CLI.run(["sweep", specPath, "--db", db, "--jobs", "2"])
+        #expect(again.stderr.contains("0 started, 0 resumed, 16 already finished"), "\(again.stderr)")
+        #expect(try results(db) == results(reference))
+        #expect(try metricDump(db) != "", "no metrics")
+    }
+
+    @Test func fourShardsMergedGiveTheSameCompareTablesAsOneSweep() throws {
+        let dir = try TemporaryDirectory()
+        let specPath = dir.path("spec.json")
+        try Self.spec.write(toFile: specPath, atomically: true, encoding: .utf8)
+        let whole = dir.path("whole.db")
+        #expect(try CLI.run(["sweep", specPath, "--db", whole, "--quiet"]).status == 0)
+        var shards: [String] = []
+        for shard in 1...4 {
+            let path = dir.path("shard\(shard).db")
+            let result = try CLI.run(["sweep", specPath, "--db", path, "--shard", "\(shard)/4", "--jobs", "1", "--quiet"])
+            #expect(result.status == 0, "\(result.stderr)")
+            shards.append(path)
+        }
+        let merged = dir.path("merged.db")
+        let merge = try CLI.run(["merge", merged] + shards + [shards[0]])
+        #expect(merge.status == 0, "\(merge.stderr)")
+        #expect(merge.stderr.contains("0 runs added, 4 already present"), "\(merge.stderr)")
+        for arguments in [["compare", "--n", "5"], ["compare", "--n", "6"], ["compare"], ["compare", "--n", "6", "--format", "json"]] {
+            let a = try CLI.run(arguments + ["--db", whole])
+            let b = try CLI.run(arguments + ["--db", merged])
+            #expect(a.status == 0, "\(a.stderr)")
+            #expect(a.stdout == b.stdout, "\(arguments)")
+        }
+        #expect(try results(merged) == results(whole))
+    }
+
+    @Test func badSweepInputsAreOneLineErrors() throws {
+        let dir = try TemporaryDirectory()
+        let bad = dir.path("bad.json")
+        try #"{"n": [6], "configurations": [{"algorithm": "sarsa"}]}"#.write(toFile: bad, atomically: true, encoding: .utf8)
+        let result = try CLI.run(["sweep", bad, "--db", dir.path("t.db")])
+        #expect(result.status == 1)
+        #expect(result.errorLines.count == 1)
+        #expect(result.stderr.contains("sarsa"))
+        #expect(try CLI.run(["sweep", dir.path("missing.json")]).status == 1)
+        #expect(try CLI.run(["sweep", bad, "--shard", "5/4"]).status == 64)
+        #expect(try CLI.run(["merge", dir.path("out.db"), dir.path("missing.db")]).status == 1)
+    }
+
+    @Test func reproduceDryRunListsThePapersGrid() throws {
+        let dir = try TemporaryDirectory()
+        let result = try CLI.run(["reproduce", "--quick", "--dry-run", "--db", dir.path("t.db")])
+        #expect(result.status == 0, "\(result.stderr)")
+        // 2 N x 4 frames x 6 configurations, plus the header lines.
+        #expect(result.stdout.split(separator: "\n").count == 48 + 2)
+        #expect(result.stdout.contains("dteql phi=500 N=6 frame-seed=1 seed=1"))
+    }
+}
+
+/// A tiny seeded generator for test timings (SplitMix64), so a failing schedule can be replayed.
+struct SeededTimings {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
