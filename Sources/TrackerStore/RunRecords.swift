@@ -34,14 +34,17 @@ public struct RunRecord: Sendable {
     /// ago was killed: it can be resumed like an interrupted one.
     public var isAbandoned: Bool {
         guard status == .running else { return false }
-        if host == ProcessIdentity.host, let pid {
-            return !ProcessIdentity.isAlive(pid: pid)
+        if host == ProcessIdentity.host, let pid, !ProcessIdentity.isAlive(pid: pid) {
+            return true
         }
+        // Another host's process cannot be asked, and a pid here may have been reused: a heartbeat
+        // that stopped long ago decides.
         guard let heartbeatAt, let beat = Timestamp.parse(heartbeatAt) else { return false }
         return Date().timeIntervalSince(beat) > RunRecord.staleHeartbeatSeconds
     }
 
-    /// How long a run on another host may go without a heartbeat before it counts as dead.
+    /// How long a running run may go without a heartbeat (one per committed batch, at most a few seconds
+    /// apart in practice) before it counts as dead.
     public static let staleHeartbeatSeconds: Double = 15 * 60
 
     public var isResumable: Bool {
