@@ -49,7 +49,11 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "tracker", dependencies: ["TrackerCommands"]),
-        .executableTarget(name: "TrackerBench", dependencies: ["SQLite", "CSQLite", "Scheduling", "Learning", "TrackerStore"]),
+        // tracker-bench's ingest baseline: the same metric inserts as a plain C loop over libsqlite3.
+        .target(name: "CIngestBaseline", dependencies: ["CSQLite"]),
+        .executableTarget(
+            name: "TrackerBench",
+            dependencies: ["SQLite", "CSQLite", "CIngestBaseline", "Scheduling", "Learning", "TrackerStore"]),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite", "CSQLite", "TestSupport"]),

@@ -5,6 +5,8 @@
 //                         [--reward ratio|negative]
 //       Without --algo/--n: DTAQL N=8 first (for an honest peak-memory figure), then the full table for
 //       N in 6, 7, 8 and every algorithm.
+//   tracker-bench [all]   every section, then ingest ratio, compare latency and peak memory side by side.
+//   tracker-bench ingest | fill | compare | memory | pipeline | checkpoint   (see docs/benchmarks.md)
 import Learning
 import Scheduling
 
@@ -183,6 +185,11 @@ let sections: [(name: String, summary: String, run: (ArraySlice<String>) throws 
     ("learner", "QL, DTEQL and DTAQL without a database", learnerBenchmark),
     ("pipeline", "the whole tracker-run pipeline into a fresh database", pipelineBenchmark),
     ("checkpoint", "snapshot, hash, write, read and restore of one checkpoint", checkpointBenchmark),
+    ("ingest", "metric rows/s through the SQLite layer vs a plain C loop (--rows, --repeat)", ingestBenchmark),
+    ("fill", "build a database of --rows metric rows (QL runs) at --db PATH", fillBenchmark),
+    ("compare", "tracker compare --n 8 latency on a 10M-row database (--rows, --db, --repeat)", compareBenchmark),
+    ("memory", "DTAQL N=8 peak memory (VmHWM) in a fresh child process", memoryBenchmark),
+    ("all", "every section, then the figures side by side (also: no section at all)", allBenchmark),
 ]
 
 func usage(_ sections: [(name: String, summary: String, run: (ArraySlice<String>) throws -> Void)]) -> String {
@@ -192,12 +199,14 @@ func usage(_ sections: [(name: String, summary: String, run: (ArraySlice<String>
 }
 
 let arguments = CommandLine.arguments.dropFirst()
-guard let name = arguments.first, let section = sections.first(where: { $0.name == name }) else {
+// No section: everything (`all`).
+let name = arguments.first ?? "all"
+guard let section = sections.first(where: { $0.name == name }) else {
     printError(usage(sections))
-    exit(arguments.isEmpty ? 0 : 2)
+    exit(name == "help" || name == "--help" ? 0 : 2)
 }
 do {
-    try section.run(arguments.dropFirst())
+    try section.run(arguments.isEmpty ? [] : arguments.dropFirst())
 } catch {
     printError("tracker-bench: \(error)\n")
     exit(2)
