@@ -26,9 +26,9 @@ func runUnderShell(_ prelude: String, _ arguments: [String]) throws -> CLI.Resul
                       stderr: String(decoding: errData, as: UTF8.self))
 }
 
-/// A file size limit of 1 MiB (dash counts `ulimit -f` in 512-byte blocks), with SIGXFSZ ignored so that a
-/// write past it fails with EFBIG, as on a full disk, instead of killing the process.
-let fileSizeLimitPrelude = "trap '' XFSZ; ulimit -f 2048"
+/// A file size limit of 1 MiB (a POSIX sh counts `ulimit -f` in 512-byte blocks). No `trap '' XFSZ`:
+/// tracker ignores SIGXFSZ itself, so a write past the limit fails with EFBIG, as on a full disk.
+let fileSizeLimitPrelude = "ulimit -f 2048"
 
 /// Like `CLI.start`, with extra environment variables.
 func startTracker(_ arguments: [String], environment: [String: String], captureStderr: Bool) throws -> Process {
