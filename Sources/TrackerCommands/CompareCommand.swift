@@ -68,7 +68,7 @@ public struct CompareCommand: ParsableCommand {
 
     /// The table as text in the chosen format; `reproduce` writes it into its report too.
     func render() throws -> String {
-        let store = try TrackerStore(path: database.path, access: .readOnly)
+        let store = try database.openStore(.readOnly)
         let filter = CompareFilter(n: n, label: label, algorithm: algo?.rawValue, since: since, iterations: iterations,
                                    includeUnfinished: includeUnfinished)
         let comparisons = CompareTable.compare(try store.compareRuns(filter))

@@ -61,7 +61,7 @@ public struct PlotCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let store = try TrackerStore(path: database.path, access: .readOnly)
+        let store = try database.openStore(.readOnly)
         let curves = try store.convergenceCurves(n: n, label: label, metric: metric, points: points, logarithmic: logX)
         guard !curves.isEmpty else {
             throw CommandFailure("no finished runs with N = \(n)\(label.map { " and label '\($0)'" } ?? "") in \(database.path)")

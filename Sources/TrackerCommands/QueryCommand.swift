@@ -41,7 +41,7 @@ public struct QueryCommand: ParsableCommand {
             return
         }
         let query = try SavedQueries.named(name ?? "")
-        let store = try TrackerStore(path: database.path, access: .readOnly)
+        let store = try database.openStore(.readOnly)
         let result = try store.run(query, parameters: try parseParameters(parameters))
         print(Table(result).render(format), terminator: "")
     }

@@ -36,7 +36,7 @@ public struct SQLCommand: ParsableCommand {
         if sql == "-" {
             text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         }
-        let store = try TrackerStore(path: database.path, access: .readOnly)
+        let store = try database.openStore(.readOnly)
         let result = try store.readOnlySQL(text, parameters: try parseParameters(parameters))
         print(Table(result).render(format), terminator: "")
     }

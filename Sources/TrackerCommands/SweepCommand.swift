@@ -56,11 +56,14 @@ public struct SweepCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
+        guard FileManager.default.fileExists(atPath: spec) else {
+            throw CommandFailure("cannot read sweep spec \(spec): no such file")
+        }
         let text: String
         do {
             text = try String(contentsOfFile: spec, encoding: .utf8)
         } catch {
-            throw CommandFailure("cannot read sweep spec \(spec): \((error as NSError).localizedDescription)")
+            throw CommandFailure("cannot read sweep spec \(spec): not readable UTF-8 text")
         }
         let parsed = try SweepSpec.parse(text, source: spec)
         _ = try runSweep(parsed, database: database.path, options: sweep)
@@ -74,7 +77,8 @@ func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions) throws
     if let (index, count) = try options.parsedShard() {
         items = SweepRunner.shard(items, index: index, count: count)
     }
-    let runner = SweepRunner(path: database, items: items, jobs: options.jobs, trackerVersion: Tracker.version)
+    let runner = SweepRunner(path: database, items: items, jobs: options.jobs, trackerVersion: Tracker.version,
+                             busyTimeoutMilliseconds: DatabaseOptions.busyTimeoutMilliseconds)
     if options.dryRun {
         let actions = try runner.plan()
         let table = Table(columns: ["run", "action", "run_id"], rows: zip(items, actions).map { item, action in
@@ -165,7 +169,7 @@ public struct MergeCommand: ParsableCommand {
         for input in inputs where !FileManager.default.fileExists(atPath: input) {
             throw CommandFailure("no such database: \(input)")
         }
-        let store = try TrackerStore(path: output)
+        let store = try TrackerStore(path: output, busyTimeoutMilliseconds: DatabaseOptions.busyTimeoutMilliseconds)
         for input in inputs {
             let report = try store.merge(from: input)
             StandardError.write("\(input): \(report.runsAdded) runs added, \(report.runsAlreadyPresent) already present"

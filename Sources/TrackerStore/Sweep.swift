@@ -56,12 +56,18 @@ public struct SweepRunner: Sendable {
     public let items: [SweepItem]
     public let jobs: Int
     public let trackerVersion: String
+    public let busyTimeoutMilliseconds: Int32
 
-    public init(path: String, items: [SweepItem], jobs: Int, trackerVersion: String) {
+    public init(path: String, items: [SweepItem], jobs: Int, trackerVersion: String, busyTimeoutMilliseconds: Int32 = 10_000) {
         self.path = path
         self.items = items
         self.jobs = max(1, jobs)
         self.trackerVersion = trackerVersion
+        self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
+    }
+
+    private func open() throws -> TrackerStore {
+        try TrackerStore(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
     }
 
     /// The `index`-th of `count` deterministic slices of the grid: every count-th item from index - 1.
@@ -71,7 +77,7 @@ public struct SweepRunner: Sendable {
 
     /// What would happen to each item now.
     public func plan() throws -> [SweepAction] {
-        let store = try TrackerStore(path: path)
+        let store = try open()
         return try items.map { try action(for: $0, in: store) }
     }
 
@@ -87,7 +93,7 @@ public struct SweepRunner: Sendable {
     /// running sessions checkpoint and stop, and no new item starts.
     public func run(progress: SweepProgress? = nil, shouldStop: @escaping @Sendable () -> Bool) throws -> SweepOutcome {
         // Migrate once up front, so the workers never race to create the schema.
-        _ = try TrackerStore(path: path)
+        _ = try open()
         let progress = progress ?? makeProgress()
         let next = Atomic<Int>(0)
         let outcome = Mutex(SweepOutcome())
@@ -97,7 +103,7 @@ public struct SweepRunner: Sendable {
         DispatchQueue.concurrentPerform(iterations: jobs) { _ in
             let store: TrackerStore
             do {
-                store = try TrackerStore(path: path)
+                store = try open()
             } catch {
                 outcome.withLock { $0.failures.append("cannot open \(path): \(error)") }
                 return

@@ -21,19 +21,13 @@ struct CLI {
         return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tracker")
     }()
 
-    /// Runs `tracker arguments...` in `directory` with `TRACKER_DB` and `COLUMNS` cleared.
+    /// Runs `tracker arguments...` in `directory` with `TRACKER_DB` and `COLUMNS` cleared. With a
+    /// `prelude`, runs `sh -c "<prelude>; exec tracker arguments..."` instead (e.g. under a `ulimit`).
     @discardableResult
     static func run(_ arguments: [String], in directory: URL? = nil, stdin: String? = nil,
-                    environment: [String: String] = [:]) throws -> Result {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
+                    environment: [String: String] = [:], prelude: String? = nil) throws -> Result {
+        let process = makeProcess(arguments, environment: environment, prelude: prelude)
         if let directory { process.currentDirectoryURL = directory }
-        var env = ProcessInfo.processInfo.environment
-        env["TRACKER_DB"] = nil
-        env["COLUMNS"] = nil
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -56,17 +50,29 @@ struct CLI {
     }
 
     /// Starts `tracker arguments...` without waiting; stdout is discarded, stderr kept when asked.
-    static func start(_ arguments: [String], captureStderr: Bool = false) throws -> Process {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env["TRACKER_DB"] = nil
-        process.environment = env
+    static func start(_ arguments: [String], environment: [String: String] = [:], captureStderr: Bool = false) throws -> Process {
+        let process = makeProcess(arguments, environment: environment, prelude: nil)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = captureStderr ? Pipe() : FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        return process
+    }
+
+    private static func makeProcess(_ arguments: [String], environment: [String: String], prelude: String?) -> Process {
+        let process = Process()
+        if let prelude {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", prelude + "; exec \"$@\"", "sh", binary.path] + arguments
+        } else {
+            process.executableURL = binary
+            process.arguments = arguments
+        }
+        var env = ProcessInfo.processInfo.environment
+        env["TRACKER_DB"] = nil
+        env["COLUMNS"] = nil
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
         return process
     }
 

@@ -205,7 +205,7 @@ import TestSupport
         }
         let result: CLI.Result
         if row.setup == "fsize" {
-            result = try runUnderShell(fileSizeLimitPrelude, arguments)
+            result = try CLI.run(arguments, prelude: fileSizeLimitPrelude)
         } else {
             result = try CLI.run(arguments, environment: environment)
         }

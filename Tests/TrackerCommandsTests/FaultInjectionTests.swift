@@ -83,7 +83,7 @@ import TestSupport
         let expected = try Self.reference(settings, in: dir)
 
         let db = dir.path("full.db")
-        let failed = try runUnderShell(fileSizeLimitPrelude, ["run", "--db", db, "--quiet", "--format", "json"] + settings)
+        let failed = try CLI.run(["run", "--db", db, "--quiet", "--format", "json"] + settings, prelude: fileSizeLimitPrelude)
         #expect(failed.status == 1, "\(failed.stderr)")
         #expect(failed.errorLines.count == 1, "\(failed.stderr)")
         #expect(failed.stderr.hasPrefix("Error: recording run "), "\(failed.stderr)")
@@ -136,7 +136,7 @@ import TestSupport
         // 2. Locked in the middle of a run, for longer than its timeout: the run fails at its next commit,
         // leaving what it committed; once the lock is gone it resumes to the straight run's results.
         let mid = dir.path("mid.db")
-        let process = try startTracker(["run", "--db", mid, "--quiet"] + settings, environment: environment, captureStderr: true)
+        let process = try CLI.start(["run", "--db", mid, "--quiet"] + settings, environment: environment, captureStderr: true)
         waitForProgress(mid, atLeast: 4096, while: process)
         #expect(process.isRunning, "the run finished before the lock was taken; make it longer")
         let holder = try Database(path: mid, busyTimeoutMilliseconds: 10_000)
