@@ -6,7 +6,7 @@ import PackageDescription
 // Scheduling and Learning never import SQLite; TrackerStore never imports ArgumentParser.
 let package = Package(
     name: "tracker",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tracker", targets: ["tracker"]),
         .executable(name: "tracker-bench", targets: ["TrackerBench"]),
