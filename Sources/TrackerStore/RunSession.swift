@@ -38,7 +38,9 @@ public struct RunSpecification: Sendable {
         let h = hyperparameters
         let twin = h.twin.parameters
         let fields: [String] = [
-            "tracker-run-v1", frame.fingerprint, h.algorithm.rawValue, String(h.phi), String(h.delta),
+            // phi means nothing to QL and delta only to DTAQL: leaving them out keeps equal runs equal.
+            "tracker-run-v1", frame.fingerprint, h.algorithm.rawValue,
+            String(h.algorithm == .ql ? 0 : h.phi), String(h.algorithm == .dtaql ? h.delta : 0),
             String(h.iterations), String(h.seed), bits(h.learningRate), bits(h.discount), bits(h.epsilonStart),
             bits(h.epsilonMin), bits(h.epsilonDecay), h.reward.rawValue,
             twin.map { "\(bits($0.uplinkRate)),\(bits($0.cpuHz)),\(bits($0.zeta))" } ?? "exact",
@@ -250,6 +252,12 @@ public final class RunSession {
             throw StoreError.notResumable(runID: record.runID, reason: "its checkpoint is past its planned iterations")
         }
 
+        // A run extended past its budget now computes what a run planned that long computes.
+        var extended = hyperparameters
+        extended.iterations = planned
+        let configHash = RunSpecification(
+            frame: frame.frame, frameSource: frame.source, hyperparameters: extended, trackerVersion: "").configHash
+
         // Claim the run: only one process may take it, and rows past the checkpoint go, so the replay
         // writes each iteration exactly once.
         let now = Timestamp.now()
@@ -257,12 +265,12 @@ public final class RunSession {
             try database.transaction(.immediate) {
                 let claim = try database.cachedStatement("""
                     UPDATE runs SET status = 'running', pid = ?, host = ?, heartbeat_at = ?, error = NULL,
-                        finished_at = NULL, planned_iterations = ?, done_iterations = ?
+                        finished_at = NULL, planned_iterations = ?, done_iterations = ?, config_hash = ?
                     WHERE id = ? AND status = ? AND coalesce(pid, -1) = ? AND host = ?
                     """)
                 try claim.run([
                     .integer(Int64(ProcessIdentity.pid)), .text(ProcessIdentity.host), .text(now),
-                    .integer(Int64(planned)), .integer(Int64(resumed.iteration)), .integer(record.id),
+                    .integer(Int64(planned)), .integer(Int64(resumed.iteration)), .text(configHash), .integer(record.id),
                     .text(record.status.rawValue), .integer(Int64(record.pid ?? -1)), .text(record.host),
                 ])
                 guard database.changes == 1 else {
@@ -476,7 +484,7 @@ extension TrackerStore {
                 let twinParameters: ModelParameters? = row.isNull(7) ? nil
                     : ModelParameters(uplinkRate: row.double(7), cpuHz: row.double(8), zeta: row.double(9))
                 return Hyperparameters(
-                    algorithm: record.algorithm, phi: record.algorithm == .ql ? Hyperparameters.defaultPhi : record.phi,
+                    algorithm: record.algorithm, phi: record.phi,
                     delta: row.int(0), iterations: record.plannedIterations, seed: record.seed,
                     learningRate: row.double(1), discount: row.double(2), epsilonStart: row.double(3),
                     epsilonMin: row.double(4), epsilonDecay: row.double(5),

@@ -66,6 +66,9 @@ import TestSupport
         }
         let extended = try finish(more)
         #expect(extended.qTableSHA256 == longSummary.qTableSHA256)
+        // Its identity is now the longer run's, so sweeps and divergent_hashes treat them as equal.
+        #expect(try store.run(key: short.record.id).configHash == store.run(key: long.record.id).configHash)
+        #expect(try store.run(key: short.record.id).plannedIterations == 1500)
         #expect(try metricRows(of: short.record.id, in: store) == metricRows(of: long.record.id, in: store))
     }
 
