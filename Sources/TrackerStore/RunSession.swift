@@ -95,13 +95,13 @@ public final class RunSession {
     static let batchSize = 4096
 
     private var pendingMetrics: [(iteration: Int, action: Int, reward: Double, greedy: Int, distinct: Int)] = []
-    private var pendingActions: [Int] = []
-    private var knownActions: Set<Int>
+    private var pendingGreedyActions: [Int] = []
+    private var recordedActions: Set<Int>
     private var lastObservation: Observation?
 
     private init(
         store: TrackerStore, record: RunRecord, frame: StoredFrame, learner: Learner, plannedIterations: Int,
-        checkpointEvery: Int, keepCheckpoints: Int?, knownActions: Set<Int>
+        checkpointEvery: Int, keepCheckpoints: Int?, recordedActions: Set<Int>
     ) {
         self.store = store
         self.record = record
@@ -112,7 +112,7 @@ public final class RunSession {
         self.keepCheckpoints = keepCheckpoints
         self.previousElapsedSeconds = record.elapsedSeconds
         self.startIteration = learner.iteration
-        self.knownActions = knownActions
+        self.recordedActions = recordedActions
         pendingMetrics.reserveCapacity(min(checkpointEvery, Self.batchSize))
     }
 
@@ -179,7 +179,7 @@ public final class RunSession {
         return RunSession(
             store: store, record: record, frame: frame, learner: learner, plannedIterations: h.iterations,
             checkpointEvery: specification.checkpointEvery, keepCheckpoints: specification.keepCheckpoints,
-            knownActions: try knownActions(of: record.frameID, in: database))
+            recordedActions: try recordedActions(of: record.frameID, in: database))
     }
 
     /// A short id: the first 8 hex digits of a hash of the configuration, this process and this
@@ -196,7 +196,7 @@ public final class RunSession {
         throw StoreError.invalidArgument("could not find a free run id")
     }
 
-    private static func knownActions(of frameID: Int64, in database: Database) throws -> Set<Int> {
+    private static func recordedActions(of frameID: Int64, in database: Database) throws -> Set<Int> {
         let statement = try database.cachedStatement("SELECT action FROM frame_actions WHERE frame_id = ?")
         return Set(try statement.rows([.integer(frameID)]) { $0.int(0) })
     }
@@ -289,7 +289,7 @@ public final class RunSession {
         return .session(RunSession(
             store: store, record: record, frame: frame, learner: resumed, plannedIterations: planned,
             checkpointEvery: checkpointEvery, keepCheckpoints: nil,
-            knownActions: try knownActions(of: record.frameID, in: database)))
+            recordedActions: try recordedActions(of: record.frameID, in: database)))
     }
 
     // MARK: Running
@@ -314,7 +314,7 @@ public final class RunSession {
                     try commit(checkpoint: true, status: .interrupted, elapsed: sessionSeconds())
                     return .interrupted(iteration: learner.iteration)
                 }
-                record(learner.step())
+                buffer(learner.step())
                 let done = learner.iteration
                 if done % checkpointEvery == 0 || done == plannedIterations {
                     if done < plannedIterations {
@@ -336,11 +336,12 @@ public final class RunSession {
         }
     }
 
-    private func record(_ observation: Observation) {
+    /// Queues an iteration's metric row, and its greedy action's outcome the first time the frame sees it.
+    private func buffer(_ observation: Observation) {
         pendingMetrics.append((
             observation.iteration, observation.action, observation.reward, observation.greedyAction,
             observation.distinctActions))
-        if knownActions.insert(observation.greedyAction).inserted { pendingActions.append(observation.greedyAction) }
+        if recordedActions.insert(observation.greedyAction).inserted { pendingGreedyActions.append(observation.greedyAction) }
         lastObservation = observation
     }
 
@@ -367,12 +368,12 @@ public final class RunSession {
                     _ = try insertMetric.step()
                     insertMetric.reset()
                 }
-                if !pendingActions.isEmpty {
+                if !pendingGreedyActions.isEmpty {
                     let insertAction = try database.cachedStatement("""
                         INSERT OR IGNORE INTO frame_actions (frame_id, action, objective, misses, mean_completion_s)
                         VALUES (?, ?, ?, ?, ?)
                         """)
-                    for action in pendingActions {
+                    for action in pendingGreedyActions {
                         let outcome = frame.frame.outcome(of: Permutations.order(rank: action, count: frame.frame.count))
                         try insertAction.bind(frame.frameID, at: 1)
                         try insertAction.bind(action, at: 2)
@@ -422,7 +423,7 @@ public final class RunSession {
             }
         }
         pendingMetrics.removeAll(keepingCapacity: true)
-        pendingActions.removeAll(keepingCapacity: true)
+        pendingGreedyActions.removeAll(keepingCapacity: true)
     }
 
     private func insertSummary(_ summary: RunSummary, runKey: Int64, in database: Database) throws {
