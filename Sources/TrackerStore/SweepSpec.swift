@@ -50,7 +50,7 @@ public struct SweepSpec: Sendable, Equatable {
         for key in root.keys.sorted() where !knownKeys.contains(key) {
             throw fail("unknown key '\(key)' (known: \(knownKeys.joined(separator: ", ")))")
         }
-        var reader = KeyReader(source: source)
+        let reader = KeyReader(source: source)
 
         let taskCounts = try reader.integers(root["n"], key: "n", required: true, range: 2...ExactOptimum.maximumTasks)
         let frameSeeds: [UInt64]
