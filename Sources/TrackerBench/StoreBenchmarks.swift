@@ -21,8 +21,7 @@ func pipelineBenchmark(_ arguments: ArraySlice<String>) throws {
         var best = Double.infinity
         var bytes = 0
         for _ in 0..<max(repeats, 1) {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tracker-bench-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let directory = try benchDirectory()
             defer { try? FileManager.default.removeItem(at: directory) }
             let path = directory.appendingPathComponent("bench.db").path
             let store = try TrackerStore(path: path)
@@ -55,8 +54,7 @@ func checkpointBenchmark(_ arguments: ArraySlice<String>) throws {
     let n = try options.int("n", default: 8)
     let repeats = try options.int("repeat", default: 20)
     let phi = try options.int("phi", default: 500)
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tracker-bench-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let directory = try benchDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let database = try Database(path: directory.appendingPathComponent("blobs.db").path)
     try database.enableWAL()

@@ -141,9 +141,13 @@ func fillBenchmark(_ arguments: ArraySlice<String>) throws {
 // MARK: compare
 
 /// The release `tracker` next to this executable.
+/// This executable's path, resolved through /proc where there is one.
+func selfExecutable() -> String {
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+}
+
 func trackerBinary() -> String {
-    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("tracker").path
+    URL(fileURLWithPath: selfExecutable()).deletingLastPathComponent().appendingPathComponent("tracker").path
 }
 
 /// Wall time of a process run to its end, stdout and stderr to /dev/null: posix_spawn and waitpid, since
@@ -239,8 +243,7 @@ func compareBenchmark(_ arguments: ArraySlice<String>) throws {
 /// (`tracker-bench learner --algo dtaql --n 8 --repeat 1`, which prints its VmHWM at the end), so nothing
 /// else this process did is counted.
 func measurePeakMemory(phi: Int) throws -> (mebibytes: Double, line: String) {
-    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    let run = try runProcess(exe, ["learner", "--algo", "dtaql", "--n", "8", "--phi", String(phi), "--repeat", "1"], capture: true)
+    let run = try runProcess(selfExecutable(), ["learner", "--algo", "dtaql", "--n", "8", "--phi", String(phi), "--repeat", "1"], capture: true)
     guard run.status == 0, let line = run.output.split(separator: "\n").last(where: { $0.hasPrefix("peak memory") }),
           let value = line.split(separator: ":").last.flatMap({ Double($0.replacingOccurrences(of: "MiB", with: "").trimmingCharacters(in: .whitespaces)) })
     else { throw UsageError(description: "the memory child printed no VmHWM:\n\(run.output)") }

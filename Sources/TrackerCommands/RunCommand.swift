@@ -131,9 +131,10 @@ func drive(_ session: RunSession, quiet: Bool, format: ReportFormat) throws {
 }
 
 /// The run's identity, status and summary as one record; the json keys are the ones scripts rely on.
-func runReport(_ record: RunRecord, in store: TrackerStore) throws -> Record {
+/// `frame` saves reading the run's frame again where the caller has it.
+func runReport(_ record: RunRecord, in store: TrackerStore, frame: StoredFrame? = nil) throws -> Record {
     let summary = try store.summary(ofRun: record.id)
-    let frame = try store.loadFrame(id: record.frameID)
+    let frame = try frame ?? store.loadFrame(id: record.frameID)
     var fields: [(String, JSON)] = [
         ("run_id", .string(record.runID)),
         ("status", .string(record.displayStatus)),

@@ -24,7 +24,7 @@ public struct ShowCommand: ParsableCommand {
         let h = try store.hyperparameters(of: record)
         let frame = try store.loadFrame(id: record.frameID)
         let checkpoints = try store.checkpoints(ofRun: record.id)
-        let report = try runReport(record, in: store)
+        let report = try runReport(record, in: store, frame: frame)
         let twin = h.twin.parameters
         let params: [(String, JSON)] = [
             ("algorithm", .string(h.algorithm.rawValue)), ("phi", .integer(record.phi)), ("delta", .integer(h.delta)),

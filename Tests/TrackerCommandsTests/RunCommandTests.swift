@@ -9,6 +9,17 @@ func integrityCheck(_ path: String) throws -> String {
     return verdict
 }
 
+/// The summary fields a resumed run must share with a straight run (times aside).
+let resultKeys = ["objective", "normalized_reward", "misses", "mean_completion_s", "iterations_to_optimal",
+                  "stable_iteration", "final_qtable_sha256", "iterations", "distinct_actions", "order"]
+
+/// Expects two `--format json` run summaries to agree on every result.
+func expectSameResults(_ got: [String: Any], _ expected: [String: Any], _ context: String) {
+    for key in resultKeys {
+        #expect(String(describing: got[key]) == String(describing: expected[key]), "\(context): \(key)")
+    }
+}
+
 /// Waits up to `seconds` for the process to exit; kills it and returns false if it does not.
 func waitForExit(_ process: Process, seconds: Double) -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
@@ -137,11 +148,7 @@ func metricDump(_ path: String) throws -> String {
         let id = try #require(runID, "the first process was killed before it recorded the run")
         let resumed = try CLI.run(["resume", id, "--db", db, "--quiet", "--format", "json"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
-        let got = try #require(try CLI.json(resumed) as? [String: Any])
-        for key in ["objective", "normalized_reward", "misses", "mean_completion_s", "iterations_to_optimal",
-                    "stable_iteration", "final_qtable_sha256", "iterations", "distinct_actions", "order"] {
-            #expect(String(describing: got[key]) == String(describing: expected[key]), "\(key)")
-        }
+        expectSameResults(try #require(try CLI.json(resumed) as? [String: Any]), expected, "after the kills")
         #expect(try integrityCheck(db) == "ok")
         #expect(try metricDump(db) == metricDump(reference))
     }
