@@ -245,7 +245,7 @@ public final class Database {
                 return
             }
             guard let handle = prepared else {
-                failure = SQLiteError(extendedCode: SQLITE_MISUSE, message: "no SQL statement to prepare", sql: sql)
+                failure = SQLiteError(extendedCode: SQLITE_MISUSE, message: "no SQL statement to prepare", sql: sql, misuse: .noStatement)
                 return
             }
             let statement = Statement(handle: handle, db: db, sql: sql)
@@ -257,7 +257,7 @@ public final class Database {
                     sqlite3_finalize(extra)
                     failure = SQLiteError(extendedCode: SQLITE_MISUSE,
                                           message: "more than one statement given to prepare; use execute for scripts",
-                                          sql: sql)
+                                          sql: sql, misuse: .severalStatements)
                     return
                 }
             }
@@ -265,7 +265,7 @@ public final class Database {
         }
         if let failure { throw failure }
         guard let result else {
-            throw SQLiteError(extendedCode: SQLITE_MISUSE, message: "no SQL statement to prepare", sql: sql)
+            throw SQLiteError(extendedCode: SQLITE_MISUSE, message: "no SQL statement to prepare", sql: sql, misuse: .noStatement)
         }
         return result
     }

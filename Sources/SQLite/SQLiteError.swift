@@ -13,12 +13,24 @@ public struct SQLiteError: Error, CustomStringConvertible, Equatable {
     public let message: String
     /// The SQL of the statement that failed, when there is one.
     public let sql: String?
+    /// Which misuse this layer caught itself, for the `SQLITE_MISUSE` errors SQLite has no code of its
+    /// own for; callers match this, not the message.
+    public let misuse: Misuse?
+
+    /// Misuse that `Database.prepare` refuses before SQLite sees it.
+    public enum Misuse: Sendable, Equatable {
+        /// The SQL held no statement (empty, or only comments).
+        case noStatement
+        /// The SQL held more than one statement.
+        case severalStatements
+    }
 
     /// Creates an error from explicit parts; used for failures this layer detects itself.
-    public init(extendedCode: Int32, message: String, sql: String? = nil) {
+    public init(extendedCode: Int32, message: String, sql: String? = nil, misuse: Misuse? = nil) {
         self.extendedCode = extendedCode
         self.message = message
         self.sql = sql
+        self.misuse = misuse
     }
 
     /// Reads the connection's error state right after a call returned `resultCode`.

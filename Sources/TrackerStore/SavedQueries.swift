@@ -298,13 +298,14 @@ extension TrackerStore {
         case .success(let statement):
             return statement
         case .failure(let error):
-            if error.message.hasPrefix("more than one statement") {
+            switch error.misuse {
+            case .severalStatements:
                 throw StoreError.invalidArgument("tracker sql runs exactly one statement; this text holds several")
-            }
-            if error.message.hasPrefix("no SQL statement") {
+            case .noStatement:
                 throw StoreError.invalidArgument("no SQL statement given")
+            case nil:
+                throw StoreError.invalidArgument("SQL error: \(error.message)")
             }
-            throw StoreError.invalidArgument("SQL error: \(error.message)")
         }
     }
 

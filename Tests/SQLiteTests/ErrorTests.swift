@@ -68,8 +68,10 @@ import SQLite
         let db = try Database(path: ":memory:")
         let two = #expect(throws: SQLiteError.self) { try db.prepare("SELECT 1; SELECT 2") }
         #expect(two?.primaryCode == SQLITE_MISUSE)
+        #expect(two?.misuse == .severalStatements)
         let empty = #expect(throws: SQLiteError.self) { try db.prepare("  -- nothing\n") }
         #expect(empty?.primaryCode == SQLITE_MISUSE)
+        #expect(empty?.misuse == .noStatement)
         // A trailing comment or semicolon is still one statement.
         _ = try db.prepare("SELECT 1; -- trailing comment\n")
     }
