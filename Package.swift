@@ -2,8 +2,9 @@
 import PackageDescription
 
 // Layers only look down:
-//   CSQLite -> SQLite -> Scheduling -> Learning -> TrackerStore -> TrackerCommands -> tracker
-// Scheduling and Learning never import SQLite; TrackerStore never imports ArgumentParser.
+//   CSQLite -> SQLite -> Scheduling -> Learning -> TrackerStore -> TrackerReports -> TrackerCommands -> tracker
+// Scheduling and Learning never import SQLite; TrackerStore and TrackerReports never import ArgumentParser.
+// TrackerReports holds the tables and charts that every front end (the CLI, the web dashboard) shows.
 let package = Package(
     name: "tracker",
     platforms: [.macOS(.v15)],
@@ -40,11 +41,14 @@ let package = Package(
             dependencies: ["SQLite", "Scheduling", "Learning"],
             plugins: ["EmbedSQLPlugin"]
         ),
+        // Tables, JSON values, the compare tables and the SVG charts, from plain values: no argument parsing,
+        // so the CLI and the web dashboard render the same output.
+        .target(name: "TrackerReports", dependencies: ["Scheduling", "Learning", "TrackerStore"]),
         // Every subcommand, one file each, in a library so tests can link them.
         .target(
             name: "TrackerCommands",
             dependencies: [
-                "Scheduling", "Learning", "TrackerStore",
+                "Scheduling", "Learning", "TrackerStore", "TrackerReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -60,6 +64,7 @@ let package = Package(
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Scheduling"]),
         .testTarget(name: "TrackerStoreTests", dependencies: ["TrackerStore", "SQLite", "Learning", "Scheduling", "TestSupport"]),
+        .testTarget(name: "TrackerReportsTests", dependencies: ["TrackerReports", "TrackerStore", "Learning", "TestSupport"]),
         .testTarget(name: "TrackerCommandsTests", dependencies: ["TrackerCommands", "SQLite", "TestSupport"]),
     ]
 )

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Scheduling
+import TrackerReports
 
 /// `tracker eval`: the completion times, objective and misses of one order.
 public struct EvalCommand: ParsableCommand {

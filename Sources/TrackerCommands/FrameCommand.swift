@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Scheduling
+import TrackerReports
 
 /// `tracker frame`: print a generated frame, or write it as a task file.
 public struct FrameCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Learning
+import TrackerReports
 import TrackerStore
 
 extension RunStatus: ExpressibleByArgument {}

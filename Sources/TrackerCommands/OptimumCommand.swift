@@ -1,5 +1,6 @@
 import ArgumentParser
 import Scheduling
+import TrackerReports
 
 /// `tracker optimum`: the exact optimum J* and how far each reference order is from it.
 public struct OptimumCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Learning
+import TrackerReports
 import TrackerStore
 
 extension CurveMetric: ExpressibleByArgument {}
@@ -51,13 +52,9 @@ public struct PlotCommand: ParsableCommand {
         if let out, out.isEmpty { throw ValidationError("--out must name a file.") }
     }
 
-    /// fig2-n8.svg, fig2-n8-objective.svg, fig2-n8-logx.svg, ...
+    /// --out, else fig2-n8.svg and the like in the working directory.
     var outputPath: String {
-        if let out { return out }
-        var name = "fig2-n\(n)"
-        if metric != .normalizedReward { name += "-\(metric.rawValue)" }
-        if logX { name += "-logx" }
-        return name + ".svg"
+        out ?? Fig2Chart.defaultFileName(n: n, metric: metric, logX: logX)
     }
 
     public func run() throws {
@@ -66,23 +63,9 @@ public struct PlotCommand: ParsableCommand {
         guard !curves.isEmpty else {
             throw CommandFailure("no finished runs with N = \(n)\(label.map { " and label '\($0)'" } ?? "") in \(database.path)")
         }
-        let series = curves.compactMap { curve -> LineChart.Series? in
-            guard !curve.points.isEmpty else { return nil }
-            return LineChart.Series(
-                name: Self.legendName(curve),
-                points: curve.points.map { LineChart.Point(x: Double($0.iteration + (logX ? 1 : 0)), y: $0.value) })
-        }
-        guard !series.isEmpty else {
+        guard let chart = Fig2Chart.chart(curves: curves, n: n, metric: metric, label: label, logX: logX) else {
             throw CommandFailure("no \(metric.rawValue) values for the runs with N = \(n) (the exact optimum is unknown at this N)")
         }
-        var title = "\(Self.titles[metric]!), N = \(n)"
-        if let label { title += ", label '\(label)'" }
-        let chart = LineChart(
-            title: title,
-            xLabel: logX ? "iteration + 1 (log scale)" : "iteration",
-            yLabel: Self.axisLabels[metric]! + ", mean over runs",
-            xScale: logX ? .logarithmic : .linear,
-            series: series)
         let svg: String
         do {
             svg = try chart.svg()
@@ -94,36 +77,6 @@ public struct PlotCommand: ParsableCommand {
         StandardError.write("wrote \(path)\n")
         Self.convertToPNG(svg: path)
     }
-
-    /// `DTEQL phi=500 (5 runs)`.
-    static func legendName(_ curve: ConvergenceCurve) -> String {
-        let runs = curve.runs == 1 ? "1 run" : "\(curve.runs) runs"
-        switch curve.algorithm {
-        case .ql: return "QL (\(runs))"
-        case .dteql: return "DTEQL φ=\(curve.phi) (\(runs))"
-        case .dtaql: return "DTAQL φ=\(curve.phi) (\(runs))"
-        }
-    }
-
-    static let titles: [CurveMetric: String] = [
-        .normalizedReward: "Normalized reward of the greedy order",
-        .objective: "Objective of the greedy order",
-        .misses: "Missed deadlines of the greedy order",
-        .meanCompletion: "Mean completion time of the greedy order",
-        .epsilon: "Exploration rate",
-        .distinctActions: "Distinct actions tried",
-        .optimalityRatio: "Optimality ratio of the greedy order",
-    ]
-
-    static let axisLabels: [CurveMetric: String] = [
-        .normalizedReward: "normalized reward J_EDF / J",
-        .objective: "objective J (s)",
-        .misses: "missed deadlines",
-        .meanCompletion: "mean completion time (s)",
-        .epsilon: "exploration rate ε",
-        .distinctActions: "distinct actions tried",
-        .optimalityRatio: "optimality ratio J* / J",
-    ]
 
     /// Writes `X.png` beside `X.svg` with rsvg-convert where it is on the PATH; otherwise, or when it fails,
     /// says so in one line on stderr. Never fails the command.

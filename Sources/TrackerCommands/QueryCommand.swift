@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TrackerReports
 import TrackerStore
 
 /// `tracker query`: run a saved query from queries/ by name.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TrackerReports
 import TrackerStore
 
 /// `tracker reproduce`: the paper's whole experiment in one command.

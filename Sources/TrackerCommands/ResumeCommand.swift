@@ -1,4 +1,5 @@
 import ArgumentParser
+import TrackerReports
 import TrackerStore
 
 /// `tracker resume`: continue a stopped or killed run from its last checkpoint.

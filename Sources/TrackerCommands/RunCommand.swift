@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Learning
 import Scheduling
+import TrackerReports
 import TrackerStore
 
 /// `tracker run`: train one algorithm on one frame, recording everything in the database.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TrackerReports
 import TrackerStore
 
 /// `tracker sql`: one ad-hoc read-only statement.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TrackerReports
 import TrackerStore
 
 /// `tracker show`: one run's settings, frame, status, checkpoints and summary.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Synchronization
+import TrackerReports
 import TrackerStore
 
 /// Options shared by `sweep` and `reproduce`.

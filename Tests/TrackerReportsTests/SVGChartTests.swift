@@ -1,43 +1,7 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
+import TestSupport
 import Testing
-@testable import TrackerCommands
-
-/// What an SVG parses to: element names in document order and each `<text>` element's text.
-struct ParsedSVG {
-    var elements: [String] = []
-    var texts: [String] = []
-    var attributes: [[String: String]] = []
-
-    func count(_ name: String) -> Int { elements.filter { $0 == name }.count }
-}
-
-/// Parses `svg` with Foundation's XMLParser; nil (and the parser's error) when it is not well-formed XML.
-func parseSVG(_ svg: String) -> Result<ParsedSVG, Error> {
-    final class Collector: NSObject, XMLParserDelegate {
-        var parsed = ParsedSVG()
-        var currentText: String?
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                    attributes: [String: String] = [:]) {
-            parsed.elements.append(name)
-            parsed.attributes.append(attributes)
-            if name == "text" { currentText = "" }
-        }
-        func parser(_ parser: XMLParser, foundCharacters string: String) { currentText? += string }
-        func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
-            if name == "text", let text = currentText { parsed.texts.append(text); currentText = nil }
-        }
-    }
-    let parser = XMLParser(data: Data(svg.utf8))
-    let collector = Collector()
-    parser.delegate = collector
-    guard parser.parse() else {
-        return .failure(parser.parserError ?? CommandFailure("XMLParser failed without an error"))
-    }
-    return .success(collector.parsed)
-}
+@testable import TrackerReports
 
 @Suite struct NiceTickTests {
     @Test func linearTicksUseOneTwoFiveStepsWithoutFloatNoise() {

@@ -79,8 +79,8 @@ public enum JSON: Equatable, Sendable {
 }
 
 extension JSON {
-    static func optional(_ value: Int?) -> JSON { value.map(JSON.integer) ?? .null }
-    static func optional(_ value: Double?) -> JSON { value.map(JSON.number) ?? .null }
-    static func optional(_ value: String?) -> JSON { value.map(JSON.string) ?? .null }
-    static func order(_ order: [Int]) -> JSON { .array(order.map(JSON.integer)) }
+    public static func optional(_ value: Int?) -> JSON { value.map(JSON.integer) ?? .null }
+    public static func optional(_ value: Double?) -> JSON { value.map(JSON.number) ?? .null }
+    public static func optional(_ value: String?) -> JSON { value.map(JSON.string) ?? .null }
+    public static func order(_ order: [Int]) -> JSON { .array(order.map(JSON.integer)) }
 }
