@@ -9,7 +9,9 @@ public struct ResumeCommand: ParsableCommand {
         abstract: "Continue an interrupted, failed or killed run from its last checkpoint.",
         discussion: """
             The result is bit-identical to a run that was never stopped. With --iterations K the run goes \
-            K iterations beyond what it has done (this also extends a finished run).
+            K iterations beyond what it has done (this also extends a finished run). A run whose heartbeat \
+            is fresh is refused as running; --force takes it over when you know its process is gone \
+            (docs/sweeps.md: liveness).
             """
     )
 
@@ -23,6 +25,9 @@ public struct ResumeCommand: ParsableCommand {
 
     @Option(name: .customLong("memory-limit"), help: ArgumentHelp("Refuse runs estimated to need more.", valueName: "size"))
     var memoryLimit: String = "4GiB"
+
+    @Flag(help: "Take over a run that looks alive (fresh heartbeat) because you know its process is gone.")
+    var force = false
 
     @Flag(help: "No progress output.")
     var quiet = false
@@ -40,7 +45,8 @@ public struct ResumeCommand: ParsableCommand {
     public func run() throws {
         let store = try database.openStore()
         switch try RunSession.resume(
-            runID, in: store, additionalIterations: iterations, memoryLimitBytes: try parseByteSize(memoryLimit))
+            runID, in: store, additionalIterations: iterations, memoryLimitBytes: try parseByteSize(memoryLimit),
+            force: force)
         {
         case .alreadyFinished(let record):
             StandardError.write("Run \(record.runID) is already finished; nothing to do (use --iterations K to train further).\n")

@@ -15,6 +15,9 @@ public struct SweepOptions: ParsableArguments {
     @Flag(help: "Print what would run, resume or be skipped, and exit.")
     var dryRun = false
 
+    @Flag(help: "Also resume runs that look alive elsewhere (fresh heartbeat): for when you know their processes are gone.")
+    var takeover = false
+
     @Flag(help: "No progress output.")
     var quiet = false
 
@@ -79,14 +82,15 @@ func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions) throws
         items = SweepRunner.shard(items, index: index, count: count)
     }
     let runner = SweepRunner(path: database, items: items, jobs: options.jobs, trackerVersion: Tracker.version,
-                             busyTimeoutMilliseconds: DatabaseOptions.busyTimeoutMilliseconds)
+                             busyTimeoutMilliseconds: DatabaseOptions.busyTimeoutMilliseconds, takeover: options.takeover)
     if options.dryRun {
         let actions = try runner.plan()
         let table = Table(columns: ["run", "action", "run_id"], rows: zip(items, actions).map { item, action in
             switch action {
             case .skip(let id): return [.string(item.summary), .string("skip (finished)"), .string(id)]
             case .resume(let id): return [.string(item.summary), .string("resume"), .string(id)]
-            case .busy(let id): return [.string(item.summary), .string("running elsewhere"), .string(id)]
+            case .busy(let id):
+                return [.string(item.summary), .string(options.takeover ? "take over" : "running elsewhere"), .string(id)]
             case .start: return [.string(item.summary), .string("start"), .null]
             }
         })

@@ -30,22 +30,32 @@ public struct RunRecord: Sendable {
     public let error: String?
     public let configHash: String
 
-    /// A 'running' run whose process is gone (same host, no such pid) or whose heartbeat stopped long
-    /// ago was killed: it can be resumed like an interrupted one.
-    public var isAbandoned: Bool {
+    /// A 'running' run whose heartbeat is older than the staleness bound (``Liveness``), wherever it ran,
+    /// or whose process is gone (same host, no such pid), was killed: it can be resumed like an
+    /// interrupted one. A live session beats on a timer, so a recorded pid that now belongs to another
+    /// process (reused) does not keep a dead run alive past the bound.
+    public var isAbandoned: Bool { isAbandoned(staleAfterSeconds: Liveness.staleAfterSeconds) }
+
+    public func isAbandoned(staleAfterSeconds: Double, now: Date = Date()) -> Bool {
         guard status == .running else { return false }
         if host == ProcessIdentity.host, let pid, !ProcessIdentity.isAlive(pid: pid) {
             return true
         }
-        // Another host's process cannot be asked, and a pid here may have been reused: a heartbeat
-        // that stopped long ago decides.
-        guard let heartbeatAt, let beat = Timestamp.parse(heartbeatAt) else { return false }
-        return Date().timeIntervalSince(beat) > RunRecord.staleHeartbeatSeconds
+        guard let age = heartbeatAge(now: now) else { return true }
+        return age > staleAfterSeconds
     }
 
-    /// How long a running run may go without a heartbeat (one per committed batch, at most a few seconds
-    /// apart in practice) before it counts as dead.
-    public static let staleHeartbeatSeconds: Double = 15 * 60
+    /// Seconds since the last heartbeat, nil where none was recorded or it cannot be read.
+    public func heartbeatAge(now: Date = Date()) -> Double? {
+        guard let heartbeatAt, let beat = Timestamp.parse(heartbeatAt) else { return nil }
+        return now.timeIntervalSince(beat)
+    }
+
+    /// Who holds a running run, for refusals: "pid 123 on node1, heartbeat 4 s ago".
+    public var ownerDescription: String {
+        let age = heartbeatAge().map { "heartbeat \(Int($0.rounded())) s ago" } ?? "no heartbeat"
+        return "pid \(pid.map(String.init) ?? "?") on \(host), \(age)"
+    }
 
     public var isResumable: Bool {
         switch status {

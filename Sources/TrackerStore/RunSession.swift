@@ -204,10 +204,12 @@ public final class RunSession {
     // MARK: Resuming
 
     /// Continues a stopped or killed run from its newest intact checkpoint (or from the start when it has
-    /// none), to its planned iterations or `additionalIterations` beyond what it has done.
+    /// none), to its planned iterations or `additionalIterations` beyond what it has done. A run that
+    /// still looks alive (fresh heartbeat) is refused unless `force`, for a user who knows its owner is
+    /// gone; either way the claim is atomic, so two processes never both own the run.
     public static func resume(
         _ runID: String, in store: TrackerStore, additionalIterations: Int? = nil,
-        memoryLimitBytes: Int = 4 << 30
+        memoryLimitBytes: Int = 4 << 30, force: Bool = false
     ) throws -> ResumeRequest {
         if let additionalIterations, additionalIterations < 1 {
             throw StoreError.invalidArgument("iterations must be at least 1, got \(additionalIterations)")
@@ -217,10 +219,10 @@ public final class RunSession {
         if record.status == .finished && additionalIterations == nil {
             return .alreadyFinished(record)
         }
-        if record.status == .running && !record.isAbandoned {
+        if record.status == .running && !record.isAbandoned && !force {
             throw StoreError.notResumable(
                 runID: record.runID,
-                reason: "it is running (pid \(record.pid.map(String.init) ?? "?") on \(record.host))")
+                reason: "it is running (\(record.ownerDescription)); if that process is gone, use --force")
         }
         let hyperparameters = try store.hyperparameters(of: record)
         let frame = try store.loadFrame(id: record.frameID)
@@ -258,23 +260,28 @@ public final class RunSession {
         let configHash = RunSpecification(
             frame: frame.frame, frameSource: frame.source, hyperparameters: extended, trackerVersion: "").configHash
 
-        // Claim the run: only one process may take it, and rows past the checkpoint go, so the replay
-        // writes each iteration exactly once.
+        // Claim the run: only one process may take it (the row must be exactly as read, and without
+        // `force` its heartbeat too, so a live owner's beat in between wins), and rows past the checkpoint
+        // go, so the replay writes each iteration exactly once.
         let now = Timestamp.now()
         try storeOperation("claiming run \(record.runID)") {
             try database.transaction(.immediate) {
                 let claim = try database.cachedStatement("""
                     UPDATE runs SET status = 'running', pid = ?, host = ?, heartbeat_at = ?, error = NULL,
                         finished_at = NULL, planned_iterations = ?, done_iterations = ?, config_hash = ?
-                    WHERE id = ? AND status = ? AND coalesce(pid, -1) = ? AND host = ?
+                    WHERE id = ? AND status = ? AND coalesce(pid, -1) = ? AND host = ? AND (? OR heartbeat_at IS ?)
                     """)
                 try claim.run([
                     .integer(Int64(ProcessIdentity.pid)), .text(ProcessIdentity.host), .text(now),
                     .integer(Int64(planned)), .integer(Int64(resumed.iteration)), .text(configHash), .integer(record.id),
                     .text(record.status.rawValue), .integer(Int64(record.pid ?? -1)), .text(record.host),
+                    .integer(force ? 1 : 0), record.heartbeatAt.map { .text($0) } ?? .null,
                 ])
                 guard database.changes == 1 else {
-                    throw StoreError.notResumable(runID: record.runID, reason: "another process took it first")
+                    let now = try store.run(key: record.id)
+                    throw StoreError.notResumable(
+                        runID: record.runID,
+                        reason: "another process took it first (\(now.status == .running ? now.ownerDescription : now.status.rawValue))")
                 }
                 let dropMetrics = try database.cachedStatement("DELETE FROM metrics WHERE run = ? AND iteration >= ?")
                 try dropMetrics.run([.integer(record.id), .integer(Int64(resumed.iteration))])
@@ -308,6 +315,8 @@ public final class RunSession {
             let elapsed = clock.now - started
             return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         }
+        let heartbeat = Heartbeat(path: store.path, runKey: record.id, owner: RunOwner(host: record.host, pid: record.pid ?? -1))
+        defer { heartbeat.stop() }
         do {
             while learner.iteration < plannedIterations {
                 if shouldStop() {
@@ -356,6 +365,7 @@ public final class RunSession {
         let now = Timestamp.now()
         try storeOperation("recording run \(record.runID) at iteration \(done)") {
             try database.transaction(.immediate) {
+                try ensureStillOwned(in: database)
                 let insertMetric = try database.cachedStatement(
                     "INSERT INTO metrics (run, iteration, action, reward, greedy_action, distinct_actions) VALUES (?, ?, ?, ?, ?, ?)")
                 for row in pendingMetrics {
@@ -460,14 +470,30 @@ public final class RunSession {
             qTableSHA256: learner.qTableSHA256())
     }
 
-    /// Best effort: the error that got us here matters more than a second one while recording it.
+    /// Best effort: the error that got us here matters more than a second one while recording it. A run
+    /// taken over by another process is left to its new owner.
     private func markFailed(_ error: Error) {
         let message = String(describing: error).split(separator: "\n").first.map(String.init) ?? "unknown error"
         let database = store.database
         _ = try? database.transaction(.immediate) {
-            let statement = try database.cachedStatement(
-                "UPDATE runs SET status = 'failed', error = ?, heartbeat_at = ? WHERE id = ? AND status = 'running'")
-            try statement.run([.text(message), .text(Timestamp.now()), .integer(record.id)])
+            let statement = try database.cachedStatement("""
+                UPDATE runs SET status = 'failed', error = ?, heartbeat_at = ?
+                WHERE id = ? AND status = 'running' AND host = ? AND pid = ?
+                """)
+            try statement.run([
+                .text(message), .text(Timestamp.now()), .integer(record.id), .text(record.host),
+                .integer(Int64(record.pid ?? -1)),
+            ])
+        }
+    }
+
+    /// Refuses to write when another process has taken the run over (`resume --force`, `sweep
+    /// --takeover`), so a session wrongly thought dead cannot interleave its rows with the new owner's.
+    private func ensureStillOwned(in database: Database) throws {
+        let owner = try database.cachedStatement("SELECT status, host, pid FROM runs WHERE id = ?")
+        let row = try owner.rows([.integer(record.id)]) { ($0.text(0), $0.text(1), $0.isNull(2) ? nil : $0.int(2)) }.first
+        guard let row, row.0 == RunStatus.running.rawValue, row.1 == record.host, row.2 == record.pid else {
+            throw StoreError.takenOver(runID: record.runID)
         }
     }
 }

@@ -7,6 +7,8 @@ public enum StoreError: Error, CustomStringConvertible {
     case runNotFound(String)
     case ambiguousRunID(String, matches: [String])
     case notResumable(runID: String, reason: String)
+    /// Another process claimed the run (`resume --force`, `sweep --takeover`) while this one ran it.
+    case takenOver(runID: String)
     case corruptCheckpoint(runID: String, iteration: Int, reason: String)
     case invalidArgument(String)
     case database(SQLiteError, context: String)
@@ -24,6 +26,8 @@ public enum StoreError: Error, CustomStringConvertible {
             return "run id '\(id)' matches several runs: \(matches.prefix(5).joined(separator: ", "))"
         case .notResumable(let runID, let reason):
             return "run \(runID) cannot be resumed: \(reason)"
+        case .takenOver(let runID):
+            return "run \(runID) was taken over by another process; this session stopped without writing more"
         case .corruptCheckpoint(let runID, let iteration, let reason):
             return "checkpoint of run \(runID) at iteration \(iteration) is unusable: \(reason)"
         case .invalidArgument(let message):

@@ -57,13 +57,19 @@ public struct SweepRunner: Sendable {
     public let jobs: Int
     public let trackerVersion: String
     public let busyTimeoutMilliseconds: Int32
+    /// Resume runs that look alive elsewhere too (`sweep --takeover`).
+    public let takeover: Bool
 
-    public init(path: String, items: [SweepItem], jobs: Int, trackerVersion: String, busyTimeoutMilliseconds: Int32 = 10_000) {
+    public init(
+        path: String, items: [SweepItem], jobs: Int, trackerVersion: String, busyTimeoutMilliseconds: Int32 = 10_000,
+        takeover: Bool = false
+    ) {
         self.path = path
         self.items = items
         self.jobs = max(1, jobs)
         self.trackerVersion = trackerVersion
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
+        self.takeover = takeover
     }
 
     private func open() throws -> TrackerStore {
@@ -153,11 +159,11 @@ public struct SweepRunner: Sendable {
         case .skip:
             progress.addIterations(planned)
             return .skipped
-        case .busy:
+        case .busy where !takeover:
             progress.addIterations(planned)
             return .busy
-        case .resume(let runID):
-            guard case .session(let resumed) = try RunSession.resume(runID, in: store) else {
+        case .resume(let runID), .busy(let runID):
+            guard case .session(let resumed) = try RunSession.resume(runID, in: store, force: takeover) else {
                 progress.addIterations(planned)
                 return .skipped
             }

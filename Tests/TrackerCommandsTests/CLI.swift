@@ -23,10 +23,12 @@ struct CLI {
 
     /// Runs `tracker arguments...` in `directory` with `TRACKER_DB` and `COLUMNS` cleared. With a
     /// `prelude`, runs `sh -c "<prelude>; exec tracker arguments..."` instead (e.g. under a `ulimit`).
+    /// With a `host`, runs it in a UTS namespace of its own whose hostname is `host` (`unshare --uts`, as
+    /// root): another machine, as far as the run records can tell.
     @discardableResult
     static func run(_ arguments: [String], in directory: URL? = nil, stdin: String? = nil,
-                    environment: [String: String] = [:], prelude: String? = nil) throws -> Result {
-        let process = makeProcess(arguments, environment: environment, prelude: prelude)
+                    environment: [String: String] = [:], prelude: String? = nil, host: String? = nil) throws -> Result {
+        let process = makeProcess(arguments, environment: environment, prelude: prelude, host: host)
         if let directory { process.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
@@ -50,8 +52,9 @@ struct CLI {
     }
 
     /// Starts `tracker arguments...` without waiting; stdout is discarded, stderr kept when asked.
-    static func start(_ arguments: [String], environment: [String: String] = [:], captureStderr: Bool = false) throws -> Process {
-        let process = makeProcess(arguments, environment: environment, prelude: nil)
+    static func start(_ arguments: [String], environment: [String: String] = [:], captureStderr: Bool = false,
+                      host: String? = nil) throws -> Process {
+        let process = makeProcess(arguments, environment: environment, prelude: nil, host: host)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = captureStderr ? Pipe() : FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
@@ -59,9 +62,15 @@ struct CLI {
         return process
     }
 
-    private static func makeProcess(_ arguments: [String], environment: [String: String], prelude: String?) -> Process {
+    private static func makeProcess(_ arguments: [String], environment: [String: String], prelude: String?,
+                                    host: String? = nil) -> Process {
         let process = Process()
-        if let prelude {
+        if let host {
+            // unshare and sh exec in turn, so the process's pid is tracker's own (a kill reaches it).
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+            process.arguments = ["--uts", "/bin/sh", "-c", "hostname \"$0\" && \(prelude.map { $0 + "; " } ?? "")exec \"$@\"",
+                                 host, binary.path] + arguments
+        } else if let prelude {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             process.arguments = ["-c", prelude + "; exec \"$@\"", "sh", binary.path] + arguments
         } else {
