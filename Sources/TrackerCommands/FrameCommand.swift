@@ -40,7 +40,7 @@ public struct FrameCommand: ParsableCommand {
     public func run() throws {
         let frame = FrameGenerator.generate(count: n, seed: seed, parameters: model.parameters)
         if let out {
-            try writeAtomically(TaskFile.format(frame.tasks), to: out)
+            try OutputFile.write(TaskFile.format(frame.tasks), to: out, kind: .taskFile)
             StandardError.write("Wrote \(n) tasks to \(out)\n")
             return
         }
@@ -60,15 +60,6 @@ func frameTable(_ frame: Frame) -> Table {
             ]
         }
     )
-}
-
-/// Writes through a temporary file and a rename, so an interrupted write never leaves half a file.
-func writeAtomically(_ text: String, to path: String) throws {
-    do {
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-    } catch {
-        throw CommandFailure("cannot write \(path): \((error as NSError).localizedDescription)")
-    }
 }
 
 /// A failure a user can act on, printed as one line `Error: <message>` with exit code 1.

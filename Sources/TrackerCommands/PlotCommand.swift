@@ -58,6 +58,11 @@ public struct PlotCommand: ParsableCommand {
     }
 
     public func run() throws {
+        // Every file this writes is checked before anything is read or written.
+        let path = outputPath
+        let converter = Self.executableOnPath("rsvg-convert")
+        try OutputFile.check(path, kind: .svg)
+        if converter != nil { try OutputFile.check(Self.pngPath(forSVG: path), kind: .png) }
         let store = try database.openStore(.readOnly)
         let curves = try store.convergenceCurves(n: n, label: label, metric: metric, points: points, logarithmic: logX)
         guard !curves.isEmpty else {
@@ -72,39 +77,50 @@ public struct PlotCommand: ParsableCommand {
         } catch {
             throw CommandFailure("cannot plot: \(error)")
         }
-        let path = outputPath
-        try writeAtomically(svg, to: path)
+        try OutputFile.write(svg, to: path, kind: .svg)
         StandardError.write("wrote \(path)\n")
-        Self.convertToPNG(svg: path)
+        Self.convertToPNG(svg: path, converter: converter)
     }
 
-    /// Writes `X.png` beside `X.svg` with rsvg-convert where it is on the PATH; otherwise, or when it fails,
-    /// says so in one line on stderr. Never fails the command.
-    static func convertToPNG(svg path: String) {
-        let png = (path.hasSuffix(".svg") ? String(path.dropLast(4)) : path) + ".png"
-        guard let converter = executableOnPath("rsvg-convert") else {
+    /// `X.png` for `X.svg`.
+    static func pngPath(forSVG path: String) -> String {
+        (path.hasSuffix(".svg") ? String(path.dropLast(4)) : path) + ".png"
+    }
+
+    /// Writes `X.png` beside `X.svg` with rsvg-convert (nil: not installed), through a temporary file and
+    /// a rename like every output; otherwise, or when it fails, says so in one line on stderr. Never fails
+    /// the command.
+    static func convertToPNG(svg path: String, converter: String?) {
+        let png = pngPath(forSVG: path)
+        guard let converter else {
             StandardError.write("no PNG: rsvg-convert is not installed (Debian: apt-get install librsvg2-bin)\n")
             return
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: converter)
-        process.arguments = ["--format", "png", "--output", png, path]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        process.standardError = errors
         do {
-            try process.run()
-            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                let line = message.split(separator: "\n").first.map(String.init) ?? "exit status \(process.terminationStatus)"
-                StandardError.write("no PNG: rsvg-convert failed: \(line)\n")
-                return
+            try OutputFile.check(png, kind: .png)
+            try OutputFile.replace(png) { temporary in
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: converter)
+                process.arguments = ["--format", "png", "--output", temporary, path]
+                process.standardInput = FileHandle.nullDevice
+                process.standardOutput = FileHandle.nullDevice
+                let errors = Pipe()
+                process.standardError = errors
+                do {
+                    try process.run()
+                } catch {
+                    throw CommandFailure("cannot run \(converter): \((error as NSError).localizedDescription)")
+                }
+                let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                guard process.terminationStatus == 0 else {
+                    let line = message.split(separator: "\n").first.map(String.init) ?? "exit status \(process.terminationStatus)"
+                    throw CommandFailure("rsvg-convert failed: \(line)")
+                }
             }
             StandardError.write("wrote \(png)\n")
         } catch {
-            StandardError.write("no PNG: cannot run \(converter): \((error as NSError).localizedDescription)\n")
+            StandardError.write("no PNG: \(error)\n")
         }
     }
 

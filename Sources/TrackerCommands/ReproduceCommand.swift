@@ -53,6 +53,11 @@ public struct ReproduceCommand: ParsableCommand {
         }
         if let iterations { spec.iterations = iterations }
 
+        let tableN = Self.tableN(spec)
+        if !sweep.dryRun && sweep.shard == nil {
+            // The report's files are checked before the sweep, so a bad --report costs no run.
+            try checkReportOutputs(tableN: tableN)
+        }
         let started = Date()
         let items = try runSweep(spec, database: database.path, options: sweep)
         if sweep.dryRun { return }
@@ -65,10 +70,42 @@ public struct ReproduceCommand: ParsableCommand {
         try writeReport(spec: spec, runs: items.count, wallSeconds: wall)
     }
 
+    static let reportTitle = "# Reproduction of the paper's Tables I and II and Fig. 2"
+
+    /// Table I and Fig. 2 are at N = 8, or the largest N of a smaller grid.
+    static func tableN(_ spec: SweepSpec) -> Int {
+        spec.taskCounts.contains(8) ? 8 : (spec.taskCounts.max() ?? 8)
+    }
+
+    var reportDirectory: String { report ?? (quick ? "reports/paper-quick" : "reports/paper") }
+
+    /// The report folder and the files the report writes in it, as `writeReport` names them.
+    func reportFiles(tableN: Int) -> [(path: String, kind: OutputFile.Kind)] {
+        let directory = reportDirectory as NSString
+        var files: [(String, OutputFile.Kind)] = [(directory.appendingPathComponent("report.md"), .report)]
+        for name in ["fig2-n\(tableN).svg", "fig2-n\(tableN)-logx.svg"] {
+            let svg = directory.appendingPathComponent(name)
+            files.append((svg, .svg))
+            if PlotCommand.executableOnPath("rsvg-convert") != nil { files.append((PlotCommand.pngPath(forSVG: svg), .png)) }
+        }
+        return files
+    }
+
+    /// Refuses a report folder that is something else than a folder, and any report file that may not be
+    /// written (see `OutputFile`). A folder that does not exist yet is created later, with its parents.
+    func checkReportOutputs(tableN: Int) throws {
+        var status = stat()
+        guard stat(reportDirectory, &status) == 0 else { return }
+        guard status.st_mode & S_IFMT == S_IFDIR else {
+            throw CommandFailure("cannot write the report into \(reportDirectory): it is not a folder (\(fileTypeName(status.st_mode)))")
+        }
+        for file in reportFiles(tableN: tableN) { try OutputFile.check(file.path, kind: file.kind) }
+    }
+
     private func writeReport(spec: SweepSpec, runs: Int, wallSeconds: Double) throws {
         let label = spec.label
         let budget = spec.iterations
-        let tableN = spec.taskCounts.contains(8) ? 8 : (spec.taskCounts.max() ?? 8)
+        let tableN = Self.tableN(spec)
         var common = ["--db", database.path, "--iterations", String(budget)]
         if let label { common += ["--label", label] }
         let tableI = try CompareCommand.parse(common + ["--n", String(tableN)])
@@ -78,12 +115,14 @@ public struct ReproduceCommand: ParsableCommand {
         print("\nTable II (convergence time, iterations)")
         print(try tableII.render(), terminator: "")
 
-        let directory = report ?? (quick ? "reports/paper-quick" : "reports/paper")
+        let directory = reportDirectory
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
             throw CommandFailure("cannot create report directory \(directory): \((error as NSError).localizedDescription)")
         }
+        // Again now that the folder exists: the sweep took a while.
+        try checkReportOutputs(tableN: tableN)
         let figure = (directory as NSString).appendingPathComponent("fig2-n\(tableN).svg")
         var plotArguments = ["--db", database.path, "--n", String(tableN), "--out", figure]
         if let label { plotArguments += ["--label", label] }
@@ -96,7 +135,7 @@ public struct ReproduceCommand: ParsableCommand {
         let markdownII = try CompareCommand.parse(common + ["--format", "markdown"]).render()
         let command = (["tracker"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
         let text = """
-            # Reproduction of the paper's Tables I and II and Fig. 2
+            \(Self.reportTitle)
 
             Command: `\(command)`, finished \(ISO8601DateFormatter().string(from: Date())); \(runs) runs in the grid; this invocation took \
             \(String(format: "%.1f", wallSeconds)) s of wall time (runs already finished are not run again).
@@ -131,7 +170,7 @@ public struct ReproduceCommand: ParsableCommand {
 
             """
         let reportPath = (directory as NSString).appendingPathComponent("report.md")
-        try writeAtomically(text, to: reportPath)
+        try OutputFile.write(text, to: reportPath, kind: .report)
         StandardError.write("wrote \(reportPath)\n")
     }
 }
