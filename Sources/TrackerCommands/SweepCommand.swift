@@ -150,8 +150,10 @@ public struct MergeCommand: ParsableCommand {
         commandName: "merge",
         abstract: "Merge tracker databases (e.g. sweep shards) into one.",
         discussion: """
-            Inputs must have the same schema version. A run present in several inputs (same run id, or same \
-            configuration and label) is kept once, a finished copy over an unfinished one.
+            Inputs must have the same schema version. A run's identity is its configuration and label: one \
+            present in several inputs is kept once, the copy furthest along (finished over unfinished, else \
+            more iterations done). A run id taken by a different configuration gets a fresh id, with a note. \
+            Prints, per input, the runs added, replaced and skipped.
             """
     )
 
@@ -177,9 +179,11 @@ public struct MergeCommand: ParsableCommand {
         let store = try TrackerStore(path: output, busyTimeoutMilliseconds: DatabaseOptions.busyTimeoutMilliseconds)
         for input in inputs {
             let report = try store.merge(from: input)
-            StandardError.write("\(input): \(report.runsAdded) runs added, \(report.runsAlreadyPresent) already present"
-                + (report.runsReplaced > 0 ? ", \(report.runsReplaced) unfinished replaced" : "")
-                + ", \(report.framesAdded) frames added\n")
+            StandardError.write("\(input): \(report.runsAdded) runs added, \(report.runsReplaced) replaced a copy less far along, "
+                + "\(report.runsAlreadyPresent) skipped (already present), \(report.framesAdded) frames added\n")
+            for renamed in report.renamedRunIDs {
+                StandardError.write("\(input): note: run id \(renamed.original) is taken by a different configuration; added as \(renamed.assigned)\n")
+            }
         }
     }
 }

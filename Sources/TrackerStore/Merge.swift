@@ -1,20 +1,33 @@
+import Learning
 import SQLite
 
 /// What `merge` did with one input file.
 public struct MergeReport: Sendable, Equatable {
     public var framesAdded = 0
+    /// Runs whose identity (configuration hash and label) the output did not hold.
     public var runsAdded = 0
-    /// Runs already present (same run id, or same configuration hash and label and not less finished).
-    public var runsAlreadyPresent = 0
-    /// Unfinished runs in the output replaced by a finished copy from the input.
+    /// Runs the output held as a copy less far along (unfinished where the input's is finished, or with
+    /// fewer iterations done), replaced by the input's copy.
     public var runsReplaced = 0
+    /// Runs the output already held as far along or further: skipped.
+    public var runsAlreadyPresent = 0
+    /// Added runs whose run id the output already used for a different configuration: they got a fresh
+    /// id, (input's id, new id).
+    public var renamedRunIDs: [RenamedRunID] = []
+
+    public struct RenamedRunID: Sendable, Equatable {
+        public let original: String
+        public let assigned: String
+    }
 }
 
 extension TrackerStore {
     /// Copies every run of another tracker database (same schema version) into this one, with its frame,
-    /// parameters, metrics, checkpoints and summary. A run already here, by id or by identity
-    /// (configuration hash and label), is kept once; a finished copy wins over an unfinished one. Runs in
-    /// one transaction: an input that fails to merge leaves this database as it was.
+    /// parameters, metrics, checkpoints and summary. A run's identity is its configuration hash and label:
+    /// one already here is kept once, and the copy furthest along wins (a finished copy over an unfinished
+    /// one, else the one with more iterations done). A run whose run id is taken here by a different
+    /// configuration gets a fresh id. Runs in one transaction: an input that fails to merge leaves this
+    /// database as it was.
     public func merge(from inputPath: String) throws -> MergeReport {
         // Opening it read-only checks it is a tracker database of exactly this schema version.
         let input = try TrackerStore(path: inputPath, access: .readOnly)
@@ -51,37 +64,52 @@ extension TrackerStore {
                     try copy(table: table, mapping: "frame_id", through: "frame_map", orIgnore: true)
                 }
 
-                // An unfinished run here loses to a finished copy of the same identity there.
-                try database.execute("""
-                    DELETE FROM main.runs WHERE status <> 'finished' AND EXISTS (
-                        SELECT 1 FROM input.runs AS i WHERE i.status = 'finished'
-                          AND i.config_hash = main.runs.config_hash AND i.label IS main.runs.label
-                          AND i.run_id <> main.runs.run_id)
+                // A run's identity is its configuration hash and label, never its run id alone: two
+                // different runs may draw the same 8-digit id on different shards.
+                let inputRuns = try database.prepare("""
+                    SELECT id, run_id, config_hash, label, status = 'finished', done_iterations
+                    FROM input.runs ORDER BY id
+                    """).rows { row in
+                    (key: row.int64(0), runID: row.text(1), configHash: row.text(2),
+                     label: row.isNull(3) ? nil : row.text(3), finished: row.int(4) != 0, done: row.int(5))
+                }
+                // The copy here that an input run is weighed against: the one furthest along.
+                let copyHere = try database.prepare("""
+                    SELECT status = 'finished', done_iterations FROM main.runs
+                    WHERE config_hash = ? AND label IS ? ORDER BY status = 'finished' DESC, done_iterations DESC LIMIT 1
                     """)
-                report.runsReplaced = database.changes
-
-                let candidates = try database.prepare("""
-                    SELECT i.id,
-                           EXISTS (SELECT 1 FROM main.runs AS m WHERE m.run_id = i.run_id
-                                   OR (m.config_hash = i.config_hash AND m.label IS i.label
-                                       AND (m.status = 'finished' OR i.status <> 'finished')))
-                    FROM input.runs AS i ORDER BY i.id
-                    """).rows { ($0.int64(0), $0.int(1) != 0) }
-                let runColumns = try columns(of: "runs").filter { $0 != "id" && $0 != "frame_id" }
+                let dropCopies = try database.prepare("DELETE FROM main.runs WHERE config_hash = ? AND label IS ?")
+                let runIDTaken = try database.prepare("SELECT 1 FROM main.runs WHERE run_id = ?")
+                let runColumns = try columns(of: "runs").filter { $0 != "id" && $0 != "frame_id" && $0 != "run_id" }
                 let insertRun = try database.prepare("""
-                    INSERT INTO main.runs (frame_id, \(runColumns.quoted))
-                    SELECT (SELECT new FROM temp.frame_map WHERE old = r.frame_id), \(runColumns.map { "r.\"\($0)\"" }.joined(separator: ", "))
+                    INSERT INTO main.runs (frame_id, run_id, \(runColumns.quoted))
+                    SELECT (SELECT new FROM temp.frame_map WHERE old = r.frame_id), ?, \(runColumns.map { "r.\"\($0)\"" }.joined(separator: ", "))
                     FROM input.runs AS r WHERE r.id = ?
                     """)
                 let mapRun = try database.prepare("INSERT INTO temp.run_map (old, new) VALUES (?, ?)")
-                for (oldKey, present) in candidates {
-                    if present {
-                        report.runsAlreadyPresent += 1
-                        continue
+                for run in inputRuns {
+                    let labelValue: SQLiteValue = run.label.map { .text($0) } ?? .null
+                    if let here = try copyHere.rows([.text(run.configHash), labelValue], { row in
+                        (finished: row.int(0) != 0, done: row.int(1))
+                    }).first {
+                        let furtherAlong = (run.finished && !here.finished) || (!here.finished && run.done > here.done)
+                        guard furtherAlong else {
+                            report.runsAlreadyPresent += 1
+                            continue
+                        }
+                        // Every copy here of this identity goes, so the output holds it once.
+                        try dropCopies.run([.text(run.configHash), labelValue])
+                        report.runsReplaced += 1
+                    } else {
+                        report.runsAdded += 1
                     }
-                    try insertRun.run([.integer(oldKey)])
-                    try mapRun.run([.integer(oldKey), .integer(database.lastInsertRowID)])
-                    report.runsAdded += 1
+                    var runID = run.runID
+                    if try runIDTaken.rows([.text(runID)], { _ in true }).first ?? false {
+                        runID = try Self.freeRunID(derivedFrom: "\(run.configHash)|\(run.runID)", in: database)
+                        report.renamedRunIDs.append(.init(original: run.runID, assigned: runID))
+                    }
+                    try insertRun.run([.text(runID), .integer(run.key)])
+                    try mapRun.run([.integer(run.key), .integer(database.lastInsertRowID)])
                 }
                 for table in ["run_params", "metrics", "checkpoints", "run_summaries"] {
                     try copy(table: table, mapping: "run", through: "run_map", orIgnore: false)
@@ -89,6 +117,19 @@ extension TrackerStore {
                 return report
             }
         }
+    }
+
+    /// The first free prefix (8 hex digits, lengthened on a collision) of a hash of `seed`: run ids are
+    /// short for people, and unique in their database.
+    static func freeRunID(derivedFrom seed: String, in database: Database) throws -> String {
+        let digest = SHA256.hexDigest(Array(seed.utf8))
+        let exists = try database.cachedStatement("SELECT 1 FROM runs WHERE run_id = ?")
+        for length in stride(from: 8, through: digest.count, by: 4) {
+            let candidate = String(digest.prefix(length))
+            let taken = try exists.rows([.text(candidate)]) { _ in true }.first ?? false
+            if !taken { return candidate }
+        }
+        throw StoreError.invalidArgument("could not find a free run id")
     }
 
     /// The columns of a table of this database's schema, in order (identifiers, never values).

@@ -185,15 +185,9 @@ public final class RunSession {
     /// A short id: the first 8 hex digits of a hash of the configuration, this process and this
     /// instant, lengthened on the rare collision.
     private static func uniqueRunID(in database: Database, configHash: String) throws -> String {
-        let seed = "\(configHash)|\(ProcessIdentity.host)|\(ProcessIdentity.pid)|\(DispatchTime.now().uptimeNanoseconds)"
-        let digest = SHA256.hexDigest(Array(seed.utf8))
-        let exists = try database.cachedStatement("SELECT 1 FROM runs WHERE run_id = ?")
-        for length in stride(from: 8, through: digest.count, by: 4) {
-            let candidate = String(digest.prefix(length))
-            let taken = try exists.rows([.text(candidate)]) { _ in true }.first ?? false
-            if !taken { return candidate }
-        }
-        throw StoreError.invalidArgument("could not find a free run id")
+        try TrackerStore.freeRunID(
+            derivedFrom: "\(configHash)|\(ProcessIdentity.host)|\(ProcessIdentity.pid)|\(DispatchTime.now().uptimeNanoseconds)",
+            in: database)
     }
 
     private static func recordedActions(of frameID: Int64, in database: Database) throws -> Set<Int> {

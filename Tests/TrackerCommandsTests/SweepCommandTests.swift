@@ -12,16 +12,6 @@ import TestSupport
           "checkpoint_every": 500 }
         """
 
-    /// Every run's identity with its results, for comparing databases built different ways.
-    func results(_ path: String) throws -> [String] {
-        let database = try Database(path: path, mode: .readOnly)
-        return try database.prepare("""
-            SELECT r.config_hash, r.status, s.qtable_sha256, s.objective, s.iterations_to_optimal,
-                   (SELECT count(*) FROM metrics AS m WHERE m.run = r.id)
-            FROM runs AS r LEFT JOIN run_summaries AS s ON s.run = r.id ORDER BY r.config_hash
-            """).rows { row in (0..<6).map { String(describing: row.value(Int32($0))) }.joined(separator: "|") }
-    }
-
     @Test func killedAndInterruptedSweepsFinishOnTheNextRunWithIdenticalResults() throws {
         let dir = try TemporaryDirectory()
         let specPath = dir.path("spec.json")
@@ -53,7 +43,7 @@ import TestSupport
         #expect(finish.status == 0, "\(finish.stderr)")
         let again = try CLI.run(["sweep", specPath, "--db", db, "--jobs", "2"])
         #expect(again.stderr.contains("0 started, 0 resumed, 16 already finished"), "\(again.stderr)")
-        #expect(try results(db) == results(reference))
+        #expect(try runResults(db) == runResults(reference))
         #expect(try metricDump(db) != "", "no metrics")
     }
 
@@ -73,14 +63,14 @@ import TestSupport
         let merged = dir.path("merged.db")
         let merge = try CLI.run(["merge", merged] + shards + [shards[0]])
         #expect(merge.status == 0, "\(merge.stderr)")
-        #expect(merge.stderr.contains("0 runs added, 4 already present"), "\(merge.stderr)")
+        #expect(merge.stderr.contains("0 runs added, 0 replaced a copy less far along, 4 skipped (already present)"), "\(merge.stderr)")
         for arguments in [["compare", "--n", "5"], ["compare", "--n", "6"], ["compare"], ["compare", "--n", "6", "--format", "json"]] {
             let a = try CLI.run(arguments + ["--db", whole])
             let b = try CLI.run(arguments + ["--db", merged])
             #expect(a.status == 0, "\(a.stderr)")
             #expect(a.stdout == b.stdout, "\(arguments)")
         }
-        #expect(try results(merged) == results(whole))
+        #expect(try runResults(merged) == runResults(whole))
     }
 
     @Test func badSweepInputsAreOneLineErrors() throws {
@@ -104,6 +94,16 @@ import TestSupport
         #expect(result.stdout.split(separator: "\n").count == 48 + 2)
         #expect(result.stdout.contains("dteql phi=500 N=6 frame-seed=1 seed=1"))
     }
+}
+
+/// Every run's identity with its results, for comparing databases built different ways.
+func runResults(_ path: String) throws -> [String] {
+    let database = try Database(path: path, mode: .readOnly)
+    return try database.prepare("""
+        SELECT r.config_hash, r.status, s.qtable_sha256, s.objective, s.iterations_to_optimal,
+               (SELECT count(*) FROM metrics AS m WHERE m.run = r.id)
+        FROM runs AS r LEFT JOIN run_summaries AS s ON s.run = r.id ORDER BY r.config_hash
+        """).rows { row in (0..<6).map { String(describing: row.value(Int32($0))) }.joined(separator: "|") }
 }
 
 /// A tiny seeded generator for test timings (SplitMix64), so a failing schedule can be replayed.

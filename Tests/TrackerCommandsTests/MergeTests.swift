@@ -1,0 +1,90 @@
+import Foundation
+import SQLite
+import Testing
+import TestSupport
+
+/// `tracker merge` weighs copies of one run by how far along they are, and identifies runs by their
+/// configuration, not by their short run id.
+@Suite(.serialized) struct MergeTests {
+    static let killable = ["--algo", "dteql", "--n", "7", "--seed", "5", "--iterations", "6000", "--checkpoint-every", "500",
+                           "--phi", "300", "--quiet", "--format", "json"]
+
+    func statuses(_ path: String) throws -> [String] {
+        try Database(path: path, mode: .readOnly).prepare("SELECT status FROM runs ORDER BY id").rows { $0.text(0) }
+    }
+
+    /// The case: merged while killed, then again once resumed, the finished copy replaces the
+    /// unfinished one (same run id); in one command, in either order of the inputs, the finished copy wins.
+    @Test func aFinishedCopyReplacesAnUnfinishedOneWithTheSameRunID() throws {
+        let dir = try TemporaryDirectory()
+        let src = dir.path("src.db")
+        let process = try CLI.start(["run", "--db", src] + Self.killable)
+        waitForProgress(src, atLeast: 1000, while: process)
+        #expect(process.isRunning, "the run finished before it could be killed")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let runID = try #require(try firstRunID(src))
+
+        let out = dir.path("out.db")
+        let unfinished = dir.path("unfinished.db")
+        for target in [out, unfinished] {
+            let first = try CLI.run(["merge", target, src])
+            #expect(first.status == 0, "\(first.stderr)")
+            #expect(first.stderr.contains("1 runs added, 0 replaced a copy less far along, 0 skipped"), "\(first.stderr)")
+        }
+        #expect(try statuses(out) == ["running"])
+
+        #expect(try CLI.run(["resume", runID, "--db", src, "--quiet"]).status == 0)
+        let second = try CLI.run(["merge", out, src])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("0 runs added, 1 replaced a copy less far along, 0 skipped"), "\(second.stderr)")
+        #expect(try statuses(out) == ["finished"])
+        #expect(try runResults(out) == runResults(src))
+        #expect(try metricDump(out) == metricDump(src))
+        #expect(try firstRunID(out) == runID)
+
+        for (name, inputs) in [("o1.db", [unfinished, src]), ("o2.db", [src, unfinished])] {
+            let merged = dir.path(name)
+            let result = try CLI.run(["merge", merged] + inputs)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.errorLines.count == 2)
+            #expect(try statuses(merged) == ["finished"], "\(name)")
+            #expect(try runResults(merged) == runResults(src), "\(name)")
+            #expect(try integrityCheck(merged) == "ok")
+        }
+        // Merged again, the finished copy is already there: skipped, nothing changes.
+        let again = try CLI.run(["merge", out, unfinished, src])
+        #expect(again.stderr.contains("\(unfinished): 0 runs added, 0 replaced a copy less far along, 1 skipped"), "\(again.stderr)")
+        #expect(again.stderr.contains("\(src): 0 runs added, 0 replaced a copy less far along, 1 skipped"), "\(again.stderr)")
+        #expect(try runResults(out) == runResults(src))
+    }
+
+    /// Two different runs whose run ids collide (forced here; likely on big multi-shard grids) are both
+    /// kept: the second gets a fresh id, and merge says so.
+    @Test func aRunIDCollisionBetweenDifferentConfigurationsKeepsBoth() throws {
+        let dir = try TemporaryDirectory()
+        let a = dir.path("a.db"), b = dir.path("b.db")
+        for (path, seed) in [(a, "1"), (b, "2")] {
+            let run = try CLI.run(["run", "--db", path, "--algo", "ql", "--n", "5", "--seed", seed, "--iterations", "300", "--quiet"])
+            #expect(run.status == 0, "\(run.stderr)")
+        }
+        let sharedID = try #require(try firstRunID(a))
+        let renamed = try Database(path: b, mode: .readWrite)
+        try renamed.prepare("UPDATE runs SET run_id = ?").run([.text(sharedID)])
+
+        let out = dir.path("out.db")
+        let merge = try CLI.run(["merge", out, a, b])
+        #expect(merge.status == 0, "\(merge.stderr)")
+        #expect(merge.stderr.contains("\(b): 1 runs added"), "\(merge.stderr)")
+        #expect(merge.stderr.contains("\(b): note: run id \(sharedID) is taken by a different configuration; added as "),
+                "\(merge.stderr)")
+        let ids = try Database(path: out, mode: .readOnly).prepare("SELECT run_id FROM runs ORDER BY id").rows { $0.text(0) }
+        #expect(ids.count == 2)
+        #expect(ids.first == sharedID)
+        #expect(Set(ids).count == 2)
+        #expect(try runResults(out) == (runResults(a) + runResults(b)).sorted())
+        // The renamed run is whole: shown by its new id, with its metrics.
+        let show = try CLI.run(["show", ids[1], "--db", out, "--format", "json"])
+        #expect(show.status == 0, "\(show.stderr)")
+    }
+}
