@@ -1,17 +1,30 @@
--- Convergence curves (the paper's Fig. 2): the greedy action's metrics averaged per configuration (algorithm, phi) at sampled iterations, over finished runs with N tasks.
+-- Convergence curves (the paper's Fig. 2): the greedy action's metrics averaged per configuration at sampled iterations, over finished runs with N tasks.
 -- :n integer              number of tasks
 -- :label text = NULL      only runs with this label
+-- :runs text = NULL       only these runs: a JSON array of run ids, e.g. ["3fa9c2d1","77b0e412"]
 -- :points integer = 200   about how many iterations to sample per curve; each run's last iteration is always included
 -- :log_x integer = 0      1: sample geometrically in iteration + 1 (for a log x axis); 0: every k-th iteration
 --
 -- Fast on any number of metric rows: the sampled iteration numbers are generated first and each
 -- (run, iteration) pair is looked up through metrics' primary key, so no run is scanned.
+-- A configuration is everything that determines a run's results but its frame's tasks and its learner
+-- seed: the algorithm, phi and the `configuration` column (budget, model constants, every results-
+-- determining run_params column; `tracker plot` builds the same groups from queries/run_settings.sql).
+-- Runs of different configurations are never averaged together.
 -- Rows come in legend order: DTEQL by phi descending, then DTAQL by phi descending, then QL.
 WITH RECURSIVE
 selected AS (
-    SELECT id, algorithm, phi, frame_id, done_iterations
-    FROM runs
-    WHERE n = :n AND status = 'finished' AND done_iterations > 0 AND (:label IS NULL OR label = :label)
+    SELECT r.id, r.algorithm, r.phi, r.frame_id, r.done_iterations,
+           json_object('iterations', r.planned_iterations, 'rate', f.uplink_rate, 'cpu_hz', f.cpu_hz, 'zeta', f.zeta,
+                       'delta', CASE WHEN r.algorithm = 'dtaql' THEN p.delta END, 'lr', p.learning_rate, 'gamma', p.discount, 'eps_start', p.epsilon_start,
+                       'eps_min', p.epsilon_min, 'beta', p.epsilon_decay, 'reward', p.reward,
+                       'twin_rate', p.twin_uplink_rate, 'twin_cpu_hz', p.twin_cpu_hz, 'twin_zeta', p.twin_zeta,
+                       'twin_noise', p.twin_noise, 'twin_noise_seed', p.twin_noise_seed) AS configuration
+    FROM runs AS r
+    JOIN run_params AS p ON p.run = r.id
+    JOIN frames AS f ON f.frame_id = r.frame_id
+    WHERE r.n = :n AND r.status = 'finished' AND r.done_iterations > 0 AND (:label IS NULL OR r.label = :label)
+      AND (:runs IS NULL OR r.run_id IN (SELECT value FROM json_each(:runs)))
 ),
 budget AS (
     SELECT max(done_iterations) AS iterations,
@@ -36,6 +49,7 @@ sample_points (iteration) AS (
 SELECT
     s.algorithm,
     s.phi,
+    s.configuration,
     p.iteration,
     count(*) AS runs,
     avg(m.normalized_reward) AS normalized_reward,
@@ -51,5 +65,5 @@ CROSS JOIN sample_points AS p
 CROSS JOIN iteration_metrics AS m ON m.run = s.id AND m.iteration = p.iteration
 JOIN frames AS f ON f.frame_id = s.frame_id
 WHERE p.iteration < s.done_iterations
-GROUP BY s.algorithm, s.phi, p.iteration
-ORDER BY CASE s.algorithm WHEN 'dteql' THEN 0 WHEN 'dtaql' THEN 1 ELSE 2 END, s.phi DESC, p.iteration
+GROUP BY s.algorithm, s.phi, s.configuration, p.iteration
+ORDER BY CASE s.algorithm WHEN 'dteql' THEN 0 WHEN 'dtaql' THEN 1 ELSE 2 END, s.phi DESC, s.configuration, p.iteration

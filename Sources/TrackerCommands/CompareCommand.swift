@@ -19,7 +19,9 @@ public struct CompareCommand: ParsableCommand {
         abstract: "Compare configurations: Table I for one N (--n), Table II of convergence times per N otherwise.",
         discussion: """
             Columns are configurations in the paper's order: DTEQL by phi descending, DTAQL by phi \
-            descending, QL. Only finished runs are aggregated. Convergence time is the median of \
+            descending, QL. A column holds only runs equal in every setting but the frame and the learner \
+            seed; where runs of one algorithm and phi differ (say in --lr), each configuration gets its own \
+            column, named by what differs (DTEQL phi=500 lr=0.9). Only finished runs are aggregated. Convergence time is the median of \
             iterations-to-optimal over the K runs, shown as >B when the median lies beyond the budget B. \
             With 3 or more runs a cell shows its spread (--spread). See docs/queries.md.
             """

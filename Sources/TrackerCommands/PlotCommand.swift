@@ -14,7 +14,8 @@ public struct PlotCommand: ParsableCommand {
         abstract: "Plot a metric of the greedy order against iteration, one line per configuration (Fig. 2), as SVG.",
         discussion: """
             Each line is the mean over the finished runs with --n tasks (and --label) of one configuration \
-            (algorithm and phi), sampled at about --points iterations, always including the last. With \
+            (runs equal in every setting but the frame and the learner seed; the legend names what differs), \
+            sampled at about --points iterations, always including the last. With \
             --log-x the x axis is logarithmic and shows iteration + 1. Where rsvg-convert is on the PATH a \
             PNG is written next to the SVG. See docs/plotting.md.
             """

@@ -29,9 +29,9 @@ public struct CompareReport: Sendable {
 
     // MARK: Tables
 
-    /// Table I: one column per configuration, one row per measure.
+    /// Table I: one column per configuration (the comparisons of one N), one row per measure.
     public func tableI(_ comparisons: [ConfigurationComparison]) -> Table {
-        var table = Table(columns: ["measure"] + comparisons.map(\.configuration.name))
+        var table = Table(columns: ["measure"] + comparisons.map(\.name))
         table.rows = [
             [.string("normalized reward")] + comparisons.map { meanCell($0.normalizedReward) },
             [.string("deadline miss ratio")] + comparisons.map { meanCell($0.deadlineMissRatio) },
@@ -45,12 +45,13 @@ public struct CompareReport: Sendable {
 
     /// Table II: one row per N, one column per configuration, cells = convergence time.
     public func tableII(_ comparisons: [ConfigurationComparison]) -> Table {
-        let configurations = Set(comparisons.map(\.configuration)).sorted()
-        let values = Dictionary(uniqueKeysWithValues: comparisons.map { ("\($0.n) \($0.configuration.name)", $0) })
-        var table = Table(columns: ["n"] + configurations.map(\.name))
+        let columns = Dictionary(comparisons.map { ($0.column, $0.name) }, uniquingKeysWith: { first, _ in first })
+            .sorted { $0.key < $1.key }
+        let values = Dictionary(uniqueKeysWithValues: comparisons.map { ("\($0.n) \($0.column)", $0) })
+        var table = Table(columns: ["n"] + columns.map(\.value))
         for n in Set(comparisons.map(\.n)).sorted() {
-            table.rows.append([.integer(n)] + configurations.map { configuration in
-                values["\(n) \(configuration.name)"].map { convergenceCell($0.convergence) } ?? .null
+            table.rows.append([.integer(n)] + columns.map { column in
+                values["\(n) \(column.key)"].map { convergenceCell($0.convergence) } ?? .null
             })
         }
         return table
@@ -110,9 +111,10 @@ public struct CompareReport: Sendable {
     public func jsonObject(_ comparison: ConfigurationComparison) -> JSON {
         var fields: [(String, JSON)] = [
             ("n", .integer(comparison.n)),
-            ("configuration", .string(comparison.configuration.name)),
+            ("configuration", .string(comparison.name)),
             ("algorithm", .string(comparison.configuration.algorithm)),
             ("phi", .integer(comparison.configuration.phi)),
+            ("settings", .object(comparison.configuration.settings.map { ($0.key, JSON($0.value)) })),
             ("runs", .integer(comparison.runs)),
             ("unfinished_runs", .integer(comparison.unfinishedRuns)),
         ]

@@ -34,14 +34,12 @@ public enum Fig2Chart {
             series: series)
     }
 
-    /// `DTEQL phi=500 (5 runs)`.
+    /// `DTEQL φ=500 (5 runs)`, `DTEQL φ=500 lr=0.9 (1 run)`: the curve's configuration name with phi
+    /// spelt as in the paper.
     public static func legendName(_ curve: ConvergenceCurve) -> String {
         let runs = curve.runs == 1 ? "1 run" : "\(curve.runs) runs"
-        switch curve.algorithm {
-        case .ql: return "QL (\(runs))"
-        case .dteql: return "DTEQL φ=\(curve.phi) (\(runs))"
-        case .dtaql: return "DTAQL φ=\(curve.phi) (\(runs))"
-        }
+        let name = curve.algorithm == .ql ? curve.name : curve.name.replacingOccurrences(of: " phi=", with: " φ=")
+        return "\(name) (\(runs))"
     }
 
     public static let titles: [CurveMetric: String] = [

@@ -1,4 +1,5 @@
 import Foundation
+import TrackerStore
 
 /// A JSON value with ordered object keys, so output is stable and reads in the order we chose.
 /// Numbers stay numbers: integers print without a fraction, doubles in Swift's shortest round-trip form.
@@ -83,4 +84,16 @@ extension JSON {
     public static func optional(_ value: Double?) -> JSON { value.map(JSON.number) ?? .null }
     public static func optional(_ value: String?) -> JSON { value.map(JSON.string) ?? .null }
     public static func order(_ order: [Int]) -> JSON { .array(order.map(JSON.integer)) }
+}
+
+extension JSON {
+    /// A recorded setting: numbers stay numbers, NULL is null.
+    public init(_ value: SettingValue) {
+        switch value {
+        case .null: self = .null
+        case .integer(let v): self = .integer(Int(v))
+        case .real(let v): self = .number(v)
+        case .text(let v): self = .string(v)
+        }
+    }
 }

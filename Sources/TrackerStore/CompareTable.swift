@@ -34,6 +34,7 @@ public struct CompareFilter: Sendable {
 
 /// One row of `compare_runs`: a run's configuration and, when it finished, its summary.
 public struct CompareRun: Sendable, Equatable {
+    public var runID: String
     public var algorithm: String
     public var phi: Int
     public var n: Int
@@ -45,9 +46,14 @@ public struct CompareRun: Sendable, Equatable {
     /// Nil when the run did not converge within its budget (or J* is unknown).
     public var iterationsToOptimal: Int?
     public var optimalityRatio: Double?
+    /// Everything that determines the run's results but its frame, seed and N: runs are aggregated only
+    /// with runs of the same configuration.
+    public var configuration: Configuration
 
-    public init(algorithm: String, phi: Int, n: Int, plannedIterations: Int, normalizedReward: Double?, misses: Int?,
-                meanCompletionSeconds: Double?, iterationsToOptimal: Int?, optimalityRatio: Double?) {
+    public init(runID: String = "", algorithm: String, phi: Int, n: Int, plannedIterations: Int, normalizedReward: Double?,
+                misses: Int?, meanCompletionSeconds: Double?, iterationsToOptimal: Int?, optimalityRatio: Double?,
+                configuration: Configuration? = nil) {
+        self.runID = runID
         self.algorithm = algorithm
         self.phi = phi
         self.n = n
@@ -57,41 +63,12 @@ public struct CompareRun: Sendable, Equatable {
         self.meanCompletionSeconds = meanCompletionSeconds
         self.iterationsToOptimal = iterationsToOptimal
         self.optimalityRatio = optimalityRatio
+        self.configuration = configuration ?? Configuration(
+            algorithm: algorithm, phi: phi, settings: [Setting(key: "iterations", value: .integer(Int64(plannedIterations)))])
     }
 
     /// A run with a summary counts in the aggregates; one without is only counted.
     public var isFinished: Bool { normalizedReward != nil && misses != nil && meanCompletionSeconds != nil }
-}
-
-/// A column of the compare tables: one algorithm at one phi.
-public struct Configuration: Hashable, Comparable, Sendable {
-    public let algorithm: String
-    public let phi: Int
-
-    public init(algorithm: String, phi: Int) {
-        self.algorithm = algorithm
-        self.phi = algorithm == "ql" ? 0 : phi
-    }
-
-    /// `DTEQL phi=500`, `DTAQL phi=8`, `QL`.
-    public var name: String {
-        algorithm == "ql" ? "QL" : "\(algorithm.uppercased()) phi=\(phi)"
-    }
-
-    /// The paper's order: DTEQL by phi descending, then DTAQL by phi descending, then QL.
-    public static func < (lhs: Configuration, rhs: Configuration) -> Bool {
-        func rank(_ algorithm: String) -> Int {
-            switch algorithm {
-            case "dteql": return 0
-            case "dtaql": return 1
-            case "ql": return 2
-            default: return 3
-            }
-        }
-        if rank(lhs.algorithm) != rank(rhs.algorithm) { return rank(lhs.algorithm) < rank(rhs.algorithm) }
-        if lhs.algorithm != rhs.algorithm { return lhs.algorithm < rhs.algorithm }
-        return lhs.phi > rhs.phi
-    }
 }
 
 /// A mean with its spreads (spreads only from `CompareTable.minimumRunsForSpread` values on).
@@ -135,6 +112,11 @@ public struct ConvergenceAggregate: Sendable, Equatable {
 public struct ConfigurationComparison: Sendable {
     public let n: Int
     public let configuration: Configuration
+    /// The column header: the algorithm and phi, then what sets this configuration apart from the others
+    /// compared with it (`DTEQL phi=500 lr=0.9`).
+    public let name: String
+    /// The position of the configuration's column, the same for every N.
+    public let column: Int
     /// K: finished runs, the ones every aggregate is over.
     public let runs: Int
     /// Runs without a summary (only with `includeUnfinished`): counted, never aggregated.
@@ -183,16 +165,22 @@ public enum CompareTable {
             interquartileRange: quartiles)
     }
 
-    /// One comparison per (N, configuration) present in `runs`, ordered by N, then the paper's column order.
+    /// One comparison per (N, configuration) present in `runs`, ordered by N, then by column: the paper's
+    /// order of algorithm and phi, each configuration of one algorithm and phi in its own column.
     public static func compare(_ runs: [CompareRun]) -> [ConfigurationComparison] {
         struct Key: Hashable { let n: Int; let configuration: Configuration }
-        let groups = Dictionary(grouping: runs) { Key(n: $0.n, configuration: Configuration(algorithm: $0.algorithm, phi: $0.phi)) }
-        return groups.keys.sorted { $0.n != $1.n ? $0.n < $1.n : $0.configuration < $1.configuration }.map { key in
+        let groups = Dictionary(grouping: runs) { Key(n: $0.n, configuration: $0.configuration) }
+        let columns = ConfigurationNames.ordered(runs.map(\.configuration))
+        let columnIndex = Dictionary(uniqueKeysWithValues: columns.enumerated().map { ($1.configuration, $0) })
+        return groups.keys.sorted {
+            $0.n != $1.n ? $0.n < $1.n : columnIndex[$0.configuration]! < columnIndex[$1.configuration]!
+        }.map { key in
             let group = groups[key] ?? []
             let finished = group.filter(\.isFinished)
+            let column = columnIndex[key.configuration]!
             return ConfigurationComparison(
-                n: key.n, configuration: key.configuration, runs: finished.count,
-                unfinishedRuns: group.count - finished.count,
+                n: key.n, configuration: key.configuration, name: columns[column].name, column: column,
+                runs: finished.count, unfinishedRuns: group.count - finished.count,
                 normalizedReward: mean(finished.compactMap(\.normalizedReward)),
                 deadlineMissRatio: mean(finished.compactMap { $0.misses.map { Double($0) / Double(key.n) } }),
                 averageDelay: mean(finished.compactMap(\.meanCompletionSeconds)),
@@ -203,25 +191,28 @@ public enum CompareTable {
 }
 
 extension TrackerStore {
-    /// The rows of `queries/compare_runs.sql` for these filters.
+    /// The rows of `queries/compare_runs.sql` for these filters, each with its configuration.
     public func compareRuns(_ filter: CompareFilter) throws -> [CompareRun] {
         let result = try run(try SavedQueries.named("compare_runs"), parameters: filter.queryParameters)
+        let settings = try runSettings()
         func index(_ name: String) throws -> Int {
             guard let index = result.column(name) else {
                 throw StoreError.invalidArgument("queries/compare_runs.sql returns no column \(name)")
             }
             return index
         }
-        let algorithm = try index("algorithm"), phi = try index("phi"), n = try index("n")
+        let runID = try index("run_id"), algorithm = try index("algorithm"), phi = try index("phi"), n = try index("n")
         let planned = try index("planned_iterations"), reward = try index("normalized_reward")
         let misses = try index("misses"), delay = try index("mean_completion_s")
         let toOptimal = try index("iterations_to_optimal"), ratio = try index("optimality_ratio")
         return result.rows.map { row in
-            CompareRun(
-                algorithm: row[algorithm].textValue ?? "", phi: row[phi].intValue ?? 0, n: row[n].intValue ?? 0,
+            let id = row[runID].textValue ?? ""
+            return CompareRun(
+                runID: id, algorithm: row[algorithm].textValue ?? "", phi: row[phi].intValue ?? 0, n: row[n].intValue ?? 0,
                 plannedIterations: row[planned].intValue ?? 0, normalizedReward: row[reward].doubleValue,
                 misses: row[misses].intValue, meanCompletionSeconds: row[delay].doubleValue,
-                iterationsToOptimal: row[toOptimal].intValue, optimalityRatio: row[ratio].doubleValue)
+                iterationsToOptimal: row[toOptimal].intValue, optimalityRatio: row[ratio].doubleValue,
+                configuration: settings[id]?.configuration)
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Learning
 import SQLite
 
@@ -17,6 +18,10 @@ public enum CurveMetric: String, CaseIterable, Sendable {
 public struct ConvergenceCurve: Sendable, Equatable {
     public let algorithm: Algorithm
     public let phi: Int
+    public let configuration: Configuration
+    /// The algorithm and phi, then what sets this configuration apart from the other curves' (see
+    /// `ConfigurationNames`): `DTEQL phi=500 lr=0.9`.
+    public let name: String
     /// The most runs averaged at any iteration (fewer where some runs' budgets are shorter).
     public let runs: Int
     /// (iteration, mean) in iteration order; iterations count from 0. Iterations where the metric is
@@ -24,52 +29,51 @@ public struct ConvergenceCurve: Sendable, Equatable {
     public let points: [(iteration: Int, value: Double)]
 
     public static func == (a: ConvergenceCurve, b: ConvergenceCurve) -> Bool {
-        a.algorithm == b.algorithm && a.phi == b.phi && a.runs == b.runs
+        a.configuration == b.configuration && a.name == b.name && a.runs == b.runs
             && a.points.elementsEqual(b.points) { $0.iteration == $1.iteration && $0.value == $1.value }
     }
 }
 
 extension TrackerStore {
-    /// The saved query `convergence_curve` grouped into one curve per configuration, in its legend order
-    /// (DTEQL by phi descending, DTAQL, QL). `points` is about how many iterations are sampled per curve;
-    /// `logarithmic` samples them geometrically in iteration + 1. Empty when no finished run has N tasks
-    /// (and the label).
+    /// One curve per configuration of the finished runs with N tasks (and the label), in legend order
+    /// (DTEQL by phi descending, DTAQL, QL; within one algorithm and phi the plain name first). Runs are
+    /// averaged only with runs of the same configuration. `points` is about how many iterations are
+    /// sampled per curve; `logarithmic` samples them geometrically in iteration + 1. Empty when no
+    /// finished run has N tasks (and the label).
     public func convergenceCurves(n: Int, label: String?, metric: CurveMetric, points: Int,
                                   logarithmic: Bool) throws -> [ConvergenceCurve] {
-        var parameters = ["n": String(n), "points": String(points), "log_x": logarithmic ? "1" : "0"]
-        if let label { parameters["label"] = label }
-        let result = try run(try SavedQueries.named("convergence_curve"), parameters: parameters)
-        guard let algorithmColumn = result.column("algorithm"), let phiColumn = result.column("phi"),
-              let iterationColumn = result.column("iteration"), let runsColumn = result.column("runs"),
-              let valueColumn = result.column(metric.rawValue)
-        else {
-            preconditionFailure("queries/convergence_curve.sql lacks a column this reader needs: \(result.columns)")
-        }
+        try convergenceCurves(runs: try compareRuns(CompareFilter(n: n, label: label)), n: n, metric: metric,
+                              points: points, logarithmic: logarithmic)
+    }
+
+    /// The curves of these runs (rows of `compareRuns`; unfinished ones and other Ns are left out), one per
+    /// configuration: the saved query `convergence_curve` over each configuration's runs.
+    public func convergenceCurves(runs: [CompareRun], n: Int, metric: CurveMetric, points: Int,
+                                  logarithmic: Bool) throws -> [ConvergenceCurve] {
+        let selected = runs.filter { $0.n == n && $0.isFinished }
+        let groups = Dictionary(grouping: selected, by: \.configuration)
         var curves: [ConvergenceCurve] = []
-        var current: (algorithm: Algorithm, phi: Int, runs: Int, points: [(iteration: Int, value: Double)])?
-        for row in result.rows {
-            guard case .text(let name) = row[algorithmColumn], let algorithm = Algorithm(rawValue: name),
-                  case .integer(let phi) = row[phiColumn], case .integer(let iteration) = row[iterationColumn],
-                  case .integer(let runs) = row[runsColumn]
+        for (configuration, name) in ConfigurationNames.ordered(selected.map(\.configuration)) {
+            let runIDs = String(decoding: try JSONEncoder().encode(groups[configuration]!.map(\.runID)), as: UTF8.self)
+            let parameters = ["n": String(n), "points": String(points), "log_x": logarithmic ? "1" : "0", "runs": runIDs]
+            let result = try run(try SavedQueries.named("convergence_curve"), parameters: parameters)
+            guard let iterationColumn = result.column("iteration"), let runsColumn = result.column("runs"),
+                  let valueColumn = result.column(metric.rawValue)
             else {
-                throw StoreError.invalidArgument("convergence_curve returned an unexpected row: \(row)")
+                preconditionFailure("queries/convergence_curve.sql lacks a column this reader needs: \(result.columns)")
             }
-            let value: Double?
-            switch row[valueColumn] {
-            case .real(let v): value = v
-            case .integer(let v): value = Double(v)
-            default: value = nil
+            var runCount = 0
+            var values: [(iteration: Int, value: Double)] = []
+            for row in result.rows {
+                guard case .integer(let iteration) = row[iterationColumn], case .integer(let runs) = row[runsColumn] else {
+                    throw StoreError.invalidArgument("convergence_curve returned an unexpected row: \(row)")
+                }
+                runCount = max(runCount, Int(runs))
+                if let value = row[valueColumn].doubleValue { values.append((Int(iteration), value)) }
             }
-            if let open = current, open.algorithm != algorithm || open.phi != Int(phi) {
-                curves.append(ConvergenceCurve(algorithm: open.algorithm, phi: open.phi, runs: open.runs, points: open.points))
-                current = nil
-            }
-            if current == nil { current = (algorithm, Int(phi), 0, []) }
-            current!.runs = max(current!.runs, Int(runs))
-            if let value { current!.points.append((Int(iteration), value)) }
-        }
-        if let open = current {
-            curves.append(ConvergenceCurve(algorithm: open.algorithm, phi: open.phi, runs: open.runs, points: open.points))
+            guard runCount > 0, let algorithm = Algorithm(rawValue: configuration.algorithm) else { continue }
+            curves.append(ConvergenceCurve(algorithm: algorithm, phi: configuration.phi, configuration: configuration,
+                                           name: name, runs: runCount, points: values))
         }
         return curves
     }

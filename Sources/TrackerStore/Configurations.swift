@@ -1,0 +1,215 @@
+import Foundation
+import SQLite
+
+/// A recorded setting's value, as its column holds it.
+public enum SettingValue: Hashable, Comparable, Sendable, CustomStringConvertible {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+
+    public init(_ value: SQLiteValue) {
+        switch value {
+        case .null, .blob: self = .null
+        case .integer(let v): self = .integer(v)
+        case .real(let v): self = .real(v)
+        case .text(let v): self = .text(v)
+        }
+    }
+
+    /// As a header shows it: `0.9`, `5000` (not 5000.0), `ratio`, `none` for NULL.
+    public var description: String {
+        switch self {
+        case .null: return "none"
+        case .integer(let v): return String(v)
+        case .real(let v):
+            if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
+            return "\(v)"
+        case .text(let v): return v
+        }
+    }
+
+    /// NULL first, then numbers by value (integers and reals together), then text.
+    public static func < (lhs: SettingValue, rhs: SettingValue) -> Bool {
+        func rank(_ value: SettingValue) -> Int {
+            switch value {
+            case .null: return 0
+            case .integer, .real: return 1
+            case .text: return 2
+            }
+        }
+        if rank(lhs) != rank(rhs) { return rank(lhs) < rank(rhs) }
+        switch (lhs, rhs) {
+        case (.text(let a), .text(let b)): return a < b
+        default: return (lhs.number ?? 0) < (rhs.number ?? 0)
+        }
+    }
+
+    public var number: Double? {
+        switch self {
+        case .integer(let v): return Double(v)
+        case .real(let v): return v
+        default: return nil
+        }
+    }
+}
+
+/// One named setting of a configuration: `lr` = 0.1.
+public struct Setting: Hashable, Sendable {
+    public let key: String
+    public let value: SettingValue
+
+    public init(key: String, value: SettingValue) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// What a column of `compare` and a line of `plot` holds: runs equal in everything that determines their
+/// results except the frame's tasks and the learner seed (N is the row of Table II, so it is kept apart).
+/// Two runs of one algorithm and phi with another learning rate, budget or model constant are different
+/// configurations and are never pooled.
+public struct Configuration: Hashable, Comparable, Sendable {
+    public let algorithm: String
+    public let phi: Int
+    /// Every other results-determining setting, in the order `queries/run_settings.sql` returns them
+    /// (delta only for DTAQL, the one algorithm it changes).
+    public let settings: [Setting]
+
+    public init(algorithm: String, phi: Int, settings: [Setting] = []) {
+        self.algorithm = algorithm
+        self.phi = algorithm == "ql" ? 0 : phi
+        self.settings = settings
+    }
+
+    /// `DTEQL phi=500`, `DTAQL phi=8`, `QL`: the algorithm and phi only; `ConfigurationNames` adds what
+    /// tells configurations of one algorithm and phi apart.
+    public var name: String {
+        algorithm == "ql" ? "QL" : "\(algorithm.uppercased()) phi=\(phi)"
+    }
+
+    public func value(of key: String) -> SettingValue? {
+        settings.first { $0.key == key }?.value
+    }
+
+    /// The paper's order: DTEQL by phi descending, then DTAQL by phi descending, then QL; configurations of
+    /// one algorithm and phi by their settings.
+    public static func < (lhs: Configuration, rhs: Configuration) -> Bool {
+        func rank(_ algorithm: String) -> Int {
+            switch algorithm {
+            case "dteql": return 0
+            case "dtaql": return 1
+            case "ql": return 2
+            default: return 3
+            }
+        }
+        if rank(lhs.algorithm) != rank(rhs.algorithm) { return rank(lhs.algorithm) < rank(rhs.algorithm) }
+        if lhs.algorithm != rhs.algorithm { return lhs.algorithm < rhs.algorithm }
+        if lhs.phi != rhs.phi { return lhs.phi > rhs.phi }
+        return lhs.settings.lexicographicallyPrecedes(rhs.settings) {
+            $0.key != $1.key ? $0.key < $1.key : $0.value < $1.value
+        }
+    }
+}
+
+/// Names and orders the configurations shown side by side, so each name says what sets it apart.
+public enum ConfigurationNames {
+    /// A name per configuration: the algorithm and phi, then `key=value` for each setting that varies
+    /// among `configurations` and where this one differs from the most common value (ties: the smallest).
+    /// Two different configurations always get different names: where they differ, at most one of
+    /// them holds the most common value (a key only some have, delta, belongs to one algorithm, which
+    /// the name already tells apart).
+    public static func names(_ configurations: [Configuration]) -> [Configuration: String] {
+        let distinct = Array(Set(configurations))
+        var keys: [String] = []
+        for configuration in distinct.sorted() {
+            for setting in configuration.settings where !keys.contains(setting.key) { keys.append(setting.key) }
+        }
+        var usual: [String: SettingValue] = [:]
+        for key in keys {
+            // A key some configurations lack (delta outside DTAQL) is compared among those that have it.
+            let values = distinct.compactMap { $0.value(of: key) }
+            let counts = Dictionary(values.map { ($0, 1) }, uniquingKeysWith: +)
+            guard counts.count > 1 else { continue }
+            usual[key] = counts.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }!.key
+        }
+        var names: [Configuration: String] = [:]
+        for configuration in distinct {
+            var name = configuration.name
+            for key in keys {
+                guard let common = usual[key], let value = configuration.value(of: key) else { continue }
+                if value != common { name += " \(key)=\(value)" }
+            }
+            names[configuration] = name
+        }
+        return names
+    }
+
+    /// `configurations` without repeats in column order: the paper's order of algorithm and phi, within one
+    /// algorithm and phi the configuration with the fewest differences (the plain name) first.
+    public static func ordered(_ configurations: [Configuration]) -> [(configuration: Configuration, name: String)] {
+        let names = names(configurations)
+        return names.sorted { a, b in
+            if a.key.algorithm != b.key.algorithm || a.key.phi != b.key.phi { return a.key < b.key }
+            if a.value.count != b.value.count { return a.value.count < b.value.count }
+            return a.value < b.value
+        }.map { ($0.key, $0.value) }
+    }
+}
+
+/// The settings of one run that its configuration is made of, as `queries/run_settings.sql` reads them.
+public struct RunSettings: Sendable {
+    public let runID: String
+    public let n: Int
+    public let configuration: Configuration
+
+    /// Every setting by its key, `algorithm`, `n` and `phi` included: what `--where` and `--by` look at.
+    public var all: [Setting] {
+        [Setting(key: "algorithm", value: .text(configuration.algorithm)), Setting(key: "n", value: .integer(Int64(n))),
+         Setting(key: "phi", value: .integer(Int64(configuration.phi)))] + configuration.settings
+    }
+}
+
+extension TrackerStore {
+    /// Columns of `run_settings` that are no setting, or a setting that never changes results (how
+    /// often checkpoints are taken and how many are kept).
+    static let settingsColumnsNotDeterminingResults: Set<String> = ["run_id", "run", "checkpoint_every", "keep_checkpoints"]
+
+    /// Keys for run_params columns whose names are longer than the command-line option that sets them.
+    /// A column not listed here (one a later migration adds) is its own key, so it splits configurations
+    /// without any change to this file.
+    public static let settingKeys: [String: String] = [
+        "learning_rate": "lr", "discount": "gamma", "epsilon_start": "eps_start", "epsilon_min": "eps_min",
+        "epsilon_decay": "beta", "twin_uplink_rate": "twin_rate",
+    ]
+
+    /// The settings of every run, by run id, from `queries/run_settings.sql`. Its `p.*` makes every
+    /// run_params column part of the configuration, including ones added after this was written.
+    public func runSettings(runID: String? = nil) throws -> [String: RunSettings] {
+        let result = try run(try SavedQueries.named("run_settings"), parameters: runID.map { ["run_id": $0] } ?? [:])
+        guard let runIDColumn = result.column("run_id"), let algorithmColumn = result.column("algorithm"),
+              let nColumn = result.column("n"), let phiColumn = result.column("phi")
+        else {
+            throw StoreError.invalidArgument("queries/run_settings.sql lacks run_id, algorithm, n or phi: \(result.columns)")
+        }
+        let settingColumns = result.columns.indices.filter { index in
+            ![runIDColumn, algorithmColumn, nColumn, phiColumn].contains(index)
+                && !Self.settingsColumnsNotDeterminingResults.contains(result.columns[index])
+        }
+        var settings: [String: RunSettings] = [:]
+        for row in result.rows {
+            let runID = row[runIDColumn].textValue ?? ""
+            let algorithm = row[algorithmColumn].textValue ?? ""
+            let configuration = Configuration(
+                algorithm: algorithm, phi: row[phiColumn].intValue ?? 0,
+                settings: settingColumns.compactMap { index in
+                    let column = result.columns[index]
+                    // Only DTAQL averages every delta iterations; like config_hash, the others have no delta.
+                    if column == "delta" && algorithm != "dtaql" { return nil }
+                    return Setting(key: Self.settingKeys[column] ?? column, value: SettingValue(row[index]))
+                })
+            settings[runID] = RunSettings(runID: runID, n: row[nColumn].intValue ?? 0, configuration: configuration)
+        }
+        return settings
+    }
+}

@@ -1,0 +1,22 @@
+-- Every setting of each run that determines its results besides its frame's tasks and its learner seed: what `compare` and `plot` group runs by.
+-- :run_id text = NULL   only this run (NULL: every run)
+--
+-- After run_id come the settings: the algorithm, N, phi and budget, the frame's model constants (rate,
+-- cpu_hz, zeta) and every column of run_params. `p.*` is deliberate: a column a later migration adds
+-- to run_params becomes part of the configuration by itself. `tracker` leaves out run and
+-- checkpoint_every (and keep_checkpoints), which do not change results.
+SELECT
+    r.run_id,
+    r.algorithm,
+    r.n,
+    r.phi,
+    r.planned_iterations AS iterations,
+    f.uplink_rate AS rate,
+    f.cpu_hz,
+    f.zeta,
+    p.*
+FROM runs AS r
+JOIN run_params AS p ON p.run = r.id
+JOIN frames AS f ON f.frame_id = r.frame_id
+WHERE (:run_id IS NULL OR r.run_id = :run_id)
+ORDER BY r.id;
