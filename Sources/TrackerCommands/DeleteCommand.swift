@@ -20,7 +20,7 @@ public struct DeleteCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let store = try database.openStore()
+        let store = try database.openStore(.readWriteExisting)
         let record = try store.run(runID)
         if !yes {
             StandardError.write("Delete run \(record.runID) (\(record.algorithm.rawValue), N=\(record.n), \(record.status.rawValue))? [y/N] ")
@@ -47,7 +47,7 @@ public struct GCCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let store = try database.openStore()
+        let store = try database.openStore(.readWriteExisting)
         let dropped = try store.collectGarbage()
         StandardError.write("Dropped \(dropped) checkpoints and vacuumed \(database.path).\n")
     }

@@ -6,7 +6,7 @@ import TrackerStore
 /// `--db`: the SQLite file every database command reads or writes.
 public struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "The SQLite database file (default: $TRACKER_DB, else ./tracker.db).", valueName: "path"))
+        "The SQLite database file, a plain path (default: $TRACKER_DB, else ./tracker.db).", valueName: "path"))
     var db: String?
 
     public init() {}

@@ -1,4 +1,5 @@
 import Foundation
+import TrackerStore
 
 /// Every file a command writes besides the database (`plot --out`, `frame --out`, the PNG beside an SVG,
 /// `reproduce`'s report folder) goes through here, so no output can land on a database, a device or
@@ -141,18 +142,4 @@ private func writeAll(_ bytes: [UInt8], toFile path: String) -> Int32 {
         offset += written
     }
     return fsync(descriptor) == 0 ? 0 : errno
-}
-
-/// "a FIFO", "a character device", ... for messages about paths that are not regular files.
-func fileTypeName(_ mode: mode_t) -> String {
-    switch mode & S_IFMT {
-    case S_IFREG: return "a regular file"
-    case S_IFDIR: return "a directory"
-    case S_IFCHR: return "a character device"
-    case S_IFBLK: return "a block device"
-    case S_IFIFO: return "a FIFO"
-    case S_IFSOCK: return "a socket"
-    case S_IFLNK: return "a symbolic link"
-    default: return "not a regular file"
-    }
 }

@@ -43,7 +43,7 @@ public struct ResumeCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let store = try database.openStore()
+        let store = try database.openStore(.readWriteExisting)
         switch try RunSession.resume(
             runID, in: store, additionalIterations: iterations, memoryLimitBytes: try parseByteSize(memoryLimit),
             force: force)

@@ -176,6 +176,10 @@ public struct MergeCommand: ParsableCommand {
         for input in inputs where !FileManager.default.fileExists(atPath: input) {
             throw CommandFailure("no such database: \(input)")
         }
+        // Every input is opened (and so checked) before the output is created or touched.
+        for input in inputs {
+            _ = try TrackerStore(path: input, access: .readOnly, busyTimeoutMilliseconds: DatabaseOptions.busyTimeoutMilliseconds)
+        }
         let store = try TrackerStore(path: output, busyTimeoutMilliseconds: DatabaseOptions.busyTimeoutMilliseconds)
         for input in inputs {
             let report = try store.merge(from: input)

@@ -39,7 +39,7 @@ extension TrackerStore {
         return try storeOperation("merging \(inputPath)") {
             try database.execute("DROP TABLE IF EXISTS temp.frame_map; DROP TABLE IF EXISTS temp.run_map")
             let attach = try database.prepare("ATTACH DATABASE ? AS input")
-            try attach.run([.text(inputPath)])
+            try attach.run([.text(input.database.path)])
             defer { try? database.execute("DETACH DATABASE input") }
             return try database.transaction(.immediate) { () throws -> MergeReport in
                 var report = MergeReport()

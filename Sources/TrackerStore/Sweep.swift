@@ -83,7 +83,8 @@ public struct SweepRunner: Sendable {
 
     /// What would happen to each item now.
     public func plan() throws -> [SweepAction] {
-        let store = try open()
+        // A dry run only reads: it neither creates the database nor upgrades it.
+        let store = try TrackerStore(path: path, access: .readOnly, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         return try items.map { try action(for: $0, in: store) }
     }
 

@@ -7,24 +7,31 @@ public final class TrackerStore {
     public let database: Database
     public let path: String
 
-    public enum Access: Sendable { case readWrite, readOnly }
+    public enum Access: Sendable {
+        /// Read and write; a file that does not exist yet is created. For commands that record runs.
+        case readWrite
+        /// Read and write an existing tracker database (migrated to this version); a missing file is an
+        /// error and nothing is created. For commands that change or clean what is recorded.
+        case readWriteExisting
+        /// Read only, an existing tracker database of this schema version.
+        case readOnly
+    }
 
-    /// Opens (creating if needed) and migrates a database for writing, or opens an existing one for
-    /// reading. A database from a newer tracker is refused before anything is written to it.
+    /// Opens a database, migrating it when writing. `path` is a plain file path: never an SQLite URI
+    /// (`file:x.db` is the file `./file:x.db`) and never `:memory:`. Refused before anything is written:
+    /// a path that is not a regular file (directory, device, FIFO: decided by `stat`, never by opening
+    /// it), a missing file unless `access` is `.readWrite`, an SQLite file that is not a tracker database
+    /// (tables of its own without our schema), and a database from a newer tracker.
     public init(path: String, access: Access = .readWrite, busyTimeoutMilliseconds: Int32 = 10_000) throws {
         self.path = path
+        let location = try Self.sqliteLocation(of: path, mayCreate: access == .readWrite)
+        try Self.refuseAnotherProgramsDatabase(path: path, location: location)
         do {
-            switch access {
-            case .readWrite:
-                database = try Database(path: path, mode: .readWriteCreate, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
-            case .readOnly:
-                guard path == ":memory:" || FileManager.default.fileExists(atPath: path) else {
-                    throw StoreError.cannotOpen(path: path, reason: "no such file")
-                }
-                database = try Database(path: path, mode: .readOnly, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
-            }
-        } catch let error as SQLiteError {
-            throw StoreError.cannotOpen(path: path, reason: error.message)
+            database = try Database(
+                path: location, mode: access == .readOnly ? .readOnly : access == .readWrite ? .readWriteCreate : .readWrite,
+                busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        } catch {
+            throw StoreError.cannotOpen(path: path, reason: Self.withoutLocation(error.message, location))
         }
         do {
             try Schema.migrator.checkNotNewer(database)
@@ -33,19 +40,17 @@ public final class TrackerStore {
         } catch let error as SQLiteError {
             throw StoreError.cannotOpen(path: path, reason: error.message)
         }
-        guard access == .readWrite else {
-            let version = try storeOperation("reading the schema version of \(path)") { try database.userVersion }
+        let version = try storeOperation("reading the schema version of \(path)") { try database.userVersion }
+        try Self.checkOwnership(of: database, path: path, version: version, mayBeNew: access == .readWrite)
+        guard access != .readOnly else {
             guard version == Schema.latestVersion else {
                 throw StoreError.cannotOpen(
                     path: path,
-                    reason: version == 0 ? "not a tracker database (no schema)"
-                        : "schema version \(version) is older than \(Schema.latestVersion); open it once for writing to upgrade")
+                    reason: "schema version \(version) is older than \(Schema.latestVersion); open it once for writing to upgrade")
             }
             return
         }
-        if path != ":memory:" {
-            try storeOperation("switching \(path) to WAL") { try database.enableWAL() }
-        }
+        try storeOperation("switching \(path) to WAL") { try database.enableWAL() }
         do {
             try Schema.migrator.migrate(database)
         } catch let error as MigrationError {
@@ -55,7 +60,90 @@ public final class TrackerStore {
         }
     }
 
+    /// What to hand SQLite for a user's path, after refusing what is not a database file. A path
+    /// starting with `file:` gets `./` in front, so SQLite builds that allow URIs still read it as a
+    /// file name: one rule for every command, whatever the library's compile options.
+    static func sqliteLocation(of path: String, mayCreate: Bool) throws -> String {
+        guard !path.isEmpty else { throw StoreError.cannotOpen(path: path, reason: "the path is empty") }
+        guard path != ":memory:" else {
+            throw StoreError.cannotOpen(
+                path: path, reason: "an in-memory database keeps nothing; give the path of a file")
+        }
+        var status = stat()
+        if stat(path, &status) == 0 {
+            guard status.st_mode & S_IFMT == S_IFREG else {
+                throw StoreError.cannotOpen(path: path, reason: "not a regular file (\(fileTypeName(status.st_mode)))")
+            }
+        } else {
+            let failure = errno
+            guard failure == ENOENT, mayCreate else {
+                throw StoreError.cannotOpen(
+                    path: path, reason: failure == ENOENT ? "no such file" : String(cString: strerror(failure)))
+            }
+        }
+        return path.hasPrefix("file:") ? "./" + path : path
+    }
+
+    /// SQLite's open errors end with the path it was given; the message already names the user's path.
+    private static func withoutLocation(_ message: String, _ location: String) -> String {
+        message.hasSuffix(": \(location)") ? String(message.dropLast(location.count + 2)) : message
+    }
+
+    /// Looks at an existing, non-empty file through a short-lived connection of its own before the real
+    /// one opens, and refuses it when it is another program's database. The probe leaves nothing behind:
+    /// on a WAL-mode file without a `-wal` beside it, a read-only connection would leave `-wal` and `-shm`
+    /// there, so the probe then opens read-write (without create) and only reads; closing it removes them
+    /// again without a checkpoint to copy (the log is empty). With a `-wal` there already, or an unwritable
+    /// file, it opens read-only. Either way the file's bytes are not changed.
+    private static func refuseAnotherProgramsDatabase(path: String, location: String) throws {
+        var status = stat()
+        guard stat(path, &status) == 0, status.st_size > 0 else { return }
+        let quiet = access(path, W_OK) == 0 && access(path + "-wal", F_OK) != 0
+        let probe: Database
+        do {
+            probe = try Database(path: location, mode: quiet ? .readWrite : .readOnly, busyTimeoutMilliseconds: 1000)
+        } catch {
+            // Not a database at all, locked, unreadable: the real open reports it.
+            return
+        }
+        guard let version = try? probe.userVersion else { return }
+        try checkOwnership(of: probe, path: path, version: version, mayBeNew: true)
+    }
+
+    /// Refuses, before anything is written, an SQLite file that is not a tracker database: one with
+    /// tables of its own but no schema version, one whose version claims our schema without our tables,
+    /// and (unless the command may create one) an empty file.
+    private static func checkOwnership(of database: Database, path: String, version: Int, mayBeNew: Bool) throws {
+        let (objects, hasFrames) = try storeOperation("reading the schema of \(path)") { () throws -> (Int, Bool) in
+            guard case .integer(let count)? = try database.scalar("SELECT count(*) FROM sqlite_master"),
+                  case .integer(let frames)? = try database.scalar(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'frames'") else { return (0, false) }
+            return (Int(count), frames > 0)
+        }
+        if version == 0 && objects > 0 || version > 0 && !hasFrames {
+            throw StoreError.cannotOpen(
+                path: path, reason: "not a tracker database (it holds tables of another program); the file was not changed")
+        }
+        if version == 0 && !mayBeNew {
+            throw StoreError.cannotOpen(path: path, reason: "not a tracker database (no schema)")
+        }
+    }
+
     public var schemaVersion: Int {
         get throws { try storeOperation("reading the schema version") { try database.userVersion } }
+    }
+}
+
+/// "a FIFO", "a character device", ... for messages about paths that are not regular files.
+public func fileTypeName(_ mode: mode_t) -> String {
+    switch mode & S_IFMT {
+    case S_IFREG: return "a regular file"
+    case S_IFDIR: return "a directory"
+    case S_IFCHR: return "a character device"
+    case S_IFBLK: return "a block device"
+    case S_IFIFO: return "a FIFO"
+    case S_IFSOCK: return "a socket"
+    case S_IFLNK: return "a symbolic link"
+    default: return "not a regular file"
     }
 }

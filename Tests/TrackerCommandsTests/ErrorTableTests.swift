@@ -110,7 +110,7 @@ import TestSupport
         #expect(Self.rows.count >= 60, "docs/errors.md: \(Self.rows.count) rows parsed")
         #expect(Self.rows.map(\.number) == Array(1...Self.rows.count), "rows must be numbered 1, 2, 3, ...")
         #expect(Self.fixtures.count >= 20)
-        let setups: Set = ["db", "none", "text", "newer", "locked", "immutable", "fsize"]
+        let setups: Set = ["db", "none", "text", "newer", "locked", "immutable", "fsize", "fifo", "foreign", "empty"]
         for row in Self.rows { #expect(setups.contains(row.setup), "\(row): unknown setup '\(row.setup)'") }
         // Every fixture a command names exists.
         for row in Self.rows {
@@ -180,6 +180,12 @@ import TestSupport
         case "newer":
             runID = try Self.makeDatabase(db)
             try Database(path: db).setUserVersion(99)
+        case "fifo":
+            #expect(mkfifo(db, 0o644) == 0)
+        case "foreign":
+            try Database(path: db).execute("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine')")
+        case "empty":
+            #expect(FileManager.default.createFile(atPath: db, contents: nil))
         default:
             break
         }
@@ -196,7 +202,9 @@ import TestSupport
             }
             unlock = release
         }
-        let before = FileManager.default.fileExists(atPath: db) ? try Data(contentsOf: URL(fileURLWithPath: db)) : nil
+        // Only regular files are read: reading a FIFO would wait for a writer forever.
+        let byteIdentical = ["text", "newer", "immutable", "foreign", "empty"].contains(row.setup)
+        let before = byteIdentical ? try Data(contentsOf: URL(fileURLWithPath: db)) : nil
         let contentsBefore = ["db", "locked", "immutable"].contains(row.setup) ? try Self.contents(db) : nil
 
         let arguments = Self.words(row.command).map {
@@ -206,6 +214,9 @@ import TestSupport
         let result: CLI.Result
         if row.setup == "fsize" {
             result = try CLI.run(arguments, prelude: fileSizeLimitPrelude)
+        } else if row.setup == "fifo" {
+            // Bounded: a command that opened the FIFO would block; timeout kills it (exit 137) instead.
+            result = try CLI.run(arguments, prelude: "set -- timeout -s KILL 30 \"$@\"")
         } else {
             result = try CLI.run(arguments, environment: environment)
         }
@@ -226,8 +237,18 @@ import TestSupport
             #expect(try Self.contents(db) == contentsBefore, "\(row): the database changed")
             #expect(try integrityCheck(db) == "ok")
         }
-        if ["text", "newer", "immutable"].contains(row.setup) {
+        if byteIdentical {
             #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == before, "\(row): the file changed")
+            for suffix in ["-journal", "-wal", "-shm"] where ["text", "foreign", "empty"].contains(row.setup) {
+                #expect(!FileManager.default.fileExists(atPath: db + suffix), "\(row): \(suffix) left beside the file")
+            }
+        }
+        if row.setup == "none" {
+            #expect(!FileManager.default.fileExists(atPath: db), "\(row): the command created \(db)")
+        }
+        if row.setup == "fifo" {
+            var status = stat()
+            #expect(stat(db, &status) == 0 && status.st_mode & S_IFMT == S_IFIFO, "\(row): the FIFO was replaced")
         }
         if row.setup == "fsize" {
             #expect(try integrityCheck(db) == "ok")
