@@ -88,6 +88,12 @@ import TestSupport
 
     @Test func reproduceDryRunListsThePapersGrid() throws {
         let dir = try TemporaryDirectory()
+        // A dry run only reads: on a missing database it says so and creates nothing.
+        let missing = try CLI.run(["reproduce", "--quick", "--dry-run", "--db", dir.path("t.db")])
+        #expect(missing.status == 1)
+        #expect(missing.errorLines == ["Error: cannot open database \(dir.path("t.db")): no such file"])
+        #expect(!FileManager.default.fileExists(atPath: dir.path("t.db")))
+        #expect(try CLI.run(["run", "--db", dir.path("t.db"), "--algo", "ql", "--n", "4", "--iterations", "10", "--quiet"]).status == 0)
         let result = try CLI.run(["reproduce", "--quick", "--dry-run", "--db", dir.path("t.db")])
         #expect(result.status == 0, "\(result.stderr)")
         // 2 N x 4 frames x 6 configurations, plus the header lines.
