@@ -28,24 +28,37 @@ extension Learner {
         w.i64(state.optimalStreakStart)
         assert(w.data.count == Learner.snapshotHeaderBytes)
 
-        // Tried actions: bit (a % 8) of byte (a / 8).
+        // Tried actions: bit (a % 8) of byte (a / 8). Written in bulk, in place: appending byte by byte
+        // made the snapshot cost more than its insert.
         let flags = triedFlags
-        var byte: UInt8 = 0
-        for a in 0..<actionCount {
-            if flags[a] { byte |= 1 << UInt8(a & 7) }
-            if a & 7 == 7 || a == actionCount - 1 {
-                w.u8(byte)
-                byte = 0
+        let count = actionCount
+        var triedCount = 0
+        w.bulk((count + 7) / 8) { out in
+            for index in 0..<out.count {
+                var byte: UInt8 = 0
+                for bit in 0..<Swift.min(8, count - index * 8) where flags[index * 8 + bit] {
+                    byte |= 1 << UInt8(bit)
+                    triedCount += 1
+                }
+                out[index] = byte
             }
         }
         // Only tried actions can hold a non-zero value (every update touches a tried action, and
         // averaging leaves untouched entries as they are), so only their values are written, in rank
         // order: a QL table at N = 8 is about 6,400 values, not 40,320.
         if let single = singleTable {
-            for (a, cell) in single.cells.enumerated() where flags[a] { w.f64(cell.q) }
+            let cells = single.cells
+            w.doubles(triedCount) { out in
+                var k = 0
+                for a in 0..<count where flags[a] { out(k, cells[a].q); k += 1 }
+            }
         } else {
             let tables = averagedTables!
-            for (a, value) in tables.base.enumerated() where flags[a] { w.f64(value) }
+            let base = tables.base
+            w.doubles(triedCount) { out in
+                var k = 0
+                for a in 0..<count where flags[a] { out(k, base[a]); k += 1 }
+            }
             for agent in 0..<tables.agents {
                 let overlay = tables.overlay(agent: agent)
                 w.u32(UInt32(overlay.count))
@@ -226,6 +239,20 @@ struct ByteWriter {
     private mutating func append<T: FixedWidthInteger>(_ v: T) {
         var copy = v
         withUnsafeBytes(of: &copy) { data.append(contentsOf: $0) }
+    }
+
+    /// Appends `count` bytes that `fill` writes in place.
+    mutating func bulk(_ count: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
+        let start = data.count
+        data.append(contentsOf: repeatElement(0, count: count))
+        data.withUnsafeMutableBytes { fill(UnsafeMutableRawBufferPointer(rebasing: $0[start..<(start + count)])) }
+    }
+
+    /// Appends `count` little-endian doubles; `fill` stores the k-th with `store(k, value)`, each k once.
+    mutating func doubles(_ count: Int, _ fill: (_ store: (Int, Double) -> Void) -> Void) {
+        bulk(count * 8) { out in
+            fill { k, value in out.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: k * 8, as: UInt64.self) }
+        }
     }
 }
 

@@ -188,6 +188,7 @@ let sections: [(name: String, summary: String, run: (ArraySlice<String>) throws 
     ("ingest", "metric rows/s through the SQLite layer vs a plain C loop (--rows, --repeat)", ingestBenchmark),
     ("fill", "build a database of --rows metric rows (QL runs) at --db PATH", fillBenchmark),
     ("compare", "tracker compare --n 8 latency on a 10M-row database (--rows, --db, --repeat)", compareBenchmark),
+    ("recording", "the recording-cost table: run vs learner, QL vs the C loop, reproduce CPU, checkpoint (--baseline TRACKER)", recordingBenchmark),
     ("memory", "DTAQL N=8 peak memory (VmHWM) in a fresh child process", memoryBenchmark),
     ("all", "every section, then the figures side by side (also: no section at all)", allBenchmark),
 ]

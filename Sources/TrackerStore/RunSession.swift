@@ -229,7 +229,7 @@ public final class RunSession {
                     "SELECT snapshot FROM checkpoints WHERE run = ? AND iteration = ?")
                 return try statement.rows([.integer(record.id), .integer(Int64(checkpoint.iteration))]) { $0.blob(0) }.first ?? []
             }
-            guard SHA256.hexDigest(blob) == checkpoint.sha256 else { continue }
+            guard CheckpointDigest.hex(blob) == checkpoint.sha256 else { continue }
             if let restored = try? Learner(
                 restoring: blob, frame: frame.frame, hyperparameters: hyperparameters,
                 optimumObjective: frame.optimalObjective, memoryLimitBytes: memoryLimitBytes),
@@ -355,7 +355,7 @@ public final class RunSession {
         let runKey = Int64(record.id)
         let done = learner.iteration
         let snapshot = checkpoint ? learner.snapshot() : []
-        let snapshotHash = checkpoint ? SHA256.hexDigest(snapshot) : ""
+        let snapshotHash = checkpoint ? CheckpointDigest.hex(snapshot) : ""
         let now = Timestamp.now()
         try storeOperation("recording run \(record.runID) at iteration \(done)") {
             try database.transaction(.immediate) {

@@ -1,0 +1,151 @@
+import Foundation
+import Learning
+import Scheduling
+import TrackerStore
+
+// MARK: recording
+
+/// Wall and CPU (user + sys) seconds of one child process run to its end.
+struct ProcessCost {
+    var wall: Double
+    var cpu: Double
+}
+
+/// Runs a process to its end with stdout and stderr discarded; its wall time and the CPU time the kernel
+/// charged it (wait4's rusage, children of the child included only once they were waited for).
+func measureProcess(_ executable: String, _ arguments: [String]) throws -> ProcessCost {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+    defer { for pointer in argv { free(pointer) } }
+    var pid: pid_t = 0
+    let start = now()
+    let rc = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+    guard rc == 0 else { throw UsageError(description: "cannot start \(executable): error \(rc)") }
+    var status: Int32 = 0
+    var usage = rusage()
+    while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+    let wall = now() - start
+    guard status == 0 else {
+        throw UsageError(description: "\(executable) \(arguments.joined(separator: " ")) failed (wait status \(status))")
+    }
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
+    return ProcessCost(wall: wall, cpu: seconds(usage.ru_utime) + seconds(usage.ru_stime))
+}
+
+/// One `tracker run` into a fresh database file, as a whole process.
+func timeTrackerRun(_ tracker: String, in directory: URL, _ arguments: [String]) throws -> ProcessCost {
+    let path = directory.appendingPathComponent("run-\(UUID().uuidString).db").path
+    defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+    return try measureProcess(tracker, ["run", "--db", path, "--quiet"] + arguments)
+}
+
+/// The best (smallest wall) of `repeats` runs of `measure`, alternating the binaries so both see the
+/// same load: one result per binary.
+func bestOf(_ repeats: Int, _ binaries: [String], _ measure: (String) throws -> ProcessCost) rethrows -> [ProcessCost] {
+    var best = [ProcessCost](repeating: ProcessCost(wall: .infinity, cpu: .infinity), count: binaries.count)
+    for _ in 0..<max(repeats, 1) {
+        for (index, binary) in binaries.enumerated() {
+            let cost = try measure(binary)
+            if cost.wall < best[index].wall { best[index] = cost }
+        }
+    }
+    return best
+}
+
+/// CPU seconds of the learners alone over a sweep's grid: each item's learner trained to its end in this
+/// process, no database, no frame analysis.
+func learnerGridCPU(_ items: [SweepItem]) throws -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ u: rusage) -> Double {
+        Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) * 1e-6 + Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) * 1e-6
+    }
+    let start = seconds(usage)
+    for item in items {
+        let learner = try Learner(frame: item.specification.frame, hyperparameters: item.specification.hyperparameters)
+        learner.runToEnd()
+    }
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return seconds(usage) - start
+}
+
+/// The issue's table of recording costs, every row a ratio measured side by side in this one run:
+/// whole `tracker run` processes against the learner alone, QL iterations/s against the plain C insert
+/// loop, `tracker reproduce`'s CPU against its learners', and one checkpoint's cost. With `--baseline
+/// PATH` (another build of `tracker`, e.g. the one before a change) the whole-process rows run it too,
+/// alternating with this build's, and print both.
+func recordingBenchmark(_ arguments: ArraySlice<String>) throws {
+    let options = try Options(arguments, allowed: ["repeat", "frames", "baseline", "jobs"])
+    let repeats = try options.int("repeat", default: 3)
+    let frames = try options.int("frames", default: 32)
+    let jobs = try options.int("jobs", default: 2)
+    let tracker = trackerBinary()
+    guard FileManager.default.isExecutableFile(atPath: tracker) else {
+        throw UsageError(description: "no tracker binary at \(tracker); build it: swift build -c release")
+    }
+    var binaries = [tracker]
+    if let baseline = options.string("baseline") { binaries.append(baseline) }
+    let names = ["this build", "baseline"]
+    let directory = try benchDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    print("recording benchmark: whole tracker processes, best of \(repeats), fresh database each\(binaries.count > 1 ? "; baseline \(binaries[1])" : "")")
+
+    // Learner alone, as `tracker-bench learner --algo dteql --n 8` measures it.
+    let dteql = LearnerCase(algorithm: .dteql, n: 8, phi: 500, iterations: 25_600, seed: 1)
+    let learner = try timeLearner(dteql, repeats: repeats)
+    print("  learner alone, DTEQL phi=500 N=8, 25,600 iterations: \(format(learner.seconds, 4)) s")
+
+    let dteqlRun = ["--algo", "dteql", "--phi", "500", "--n", "8", "--seed", "1", "--frame-seed", "1"]
+    let withCheckpoints = try bestOf(repeats, binaries) { try timeTrackerRun($0, in: directory, dteqlRun) }
+    let endOnly = try bestOf(repeats, binaries) {
+        try timeTrackerRun($0, in: directory, dteqlRun + ["--checkpoint-every", "25600"])
+    }
+    // 24 checkpoints besides the final one, which both runs write.
+    for (index, _) in binaries.enumerated() {
+        let a = withCheckpoints[index], b = endOnly[index]
+        print("  [\(names[index])] run, checkpoint every 1,024:  \(format(a.wall, 4)) s = \(format(a.wall / learner.seconds, 2))x the learner (target <= 1.25)")
+        print("  [\(names[index])] run, checkpoint at the end:  \(format(b.wall, 4)) s = \(format(b.wall / learner.seconds, 2))x the learner (target <= 1.15)")
+        print("  [\(names[index])] one checkpoint in a run (difference / 24): \(format((a.wall - b.wall) / 24 * 1000, 2)) ms (target <= 1)")
+    }
+
+    // QL iterations/s of the whole process against the C loop's rows/s, side by side.
+    let rows = 200_000
+    let ingest = try measureIngest(rows: rows, repeats: repeats)
+    let qlRun = ["--algo", "ql", "--n", "8", "--iterations", String(rows), "--seed", "1", "--frame-seed", "1"]
+    let ql = try bestOf(repeats, binaries) { try timeTrackerRun($0, in: directory, qlRun) }
+    print("  C insert loop, \(rows) rows: \(Int(ingest.cRate)) rows/s")
+    for (index, cost) in ql.enumerated() {
+        let rate = Double(rows) / cost.wall
+        print("  [\(names[index])] tracker run QL N=8, \(rows) iterations: \(format(cost.wall, 4)) s, \(Int(rate)) it/s = \(format(rate / ingest.cRate, 2))x the C loop (target >= 0.8)")
+    }
+
+    // One checkpoint's parts in isolation.
+    try checkpointBenchmark(["--repeat", "10"])
+
+    // The paper's grid: CPU of `tracker reproduce` against the learners' CPU alone.
+    guard let text = EmbeddedSQL.sweeps.first(where: { $0.name == "paper" })?.sql else {
+        throw UsageError(description: "this build has no sweeps/paper.json")
+    }
+    var spec = try SweepSpec.parse(text, source: "sweeps/paper.json")
+    let firstFrame = spec.frameSeeds.first ?? 1
+    spec.frameSeeds = (0..<UInt64(frames)).map { firstFrame + $0 }
+    let items = try spec.items()
+    let learnersCPU = try learnerGridCPU(items)
+    print("  learners alone over the grid (\(items.count) runs, \(frames) frames per N): \(format(learnersCPU, 2)) CPU s")
+    var reproduceCPU: [Double] = []
+    for (index, binary) in binaries.enumerated() {
+        let path = directory.appendingPathComponent("reproduce-\(index).db").path
+        let report = directory.appendingPathComponent("report-\(index)").path
+        let cost = try measureProcess(binary, ["reproduce", "--db", path, "--frames", String(frames), "--jobs", String(jobs), "--report", report])
+        print("  [\(names[index])] tracker reproduce --frames \(frames) --jobs \(jobs): \(format(cost.cpu, 2)) CPU s (wall \(format(cost.wall, 1)) s)"
+            + " = \(format(cost.cpu / learnersCPU, 2))x the learners; recording \(format(cost.cpu - learnersCPU, 2)) CPU s")
+        reproduceCPU.append(cost.cpu)
+    }
+    if reproduceCPU.count == 2 {
+        print("  reproduce CPU, this build / baseline: \(format(reproduceCPU[0] / reproduceCPU[1], 2)) (target <= 0.6)")
+    }
+}
