@@ -6,17 +6,12 @@ import TrackerStore
 
 extension CompareSpread: ExpressibleByArgument {}
 
-/// `--by n`: Table II, one row per N.
-public enum CompareGrouping: String, CaseIterable, ExpressibleByArgument, Sendable {
-    case n
-}
-
 /// `tracker compare`: the paper's Table I (one N) or Table II (convergence time per N) from the run
 /// summaries (queries/compare_runs.sql), aggregated by `CompareTable`.
 public struct CompareCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Compare configurations: Table I for one N (--n), Table II of convergence times per N otherwise.",
+        abstract: "Compare configurations: Table I for one N (--n), Table II of convergence times per N (or per --by KEY) otherwise.",
         discussion: """
             Columns are configurations in the paper's order: DTEQL by phi descending, DTAQL by phi \
             descending, QL. A column holds only runs equal in every setting but the frame and the learner \
@@ -32,8 +27,15 @@ public struct CompareCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Table I for runs with N tasks.", valueName: "N"))
     var n: Int?
 
-    @Option(help: ArgumentHelp("Table II: one row per N (the default without --n).", valueName: "n"))
-    var by: CompareGrouping?
+    @Option(help: ArgumentHelp(
+        "Table II: one row per value of this setting (n, the default without --n; or lr, beta, eps_min, delta, iterations, reward, twin_noise, rate, zeta, ...), one column per remaining configuration.",
+        valueName: "key"))
+    var by: String?
+
+    @Option(name: .customLong("where"), help: ArgumentHelp(
+        "Only runs whose setting KEY equals VALUE (numbers compare as numbers; none matches an unset one). Repeatable.",
+        valueName: "KEY=VALUE"))
+    var conditions: [String] = []
 
     @Option(help: ArgumentHelp("Only runs with this label.", valueName: "text"))
     var label: String?
@@ -59,7 +61,11 @@ public struct CompareCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        if n != nil, by != nil { throw ValidationError("Give --n N (Table I) or --by n (Table II), not both.") }
+        if n != nil, by == "n" { throw ValidationError("Give --n N (Table I) or --by n (Table II), not both.") }
+        if let by, ["algorithm", "phi"].contains(by) {
+            throw ValidationError("--by \(by): the columns are algorithm and phi already; give another setting.")
+        }
+        _ = try settingConditions(conditions)
     }
 
     public func run() throws {
@@ -70,12 +76,14 @@ public struct CompareCommand: ParsableCommand {
     func render() throws -> String {
         let store = try database.openStore(.readOnly)
         let filter = CompareFilter(n: n, label: label, algorithm: algo?.rawValue, since: since, iterations: iterations,
-                                   includeUnfinished: includeUnfinished)
-        let comparisons = CompareTable.compare(try store.compareRuns(filter))
+                                   includeUnfinished: includeUnfinished, conditions: try settingConditions(conditions))
+        let grouping = by ?? "n"
+        try store.checkSettingKeys([grouping], option: "--by")
+        let comparisons = CompareTable.compare(try store.compareRuns(filter), by: grouping)
         guard !comparisons.isEmpty else {
             throw CommandFailure("no \(includeUnfinished ? "" : "finished ")runs match" + (n.map { " with N=\($0)" } ?? "")
-                + " (see `tracker list`)")
+                + (conditions.isEmpty ? "" : " where \(conditions.joined(separator: " and "))") + " (see `tracker list`)")
         }
-        return CompareReport(spread: spread).render(comparisons, singleN: n != nil, format: format)
+        return CompareReport(spread: spread).render(comparisons, singleN: n != nil && by == nil, format: format)
     }
 }

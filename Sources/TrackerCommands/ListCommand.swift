@@ -26,14 +26,29 @@ public struct ListCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Only runs with this label.", valueName: "text"))
     var label: String?
 
+    @Option(name: .customLong("where"), help: ArgumentHelp(
+        "Only runs whose setting KEY equals VALUE (lr=0.9, iterations=2000, reward=negative, ...). Repeatable.",
+        valueName: "KEY=VALUE"))
+    var conditions: [String] = []
+
     @Option(help: "Output format.")
     var format: ListingFormat = .table
 
     public init() {}
 
+    public func validate() throws {
+        _ = try settingConditions(conditions)
+    }
+
     public func run() throws {
         let store = try database.openStore(.readOnly)
-        let records = try store.runs(matching: RunFilter(algorithm: algo, n: n, status: status, label: label))
+        var records = try store.runs(matching: RunFilter(algorithm: algo, n: n, status: status, label: label))
+        let conditions = try settingConditions(self.conditions)
+        if !conditions.isEmpty {
+            try store.checkSettingKeys(conditions.map(\.key), option: "--where")
+            let settings = try store.runSettings()
+            records = records.filter { settings[$0.runID]?.matches(conditions) ?? false }
+        }
         let table = Table(
             columns: ["run_id", "algorithm", "n", "phi", "seed", "status", "resumable", "iterations", "planned",
                       "objective", "iterations_to_optimal", "label", "created_at"],

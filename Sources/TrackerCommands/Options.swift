@@ -96,3 +96,10 @@ public struct FrameSourceOptions: ParsableArguments {
         return FrameGenerator.generate(count: n ?? 0, seed: seed, parameters: parameters)
     }
 }
+
+/// `--where KEY=VALUE` options as conditions; a malformed one is a usage error.
+func settingConditions(_ texts: [String]) throws -> [SettingCondition] {
+    try texts.map { text in
+        do { return try SettingCondition(parsing: text) } catch { throw ValidationError("--where: \(error)") }
+    }
+}

@@ -38,6 +38,14 @@ public struct PlotCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Only runs with this label.", valueName: "text"))
     var label: String?
 
+    @Option(name: .customLong("where"), help: ArgumentHelp(
+        "Only runs whose setting KEY equals VALUE (as compare --where). Repeatable.", valueName: "KEY=VALUE"))
+    var conditions: [String] = []
+
+    @Option(help: ArgumentHelp(
+        "One line per value of this setting (lr, beta, iterations, ...), named on every line.", valueName: "key"))
+    var by: String?
+
     @Option(help: ArgumentHelp("About how many iterations to sample per line.", valueName: "count"))
     var points: Int = 200
 
@@ -51,6 +59,7 @@ public struct PlotCommand: ParsableCommand {
             throw ValidationError("--points must be in \(Self.pointRange.lowerBound)...\(Self.pointRange.upperBound), got \(points).")
         }
         if let out, out.isEmpty { throw ValidationError("--out must name a file.") }
+        _ = try settingConditions(conditions)
     }
 
     /// --out, else fig2-n8.svg and the like in the working directory.
@@ -65,9 +74,13 @@ public struct PlotCommand: ParsableCommand {
         try OutputFile.check(path, kind: .svg)
         if converter != nil { try OutputFile.check(Self.pngPath(forSVG: path), kind: .png) }
         let store = try database.openStore(.readOnly)
-        let curves = try store.convergenceCurves(n: n, label: label, metric: metric, points: points, logarithmic: logX)
+        if let by { try store.checkSettingKeys([by], option: "--by") }
+        let runs = try store.compareRuns(CompareFilter(n: n, label: label, conditions: try settingConditions(conditions)))
+        let curves = try store.convergenceCurves(runs: runs, n: n, metric: metric, points: points, logarithmic: logX,
+                                                 showing: by.map { [$0] } ?? [])
         guard !curves.isEmpty else {
-            throw CommandFailure("no finished runs with N = \(n)\(label.map { " and label '\($0)'" } ?? "") in \(database.path)")
+            throw CommandFailure("no finished runs with N = \(n)\(label.map { " and label '\($0)'" } ?? "")"
+                + (conditions.isEmpty ? "" : " where \(conditions.joined(separator: " and "))") + " in \(database.path)")
         }
         guard let chart = Fig2Chart.chart(curves: curves, n: n, metric: metric, label: label, logX: logX) else {
             throw CommandFailure("no \(metric.rawValue) values for the runs with N = \(n) (the exact optimum is unknown at this N)")

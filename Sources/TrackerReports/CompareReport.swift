@@ -43,18 +43,29 @@ public struct CompareReport: Sendable {
         return table
     }
 
-    /// Table II: one row per N, one column per configuration, cells = convergence time.
+    /// Table II: one row per N (or per value of the `--by` key), one column per configuration, cells =
+    /// convergence time.
     public func tableII(_ comparisons: [ConfigurationComparison]) -> Table {
         let columns = Dictionary(comparisons.map { ($0.column, $0.name) }, uniquingKeysWith: { first, _ in first })
             .sorted { $0.key < $1.key }
-        let values = Dictionary(uniqueKeysWithValues: comparisons.map { ("\($0.n) \($0.column)", $0) })
-        var table = Table(columns: ["n"] + columns.map(\.value))
-        for n in Set(comparisons.map(\.n)).sorted() {
-            table.rows.append([.integer(n)] + columns.map { column in
-                values["\(n) \(column.key)"].map { convergenceCell($0.convergence) } ?? .null
+        let values = Dictionary(uniqueKeysWithValues: comparisons.map { (RowAndColumn(row: $0.by.value, column: $0.column), $0) })
+        var table = Table(columns: [comparisons.first?.by.key ?? "n"] + columns.map(\.value))
+        for row in Set(comparisons.map(\.by.value)).sorted() {
+            table.rows.append([Self.rowLabel(row)] + columns.map { column in
+                values[RowAndColumn(row: row, column: column.key)].map { convergenceCell($0.convergence) } ?? .null
             })
         }
         return table
+    }
+
+    private struct RowAndColumn: Hashable {
+        let row: SettingValue
+        let column: Int
+    }
+
+    /// A row's value as its first cell: numbers stay numbers, a missing setting reads `none`.
+    static func rowLabel(_ value: SettingValue) -> JSON {
+        value == .null ? .string(value.description) : JSON(value)
     }
 
     public func runsCell(_ comparison: ConfigurationComparison) -> JSON {
@@ -115,6 +126,11 @@ public struct CompareReport: Sendable {
             ("algorithm", .string(comparison.configuration.algorithm)),
             ("phi", .integer(comparison.configuration.phi)),
             ("settings", .object(comparison.configuration.settings.map { ($0.key, JSON($0.value)) })),
+        ]
+        if comparison.by.key != "n" {
+            fields.append(("by", .object([("key", .string(comparison.by.key)), ("value", JSON(comparison.by.value))])))
+        }
+        fields += [
             ("runs", .integer(comparison.runs)),
             ("unfinished_runs", .integer(comparison.unfinishedRuns)),
         ]

@@ -9,9 +9,12 @@ public struct CompareFilter: Sendable {
     public var since: String?
     public var iterations: Int?
     public var includeUnfinished: Bool
+    /// `--where KEY=VALUE`: every condition must hold (checked against the run's settings, no SQL).
+    public var conditions: [SettingCondition]
 
     public init(n: Int? = nil, label: String? = nil, algorithm: String? = nil, since: String? = nil,
-                iterations: Int? = nil, includeUnfinished: Bool = false) {
+                iterations: Int? = nil, includeUnfinished: Bool = false, conditions: [SettingCondition] = []) {
+        self.conditions = conditions
         self.n = n
         self.label = label
         self.algorithm = algorithm
@@ -111,6 +114,8 @@ public struct ConvergenceAggregate: Sendable, Equatable {
 /// One cell group of the compare tables: one configuration at one N.
 public struct ConfigurationComparison: Sendable {
     public let n: Int
+    /// The row of Table II: N by default, with `--by KEY` the key and this row's value of it.
+    public let by: Setting
     public let configuration: Configuration
     /// The column header: the algorithm and phi, then what sets this configuration apart from the others
     /// compared with it (`DTEQL phi=500 lr=0.9`).
@@ -165,24 +170,35 @@ public enum CompareTable {
             interquartileRange: quartiles)
     }
 
-    /// One comparison per (N, configuration) present in `runs`, ordered by N, then by column: the paper's
-    /// order of algorithm and phi, each configuration of one algorithm and phi in its own column.
-    public static func compare(_ runs: [CompareRun]) -> [ConfigurationComparison] {
-        struct Key: Hashable { let n: Int; let configuration: Configuration }
-        let groups = Dictionary(grouping: runs) { Key(n: $0.n, configuration: $0.configuration) }
-        let columns = ConfigurationNames.ordered(runs.map(\.configuration))
+    /// One comparison per (row, configuration) present in `runs`, ordered by row, then by column: the
+    /// paper's order of algorithm and phi, each configuration of one algorithm and phi in its own column.
+    /// Rows are N by default; with `by` another setting, rows are its values and N joins the columns'
+    /// configuration (the key leaves it). `by` is n or a key of `TrackerStore.settingKeys()` other than
+    /// algorithm and phi, which make the columns.
+    public static func compare(_ runs: [CompareRun], by key: String = "n") -> [ConfigurationComparison] {
+        struct Key: Hashable { let row: SettingValue; let configuration: Configuration }
+        func group(of run: CompareRun) -> Key {
+            guard key != "n" else { return Key(row: .integer(Int64(run.n)), configuration: run.configuration) }
+            let configuration = run.configuration
+            return Key(row: configuration.value(of: key) ?? .null, configuration: Configuration(
+                algorithm: configuration.algorithm, phi: configuration.phi,
+                settings: [Setting(key: "n", value: .integer(Int64(run.n)))] + configuration.settings.filter { $0.key != key }))
+        }
+        let groups = Dictionary(grouping: runs, by: group(of:))
+        let columns = ConfigurationNames.ordered(groups.keys.map(\.configuration), showing: key == "n" ? [] : ["n"])
         let columnIndex = Dictionary(uniqueKeysWithValues: columns.enumerated().map { ($1.configuration, $0) })
         return groups.keys.sorted {
-            $0.n != $1.n ? $0.n < $1.n : columnIndex[$0.configuration]! < columnIndex[$1.configuration]!
-        }.map { key in
-            let group = groups[key] ?? []
-            let finished = group.filter(\.isFinished)
-            let column = columnIndex[key.configuration]!
+            $0.row != $1.row ? $0.row < $1.row : columnIndex[$0.configuration]! < columnIndex[$1.configuration]!
+        }.map { group in
+            let members = groups[group] ?? []
+            let finished = members.filter(\.isFinished)
+            let column = columnIndex[group.configuration]!
             return ConfigurationComparison(
-                n: key.n, configuration: key.configuration, name: columns[column].name, column: column,
-                runs: finished.count, unfinishedRuns: group.count - finished.count,
+                n: members[0].n, by: Setting(key: key, value: group.row), configuration: group.configuration,
+                name: columns[column].name, column: column,
+                runs: finished.count, unfinishedRuns: members.count - finished.count,
                 normalizedReward: mean(finished.compactMap(\.normalizedReward)),
-                deadlineMissRatio: mean(finished.compactMap { $0.misses.map { Double($0) / Double(key.n) } }),
+                deadlineMissRatio: mean(finished.compactMap { run in run.misses.map { Double($0) / Double(run.n) } }),
                 averageDelay: mean(finished.compactMap(\.meanCompletionSeconds)),
                 convergence: convergence(finished.map(\.iterationsToOptimal), budgets: finished.map(\.plannedIterations)),
                 optimalityRatio: mean(finished.compactMap(\.optimalityRatio)))
@@ -195,6 +211,7 @@ extension TrackerStore {
     public func compareRuns(_ filter: CompareFilter) throws -> [CompareRun] {
         let result = try run(try SavedQueries.named("compare_runs"), parameters: filter.queryParameters)
         let settings = try runSettings()
+        try checkSettingKeys(filter.conditions.map(\.key), option: "--where")
         func index(_ name: String) throws -> Int {
             guard let index = result.column(name) else {
                 throw StoreError.invalidArgument("queries/compare_runs.sql returns no column \(name)")
@@ -205,8 +222,11 @@ extension TrackerStore {
         let planned = try index("planned_iterations"), reward = try index("normalized_reward")
         let misses = try index("misses"), delay = try index("mean_completion_s")
         let toOptimal = try index("iterations_to_optimal"), ratio = try index("optimality_ratio")
-        return result.rows.map { row in
+        return result.rows.compactMap { row in
             let id = row[runID].textValue ?? ""
+            if !filter.conditions.isEmpty {
+                guard let run = settings[id], run.matches(filter.conditions) else { return nil }
+            }
             return CompareRun(
                 runID: id, algorithm: row[algorithm].textValue ?? "", phi: row[phi].intValue ?? 0, n: row[n].intValue ?? 0,
                 plannedIterations: row[planned].intValue ?? 0, normalizedReward: row[reward].doubleValue,

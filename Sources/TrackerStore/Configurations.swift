@@ -119,7 +119,9 @@ public enum ConfigurationNames {
     /// Two different configurations always get different names: where they differ, at most one of
     /// them holds the most common value (a key only some have, delta, belongs to one algorithm, which
     /// the name already tells apart).
-    public static func names(_ configurations: [Configuration]) -> [Configuration: String] {
+    /// Keys in `showing` are named wherever they vary, even at their most common value (`plot --by lr`
+    /// names lr on every line).
+    public static func names(_ configurations: [Configuration], showing: Set<String> = []) -> [Configuration: String] {
         let distinct = Array(Set(configurations))
         var keys: [String] = []
         for configuration in distinct.sorted() {
@@ -138,7 +140,7 @@ public enum ConfigurationNames {
             var name = configuration.name
             for key in keys {
                 guard let common = usual[key], let value = configuration.value(of: key) else { continue }
-                if value != common { name += " \(key)=\(value)" }
+                if value != common || showing.contains(key) { name += " \(key)=\(value)" }
             }
             names[configuration] = name
         }
@@ -147,8 +149,9 @@ public enum ConfigurationNames {
 
     /// `configurations` without repeats in column order: the paper's order of algorithm and phi, within one
     /// algorithm and phi the configuration with the fewest differences (the plain name) first.
-    public static func ordered(_ configurations: [Configuration]) -> [(configuration: Configuration, name: String)] {
-        let names = names(configurations)
+    public static func ordered(_ configurations: [Configuration],
+                               showing: Set<String> = []) -> [(configuration: Configuration, name: String)] {
+        let names = names(configurations, showing: showing)
         return names.sorted { a, b in
             if a.key.algorithm != b.key.algorithm || a.key.phi != b.key.phi { return a.key < b.key }
             if a.value.count != b.value.count { return a.value.count < b.value.count }
@@ -211,5 +214,64 @@ extension TrackerStore {
             settings[runID] = RunSettings(runID: runID, n: row[nColumn].intValue ?? 0, configuration: configuration)
         }
         return settings
+    }
+}
+
+/// `--where KEY=VALUE`: a run's setting equals a value. Numbers compare as numbers (`lr=0.90` matches
+/// 0.9), text as text, `none` matches a NULL setting (the exact twin's twin_rate).
+public struct SettingCondition: Sendable, Equatable {
+    public let key: String
+    public let value: String
+
+    public init(key: String, value: String) {
+        self.key = key
+        self.value = value
+    }
+
+    /// `KEY=VALUE`, split at the first `=`; both sides non-empty.
+    public init(parsing text: String) throws {
+        guard let equals = text.firstIndex(of: "="), equals != text.startIndex, text.index(after: equals) != text.endIndex else {
+            throw StoreError.invalidArgument("'\(text)' is not KEY=VALUE (e.g. lr=0.9)")
+        }
+        self.init(key: String(text[..<equals]), value: String(text[text.index(after: equals)...]))
+    }
+
+    public func matches(_ setting: SettingValue?) -> Bool {
+        switch setting {
+        case nil: return false
+        case .null?: return value == "none" || value == "null"
+        case .text(let text)?: return text == value
+        case .integer, .real:
+            guard let wanted = Double(value), let number = setting?.number else { return false }
+            return wanted == number
+        }
+    }
+}
+
+extension RunSettings {
+    /// The value of `key` for this run, nil when the run has no such setting (delta outside DTAQL).
+    public func value(of key: String) -> SettingValue? {
+        all.first { $0.key == key }?.value
+    }
+
+    public func matches(_ conditions: [SettingCondition]) -> Bool {
+        conditions.allSatisfy { $0.matches(value(of: $0.key)) }
+    }
+}
+
+extension TrackerStore {
+    /// Every key `--where` and `--by` accept: algorithm, n, phi and the settings of `run_settings`
+    /// (with any run_params column a later migration adds).
+    public func settingKeys() throws -> [String] {
+        let columns = try run(try SavedQueries.named("run_settings"), parameters: ["run_id": ""]).columns
+        return columns.filter { !Self.settingsColumnsNotDeterminingResults.contains($0) }.map { Self.settingKeys[$0] ?? $0 }
+    }
+
+    /// Refuses a key that is no setting, naming the ones there are. `option` names the option in the message.
+    public func checkSettingKeys(_ keys: [String], option: String) throws {
+        let known = try settingKeys()
+        for key in keys where !known.contains(key) {
+            throw StoreError.unknownSetting(option: option, key: key, known: known)
+        }
     }
 }

@@ -48,12 +48,13 @@ extension TrackerStore {
 
     /// The curves of these runs (rows of `compareRuns`; unfinished ones and other Ns are left out), one per
     /// configuration: the saved query `convergence_curve` over each configuration's runs.
+    /// `showing` names these settings on every line where they vary (`plot --by lr`).
     public func convergenceCurves(runs: [CompareRun], n: Int, metric: CurveMetric, points: Int,
-                                  logarithmic: Bool) throws -> [ConvergenceCurve] {
+                                  logarithmic: Bool, showing: Set<String> = []) throws -> [ConvergenceCurve] {
         let selected = runs.filter { $0.n == n && $0.isFinished }
         let groups = Dictionary(grouping: selected, by: \.configuration)
         var curves: [ConvergenceCurve] = []
-        for (configuration, name) in ConfigurationNames.ordered(selected.map(\.configuration)) {
+        for (configuration, name) in ConfigurationNames.ordered(selected.map(\.configuration), showing: showing) {
             let runIDs = String(decoding: try JSONEncoder().encode(groups[configuration]!.map(\.runID)), as: UTF8.self)
             let parameters = ["n": String(n), "points": String(points), "log_x": logarithmic ? "1" : "0", "runs": runIDs]
             let result = try run(try SavedQueries.named("convergence_curve"), parameters: parameters)

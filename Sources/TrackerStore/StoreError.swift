@@ -11,6 +11,8 @@ public enum StoreError: Error, CustomStringConvertible {
     case takenOver(runID: String)
     case corruptCheckpoint(runID: String, iteration: Int, reason: String)
     case invalidArgument(String)
+    /// `--where`/`--by` named a key that is no recorded setting.
+    case unknownSetting(option: String, key: String, known: [String])
     case database(SQLiteError, context: String)
 
     public var description: String {
@@ -32,6 +34,8 @@ public enum StoreError: Error, CustomStringConvertible {
             return "checkpoint of run \(runID) at iteration \(iteration) is unusable: \(reason)"
         case .invalidArgument(let message):
             return message
+        case .unknownSetting(let option, let key, let known):
+            return "\(option): unknown setting '\(key)'; known: \(known.joined(separator: ", "))"
         case .database(let error, let context):
             return "\(context): \(error.message) (SQLite code \(error.extendedCode))"
         }

@@ -56,4 +56,38 @@ import TestSupport
         #expect(parsed.texts.filter { $0.hasPrefix("DTEQL") }
                 == ["DTEQL φ=40 (2 runs)", "DTEQL φ=40 lr=0.9 (1 run)", "DTEQL φ=40 iterations=2000 (1 run)"])
     }
+
+    @Test func compareByAnySettingAndWhereOnCompareListAndPlot() throws {
+        let dir = try TemporaryDirectory()
+        let db = try Self.makeUnlikeDatabase(in: dir)
+        let byLR = try CLI.run(["compare", "--db", db, "--by", "lr", "--spread", "none"])
+        #expect(byLR.status == 0, "\(byLR.stderr)")
+        let lines = byLR.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(lines.first?.hasPrefix("lr  ") == true)
+        #expect(lines.count == 4)
+        #expect(lines[2].hasPrefix("0.1") && lines[3].hasPrefix("0.9"))
+        let json = try #require(try CLI.json(try CLI.run(["compare", "--db", db, "--by", "iterations", "--n", "5",
+                                                         "--format", "json"])) as? [[String: Any]])
+        #expect(json.compactMap { ($0["by"] as? [String: Any])?["value"] as? Int } == [1500, 1500, 2000])
+
+        let only = try CLI.run(["compare", "--db", db, "--n", "5", "--where", "lr=0.9", "--format", "csv"])
+        #expect(only.status == 0, "\(only.stderr)")
+        #expect(only.stdout.split(separator: "\n").first == "measure,DTEQL phi=40")
+        #expect(only.stdout.contains("runs,1"))
+
+        let listed = try CLI.run(["list", "--db", db, "--where", "iterations=2000", "--where", "phi=40", "--format", "csv"])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(listed.stdout.split(separator: "\n").count == 2)
+        #expect(listed.stdout.contains(",2000,2000,"))
+
+        let out = dir.path("lr.svg")
+        let plot = try CLI.run(["plot", "--db", db, "--n", "5", "--by", "lr", "--where", "iterations=1500", "--out", out])
+        #expect(plot.status == 0, "\(plot.stderr)")
+        let parsed = try parseSVG(try String(contentsOfFile: out, encoding: .utf8)).get()
+        #expect(parsed.texts.filter { $0.hasPrefix("DTEQL") } == ["DTEQL φ=40 lr=0.1 (2 runs)", "DTEQL φ=40 lr=0.9 (1 run)"])
+
+        let unknown = try CLI.run(["list", "--db", db, "--where", "bogus=1"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("known: algorithm, n, phi, iterations"))
+    }
 }

@@ -80,7 +80,7 @@ import TrackerStore
         let store = try TrackerStore(path: dir.path("schema.db"))
         let columns = try store.database.prepare("SELECT name FROM pragma_table_info('run_params')").rows([]) { $0.text(0) }
         #expect(columns.contains("learning_rate"))
-        for name in ["convergence_curve", "configuration_summary"] {
+        for name in ["convergence_curve", "configuration_summary", "compare_by"] {
             let sql = try SavedQueries.named(name).sql
             for column in columns where !["run", "checkpoint_every", "keep_checkpoints"].contains(column) {
                 #expect(sql.contains("p.\(column)"), "queries/\(name).sql does not group by run_params.\(column)")
@@ -124,5 +124,69 @@ import TrackerStore
         // Alike configurations keep the plain names.
         #expect(ConfigurationNames.names([plain, ql]) == [plain: "DTEQL phi=500", ql: "QL"])
         #expect(SettingValue.real(5000).description == "5000" && SettingValue.real(0.9).description == "0.9")
+    }
+
+    /// `--by KEY` for every recorded key: rows are the key's values, and no cell mixes runs that differ in
+    /// anything but the frame, the seed and (across rows) the key.
+    @Test func compareByEveryRecordedKeyKeepsCellsHomogeneous() throws {
+        let dir = try TemporaryDirectory()
+        let store = try Self.makeUnlikeRuns(in: dir)
+        let runs = try store.compareRuns(CompareFilter())
+        let settings = try store.runSettings()
+        let keys = try store.settingKeys()
+        #expect(keys.starts(with: ["algorithm", "n", "phi", "iterations", "rate", "cpu_hz", "zeta", "delta", "lr"]))
+        for key in keys where key != "algorithm" && key != "phi" {
+            let table = CompareTable.compare(runs, by: key)
+            #expect(table.reduce(0) { $0 + $1.runs } == runs.count, "\(key)")
+            #expect(table.allSatisfy { $0.by.key == key })
+            let rows = Set(table.map(\.by.value))
+            let values = Set(runs.map { settings[$0.runID]?.value(of: key) ?? .null })
+            #expect(rows == values, "\(key): rows \(rows) values \(values)")
+            // Each column is one configuration but for the key: equal names mean equal configurations.
+            #expect(Set(table.map(\.name)).count == Set(table.map(\.configuration)).count, "\(key)")
+        }
+        let byLR = CompareTable.compare(runs, by: "lr")
+        #expect(byLR.map(\.by.value) == [.real(0.1), .real(0.1), .real(0.1), .real(0.9)])
+        #expect(byLR.map(\.name) == ["DTEQL phi=40", "DTEQL phi=40 iterations=2000", "DTAQL phi=40", "DTEQL phi=40"])
+        #expect(byLR.map(\.runs) == [4, 1, 1, 1])
+        // The lr 0.9 run sits in the plain DTEQL column, on its own row.
+        #expect(byLR[3].column == byLR[0].column)
+    }
+
+    /// `--where KEY=VALUE` for every recorded key, with each run's own value: the run is kept and every
+    /// kept run has that value.
+    @Test func whereWorksForEveryRecordedKey() throws {
+        let dir = try TemporaryDirectory()
+        let store = try Self.makeUnlikeRuns(in: dir)
+        let settings = try store.runSettings()
+        let sample = try #require(settings.values.first { $0.configuration.value(of: "lr") == .real(0.9) })
+        for setting in sample.all {
+            let text = setting.value == .null ? "none" : setting.value.description
+            let runs = try store.compareRuns(CompareFilter(conditions: [SettingCondition(key: setting.key, value: text)]))
+            #expect(runs.contains { $0.runID == sample.runID }, "\(setting.key)=\(text)")
+            #expect(runs.allSatisfy { settings[$0.runID]?.value(of: setting.key) == setting.value }, "\(setting.key)")
+        }
+        let both = try store.compareRuns(CompareFilter(conditions: [
+            try SettingCondition(parsing: "lr=0.90"), try SettingCondition(parsing: "algorithm=dteql")]))
+        #expect(both.map(\.runID) == [sample.runID])
+        #expect(try store.compareRuns(CompareFilter(conditions: [try SettingCondition(parsing: "reward=negative")])).isEmpty)
+        #expect(throws: StoreError.self) { try store.compareRuns(CompareFilter(conditions: [SettingCondition(key: "bogus", value: "1")])) }
+        for bad in ["lr", "=1", "lr="] { #expect(throws: StoreError.self) { try SettingCondition(parsing: bad) } }
+        #expect(try SettingCondition(parsing: "label=a=b").value == "a=b")
+    }
+
+    /// `compare_by`, the saved query behind `compare --by`, counts the same cells as `CompareTable`.
+    @Test func theCompareBySavedQueryAgreesWithCompare() throws {
+        let dir = try TemporaryDirectory()
+        let store = try Self.makeUnlikeRuns(in: dir)
+        let runs = try store.compareRuns(CompareFilter())
+        for key in ["lr", "iterations", "n"] {
+            let result = try store.run(try SavedQueries.named("compare_by"), parameters: ["by": key])
+            let count = try #require(result.column("runs"))
+            let swift = CompareTable.compare(runs, by: key)
+            #expect(result.rows.count == swift.count, "\(key)")
+            #expect(result.rows.map { $0[count] }.sorted { "\($0)" < "\($1)" }
+                    == swift.map { SQLiteValue.integer(Int64($0.runs)) }.sorted { "\($0)" < "\($1)" }, "\(key)")
+        }
     }
 }
