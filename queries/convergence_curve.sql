@@ -19,7 +19,7 @@ selected AS (
                        'delta', CASE WHEN r.algorithm = 'dtaql' THEN p.delta END, 'lr', p.learning_rate, 'gamma', p.discount, 'eps_start', p.epsilon_start,
                        'eps_min', p.epsilon_min, 'beta', p.epsilon_decay, 'reward', p.reward,
                        'twin_rate', p.twin_uplink_rate, 'twin_cpu_hz', p.twin_cpu_hz, 'twin_zeta', p.twin_zeta,
-                       'twin_noise', p.twin_noise, 'twin_noise_seed', p.twin_noise_seed) AS configuration
+                       'twin_noise', p.twin_noise, 'twin_noise_seed', p.twin_noise_seed, 'aggregation', p.aggregation) AS configuration
     FROM runs AS r
     JOIN run_params AS p ON p.run = r.id
     JOIN frames AS f ON f.frame_id = r.frame_id

@@ -13,6 +13,11 @@
 /// the better of its overlay's best entry and the first base entry (in the order of value descending, rank
 /// ascending) that is not in its overlay. Only the first min(delta, N!) + 1 entries of that order are ever
 /// needed, so only those are kept, rebuilt lazily after each averaging.
+///
+/// With `Aggregation.pool` a pool table (a full N!-vector, equal to the base after every averaging) also
+/// takes every update, in the order the updates are made (agent order); averaging then sets the base to
+/// the pool instead of the mean. The pool can differ from the base only at entries some agent changed, so
+/// the same list of changed entries serves both aggregations.
 final class AveragedTables {
     struct Slot {
         var action: Int32
@@ -28,6 +33,9 @@ final class AveragedTables {
     let capacity: Int
     private let hashShift: UInt64
     let base: UnsafeMutableBufferPointer<Double>
+    /// Experience pooling (empty for the mean): the base plus every sample of the current cycle.
+    let pooling: Bool
+    let pool: UnsafeMutableBufferPointer<Double>
     private let slots: UnsafeMutableBufferPointer<Slot>
     /// Per agent, overlayLimit slot indices (within the agent's slots) in insertion order.
     private let used: UnsafeMutableBufferPointer<Int32>
@@ -51,7 +59,7 @@ final class AveragedTables {
     /// probes each kept top entry once per averaging period, not once per fallen greedy.
     private let baseCursor: UnsafeMutableBufferPointer<Int32>
 
-    init(count: Int, agents: Int, delta: Int, entriesOnlyRise: Bool) {
+    init(count: Int, agents: Int, delta: Int, entriesOnlyRise: Bool, aggregation: Aggregation = .mean) {
         self.count = count
         self.agents = agents
         overlayLimit = Swift.min(delta, count)
@@ -59,6 +67,9 @@ final class AveragedTables {
         hashShift = UInt64(64 - capacity.trailingZeroBitCount)
         base = allocateLarge(Double.self, count: count)
         base.initialize(repeating: 0)
+        pooling = aggregation == .pool
+        pool = allocateLarge(Double.self, count: pooling ? count : 0)
+        pool.initialize(repeating: 0)
         slots = allocateLarge(Slot.self, count: agents * capacity)
         slots.initialize(repeating: Slot(action: -1, index: 0, value: 0))
         mirrored = !entriesOnlyRise
@@ -86,6 +97,7 @@ final class AveragedTables {
 
     deinit {
         deallocateLarge(base)
+        deallocateLarge(pool)
         deallocateLarge(slots)
         deallocateLarge(denseAction)
         deallocateLarge(denseValue)
@@ -179,6 +191,10 @@ final class AveragedTables {
         let new = old + learningRate * (reward - old)
         slots[index].value = new
         if mirrored { denseValue[agent * overlayLimit + Int(slots[index].index)] = new }
+        if pooling {
+            let pooled = pool[action]
+            pool[action] = pooled + learningRate * (reward - pooled)
+        }
         let current = Int(greedy[agent])
         if action == current {
             if new >= old { greedyValue[agent] = new } else { greedyStale[agent] = true }
@@ -191,10 +207,10 @@ final class AveragedTables {
         }
     }
 
-    /// Sets every table to the element-wise mean of the 1 + phi tables. Only actions some agent changed
-    /// since the last averaging can differ from the base; for those the mean is computed as
-    /// base + (sum over agents, real agent first, of (value - base)) / (1 + phi), which is the mean in exact
-    /// arithmetic and leaves an entry nobody changed exactly as it was.
+    /// Sets every table to the element-wise mean of the 1 + phi tables (or, pooling, to the pool). Only
+    /// actions some agent changed since the last averaging can differ from the base; for those the mean is
+    /// computed as base + (sum over agents, real agent first, of (value - base)) / (1 + phi), which is the
+    /// mean in exact arithmetic and leaves an entry nobody changed exactly as it was.
     func average() {
         var touchedCount = 0
         for agent in 0..<agents {
@@ -216,7 +232,7 @@ final class AveragedTables {
         let divisor = Double(agents)
         for k in 0..<touchedCount {
             let action = Int(touched[k])
-            base[action] = base[action] + accumulator[action] / divisor
+            base[action] = pooling ? pool[action] : base[action] + accumulator[action] / divisor
             listed[action] = false
         }
         baseTop = []

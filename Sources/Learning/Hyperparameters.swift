@@ -26,6 +26,16 @@ public enum RewardForm: String, CaseIterable, Codable, Sendable {
     case negative
 }
 
+/// How DTAQL combines its 1 + phi tables every delta iterations.
+public enum Aggregation: String, CaseIterable, Codable, Sendable {
+    /// Algorithm 1 line 12 as written: every table becomes the element-wise mean of all tables.
+    case mean
+    /// Experience pooling: a pool table, equal to the shared table at the start of each cycle, takes every
+    /// agent's sample as its own update (in agent order 0...phi, repeated hits compounding); every table
+    /// becomes the pool. The paper's prose ("they share their knowledge"), not line 12's formula.
+    case pool
+}
+
 /// The digital twin's model of the environment. The exact twin (the default) evaluates an action exactly as
 /// the real environment does.
 public struct TwinModel: Codable, Equatable, Sendable {
@@ -86,6 +96,8 @@ public struct Hyperparameters: Codable, Equatable, Sendable {
     public var epsilonDecay: Double
     public var reward: RewardForm
     public var twin: TwinModel
+    /// How DTAQL combines its tables. Only `mean` is accepted for QL and DTEQL.
+    public var aggregation: Aggregation
 
     public static let defaultPhi = 500
     public static let defaultDelta = 512
@@ -109,7 +121,8 @@ public struct Hyperparameters: Codable, Equatable, Sendable {
         epsilonMin: Double = Hyperparameters.defaultEpsilonMin,
         epsilonDecay: Double = Hyperparameters.defaultEpsilonDecay,
         reward: RewardForm = .ratio,
-        twin: TwinModel = .exact
+        twin: TwinModel = .exact,
+        aggregation: Aggregation = .mean
     ) {
         self.algorithm = algorithm
         self.phi = phi
@@ -123,6 +136,7 @@ public struct Hyperparameters: Codable, Equatable, Sendable {
         self.epsilonDecay = epsilonDecay
         self.reward = reward
         self.twin = twin
+        self.aggregation = aggregation
     }
 
     /// The largest N the learners accept: 12! = 479,001,600 actions, the most whose ranks fit in 32 bits.
@@ -154,6 +168,10 @@ public struct Hyperparameters: Codable, Equatable, Sendable {
             guard phi <= actions else {
                 throw .invalidHyperparameter("phi must be <= N! = \(actions) for dteql, got \(phi)")
             }
+        }
+        if algorithm != .dtaql && aggregation != .mean {
+            throw .invalidHyperparameter(
+                "aggregation \(aggregation.rawValue) applies to dtaql only, not \(algorithm.rawValue)")
         }
         guard delta >= 1 else {
             throw .invalidHyperparameter("delta must be >= 1, got \(delta)")

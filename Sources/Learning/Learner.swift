@@ -60,7 +60,8 @@ public struct Convergence: Equatable, Sendable {
 /// 2. DTEQL only, after the real agent's update: Floyd's sampling of phi distinct actions, for
 ///    j = N!-phi ..< N!: t = `nextInt(below: j + 1)`, take t unless already taken this iteration, then j;
 ///    each taken action is updated at once with its twin reward.
-/// DTAQL averages all tables after iterations delta-1, 2*delta-1, ...
+/// DTAQL averages all tables after iterations delta-1, 2*delta-1, ... (or, with `Aggregation.pool`, sets
+/// them all to the pool table that took every agent's updates since the last averaging).
 public final class Learner {
     public let frame: Frame
     public let hyperparameters: Hyperparameters
@@ -147,7 +148,8 @@ public final class Learner {
             single = nil
             averaged = AveragedTables(
                 count: count, agents: 1 + hyperparameters.phi, delta: hyperparameters.delta,
-                entriesOnlyRise: hyperparameters.reward == .ratio && twin === real)
+                entriesOnlyRise: hyperparameters.reward == .ratio && twin === real,
+                aggregation: hyperparameters.aggregation)
             stamps = .allocate(capacity: 0)
             picks = .allocate(capacity: 0)
             agentActions = .allocate(capacity: hyperparameters.phi + 2)
@@ -188,6 +190,9 @@ public final class Learner {
             bytes = saturatingAdd(bytes, saturatingMultiply(limit + 1, 8))  // top of the base order
             bytes = saturatingAdd(bytes, saturatingMultiply(agents, perAgent))
             bytes = saturatingAdd(bytes, saturatingMultiply(agents, 4))  // the iteration's actions
+            if hyperparameters.aggregation == .pool {
+                bytes = saturatingAdd(bytes, saturatingMultiply(count, 8))  // the pool table
+            }
         }
         return bytes
     }

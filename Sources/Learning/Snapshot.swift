@@ -15,7 +15,8 @@ extension Learner {
         w.u32(UInt32(frame.count))
         w.u8(Learner.algorithmCode(hyperparameters.algorithm))
         w.u8(hyperparameters.reward == .ratio ? 0 : 1)
-        w.u16(0)
+        // Formerly reserved and written 0, which is the mean: older snapshots read unchanged.
+        w.u16(Learner.aggregationCode(hyperparameters.aggregation))
         w.u32(0)
         w.i64(hyperparameters.phi)
         w.i64(hyperparameters.delta)
@@ -67,6 +68,10 @@ extension Learner {
                     w.f64(entry.value)
                 }
             }
+            // The pool differs from 0 only where some agent updated, i.e. at tried actions.
+            if tables.pooling {
+                for (a, value) in tables.pool.enumerated() where flags[a] { w.f64(value) }
+            }
         }
         w.u64(SnapshotChecksum.compute(w.data[...]))
         return w.data
@@ -90,6 +95,13 @@ extension Learner {
         case .ql: return 0
         case .dteql: return 1
         case .dtaql: return 2
+        }
+    }
+
+    static func aggregationCode(_ aggregation: Aggregation) -> UInt16 {
+        switch aggregation {
+        case .mean: return 0
+        case .pool: return 1
         }
     }
 
@@ -126,7 +138,13 @@ extension Learner {
         guard rewardCode == (hyperparameters.reward == .ratio ? 0 : 1) else {
             throw .invalidSnapshot("snapshot was trained with another reward form than \(hyperparameters.reward.rawValue)")
         }
-        _ = try r.u16()
+        let aggregationCode = try r.u16()
+        guard aggregationCode == Learner.aggregationCode(hyperparameters.aggregation) else {
+            let name = Aggregation.allCases.first { Learner.aggregationCode($0) == aggregationCode }?.rawValue
+                ?? "code \(aggregationCode)"
+            throw .invalidSnapshot(
+                "snapshot has aggregation \(name), the hyperparameters \(hyperparameters.aggregation.rawValue)")
+        }
         _ = try r.u32()
         let phi = try r.i64()
         let delta = try r.i64()
@@ -207,6 +225,13 @@ extension Learner {
                     guard tables.restoreEntry(agent: agent, action: action, value: value) else {
                         throw .invalidSnapshot("duplicate overlay entry for agent \(agent), action \(action)")
                     }
+                }
+            }
+            if tables.pooling {
+                for a in 0..<count {
+                    let value = flags[a] ? try r.f64() : 0
+                    guard value.isFinite else { throw .invalidSnapshot("non-finite pool value at rank \(a)") }
+                    tables.pool[a] = value
                 }
             }
             tables.invalidateCaches()

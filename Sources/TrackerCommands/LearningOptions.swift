@@ -4,6 +4,7 @@ import Scheduling
 
 extension Algorithm: ExpressibleByArgument {}
 extension RewardForm: ExpressibleByArgument {}
+extension Aggregation: ExpressibleByArgument {}
 
 /// The learner's hyperparameters, with the paper's defaults.
 public struct LearningOptions: ParsableArguments {
@@ -61,7 +62,9 @@ public struct LearningOptions: ParsableArguments {
         }
     }
 
-    func hyperparameters(algorithm: Algorithm, phi: Int, delta: Int, model: ModelParameters) throws -> Hyperparameters {
+    func hyperparameters(
+        algorithm: Algorithm, phi: Int, delta: Int, aggregation: Aggregation, model: ModelParameters
+    ) throws -> Hyperparameters {
         var twinParameters: ModelParameters?
         if twinRate != nil || twinCPUHz != nil || twinZeta != nil {
             let twin = ModelParameters(
@@ -72,7 +75,8 @@ public struct LearningOptions: ParsableArguments {
         return Hyperparameters(
             algorithm: algorithm, phi: algorithm == .ql ? 0 : phi, delta: delta, iterations: iterations, seed: seed,
             learningRate: lr, discount: gamma, epsilonStart: epsStart, epsilonMin: epsMin, epsilonDecay: beta,
-            reward: reward, twin: TwinModel(parameters: twinParameters, noise: twinNoise, noiseSeed: twinNoiseSeed))
+            reward: reward, twin: TwinModel(parameters: twinParameters, noise: twinNoise, noiseSeed: twinNoiseSeed),
+            aggregation: aggregation)
     }
 }
 

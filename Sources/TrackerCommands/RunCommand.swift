@@ -28,6 +28,9 @@ public struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("DTAQL: average all tables every delta iterations.", valueName: "delta"))
     var delta: Int = 512
 
+    @Option(help: "DTAQL: how the tables are combined every delta iterations: mean (Algorithm 1 line 12) or pool (every agent's samples applied to the shared table; docs/learning.md).")
+    var aggregation: Aggregation = .mean
+
     @Option(help: ArgumentHelp("Generate a frame of N tasks (instead of --tasks).", valueName: "N"))
     var n: Int?
 
@@ -85,7 +88,8 @@ public struct RunCommand: ParsableCommand {
             frame = FrameGenerator.generate(count: n ?? 0, seed: seed, parameters: parameters)
             source = .generated(seed: seed)
         }
-        let hyperparameters = try learning.hyperparameters(algorithm: algo, phi: phi, delta: delta, model: parameters)
+        let hyperparameters = try learning.hyperparameters(
+            algorithm: algo, phi: phi, delta: delta, aggregation: aggregation, model: parameters)
         let specification = RunSpecification(
             frame: frame, frameSource: source, hyperparameters: hyperparameters,
             checkpointEvery: checkpointEvery, keepCheckpoints: keepCheckpoints, label: label,

@@ -29,6 +29,7 @@ public struct ShowCommand: ParsableCommand {
         let twin = h.twin.parameters
         let params: [(String, JSON)] = [
             ("algorithm", .string(h.algorithm.rawValue)), ("phi", .integer(record.phi)), ("delta", .integer(h.delta)),
+            ("aggregation", .string(h.aggregation.rawValue)),
             ("iterations", .integer(record.plannedIterations)), ("seed", .integer(Int(h.seed))),
             ("learning_rate", .number(h.learningRate)), ("discount", .number(h.discount)),
             ("epsilon_start", .number(h.epsilonStart)), ("epsilon_min", .number(h.epsilonMin)),

@@ -46,7 +46,10 @@ public struct RunSpecification: Sendable {
             twin.map { "\(bits($0.uplinkRate)),\(bits($0.cpuHz)),\(bits($0.zeta))" } ?? "exact",
             bits(h.twin.noise), String(h.twin.noiseSeed),
         ]
-        return SHA256.hexDigest(Array(fields.joined(separator: "|").utf8))
+        // Added only when it is not the default, so every configuration that existed before the option
+        // keeps its hash (sweeps and merges recognise runs recorded by older builds).
+        let aggregation = h.algorithm == .dtaql && h.aggregation != .mean ? ["aggregation=\(h.aggregation.rawValue)"] : []
+        return SHA256.hexDigest(Array((fields + aggregation).joined(separator: "|").utf8))
     }
 }
 
@@ -161,8 +164,8 @@ public final class RunSession {
                 let insertParams = try database.cachedStatement("""
                     INSERT INTO run_params (run, delta, learning_rate, discount, epsilon_start, epsilon_min,
                         epsilon_decay, reward, twin_uplink_rate, twin_cpu_hz, twin_zeta, twin_noise, twin_noise_seed,
-                        checkpoint_every)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        checkpoint_every, aggregation)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
                 try insertParams.run([
                     .integer(runKey), .integer(Int64(h.delta)), .real(h.learningRate), .real(h.discount),
@@ -170,6 +173,7 @@ public final class RunSession {
                     twin.map { .real($0.uplinkRate) } ?? .null, twin.map { .real($0.cpuHz) } ?? .null,
                     twin.map { .real($0.zeta) } ?? .null, .real(h.twin.noise),
                     .integer(Int64(bitPattern: h.twin.noiseSeed)), .integer(Int64(specification.checkpointEvery)),
+                    .text(h.aggregation.rawValue),
                 ])
                 return runKey
             }
@@ -498,7 +502,7 @@ extension TrackerStore {
         try storeOperation("reading the settings of run \(record.runID)") {
             let statement = try database.cachedStatement("""
                 SELECT delta, learning_rate, discount, epsilon_start, epsilon_min, epsilon_decay, reward,
-                       twin_uplink_rate, twin_cpu_hz, twin_zeta, twin_noise, twin_noise_seed
+                       twin_uplink_rate, twin_cpu_hz, twin_zeta, twin_noise, twin_noise_seed, aggregation
                 FROM run_params WHERE run = ?
                 """)
             guard let h = try statement.rows([.integer(record.id)], { row -> Hyperparameters in
@@ -511,7 +515,8 @@ extension TrackerStore {
                     epsilonMin: row.double(4), epsilonDecay: row.double(5),
                     reward: RewardForm(rawValue: row.text(6)) ?? .ratio,
                     twin: TwinModel(parameters: twinParameters, noise: row.double(10),
-                                    noiseSeed: UInt64(bitPattern: row.int64(11))))
+                                    noiseSeed: UInt64(bitPattern: row.int64(11))),
+                    aggregation: Aggregation(rawValue: row.text(12)) ?? .mean)
             }).first else {
                 throw StoreError.invalidArgument("run \(record.runID) has no settings recorded")
             }

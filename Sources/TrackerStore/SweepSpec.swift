@@ -10,6 +10,8 @@ public struct SweepSpec: Sendable, Equatable {
         public var algorithm: Algorithm
         public var phis: [Int]
         public var deltas: [Int]
+        /// DTAQL only; [.mean] for the others.
+        public var aggregations: [Aggregation] = [.mean]
     }
 
     public var description: String?
@@ -73,8 +75,8 @@ public struct SweepSpec: Sendable, Equatable {
         for (index, entry) in list.enumerated() {
             let key = "configurations[\(index)]"
             guard let object = entry as? [String: Any] else { throw fail("\(key) must be an object") }
-            for name in object.keys.sorted() where !["algorithm", "phi", "delta"].contains(name) {
-                throw fail("\(key): unknown key '\(name)' (known: algorithm, phi, delta)")
+            for name in object.keys.sorted() where !["algorithm", "phi", "delta", "aggregation"].contains(name) {
+                throw fail("\(key): unknown key '\(name)' (known: algorithm, phi, delta, aggregation)")
             }
             guard let name = object["algorithm"] as? String else { throw fail("\(key).algorithm is missing") }
             guard let algorithm = Algorithm(rawValue: name) else {
@@ -85,7 +87,18 @@ public struct SweepSpec: Sendable, Equatable {
             let deltas = algorithm == .dtaql
                 ? try reader.integers(object["delta"], key: "\(key).delta", required: false, range: 1...Int(Int32.max), default: [Hyperparameters.defaultDelta])
                 : [Hyperparameters.defaultDelta]
-            configurations.append(Configuration(algorithm: algorithm, phis: phis, deltas: deltas))
+            let aggregationNames = try reader.strings(object["aggregation"], key: "\(key).aggregation", default: ["mean"])
+            let aggregations = try aggregationNames.map { name -> Aggregation in
+                guard let aggregation = Aggregation(rawValue: name) else {
+                    throw fail("\(key).aggregation '\(name)' is not mean or pool")
+                }
+                guard algorithm == .dtaql || aggregation == .mean else {
+                    throw fail("\(key).aggregation '\(name)' applies to dtaql only")
+                }
+                return aggregation
+            }
+            configurations.append(
+                Configuration(algorithm: algorithm, phis: phis, deltas: deltas, aggregations: aggregations))
         }
 
         let grid = root["hyperparameters"] ?? [String: Any]()
@@ -146,7 +159,7 @@ public struct SweepSpec: Sendable, Equatable {
         return spec
     }
 
-    /// Every run of the grid, in a fixed order: N, frame, seed, configuration, phi, delta, then the
+    /// Every run of the grid, in a fixed order: N, frame, seed, configuration, phi, delta, aggregation, then the
     /// hyperparameter values in the order listed. Shards and progress refer to this order.
     public func items() throws -> [SweepItem] {
         var items: [SweepItem] = []
@@ -156,7 +169,7 @@ public struct SweepSpec: Sendable, Equatable {
                 for seed in seeds {
                     for configuration in configurations {
                         for phi in configuration.phis {
-                            for delta in configuration.deltas {
+                            for delta in configuration.deltas { for aggregation in configuration.aggregations {
                                 for lr in learningRates { for gamma in discounts { for start in epsilonStarts {
                                     for minimum in epsilonMins { for decay in epsilonDecays { for reward in rewards {
                                         for noise in twinNoises {
@@ -164,7 +177,8 @@ public struct SweepSpec: Sendable, Equatable {
                                                 algorithm: configuration.algorithm, phi: phi, delta: delta,
                                                 iterations: iterations, seed: seed, learningRate: lr, discount: gamma,
                                                 epsilonStart: start, epsilonMin: minimum, epsilonDecay: decay,
-                                                reward: reward, twin: TwinModel(parameters: nil, noise: noise, noiseSeed: 0))
+                                                reward: reward, twin: TwinModel(parameters: nil, noise: noise, noiseSeed: 0),
+                                                aggregation: aggregation)
                                             let specification = RunSpecification(
                                                 frame: frame, frameSource: .generated(seed: frameSeed), hyperparameters: h,
                                                 checkpointEvery: checkpointEvery, keepCheckpoints: keepCheckpoints,
@@ -173,7 +187,7 @@ public struct SweepSpec: Sendable, Equatable {
                                         }
                                     } } }
                                 } } }
-                            }
+                            } }
                         }
                     }
                 }
@@ -191,7 +205,8 @@ public struct SweepItem: Sendable {
 
     public var summary: String {
         let h = specification.hyperparameters
-        return "\(h.algorithm.rawValue)\(h.algorithm == .ql ? "" : " phi=\(h.phi)") N=\(specification.frame.count) frame-seed=\(frameSeed) seed=\(h.seed)"
+        let pooled = h.aggregation == .mean ? "" : " \(h.aggregation.rawValue)"
+        return "\(h.algorithm.rawValue)\(h.algorithm == .ql ? "" : " phi=\(h.phi)")\(pooled) N=\(specification.frame.count) frame-seed=\(frameSeed) seed=\(h.seed)"
     }
 }
 

@@ -95,18 +95,19 @@ enum Fixture {
 
     static let twin = TwinModel(parameters: ModelParameters(uplinkRate: 4e6), noise: 0.05, noiseSeed: 9)
 
-    static let restoreCases: [(Algorithm, TwinModel, RewardForm)] = [
-        (.ql, .exact, .ratio), (.dteql, .exact, .ratio), (.dtaql, .exact, .ratio),
-        (.dteql, twin, .ratio), (.dtaql, twin, .ratio), (.dtaql, .exact, .negative), (.dteql, twin, .negative),
+    static let restoreCases: [(Algorithm, TwinModel, RewardForm, Aggregation)] = [
+        (.ql, .exact, .ratio, .mean), (.dteql, .exact, .ratio, .mean), (.dtaql, .exact, .ratio, .mean),
+        (.dteql, twin, .ratio, .mean), (.dtaql, twin, .ratio, .mean), (.dtaql, .exact, .negative, .mean),
+        (.dteql, twin, .negative, .mean), (.dtaql, .exact, .ratio, .pool), (.dtaql, twin, .negative, .pool),
     ]
 
     @Test(arguments: restoreCases) func snapshotRestoreContinuesBitIdentically(
-        algorithm: Algorithm, twin: TwinModel, reward: RewardForm
+        algorithm: Algorithm, twin: TwinModel, reward: RewardForm, aggregation: Aggregation
     ) throws {
         let frame = Fixture.frame(5, seed: 21)
         let h = Hyperparameters(
             algorithm: algorithm, phi: 12, delta: 10, iterations: 400, seed: 3, epsilonDecay: 150, reward: reward,
-            twin: twin)
+            twin: twin, aggregation: aggregation)
         let optimum = Fixture.objectives(frame).min()!
         let straight = try Learner(frame: frame, hyperparameters: h, optimumObjective: optimum)
         let all = Fixture.run(straight, 400)
@@ -175,6 +176,9 @@ enum Fixture {
         other = h
         other.reward = .negative
         #expect(failure(good, other)?.contains("reward form") == true)
+        other = h
+        other.aggregation = .pool
+        #expect(failure(good, other)?.contains("aggregation mean") == true)
         #expect(failure(good, h, Fixture.frame(6))?.contains("N = 5") == true)
         // A longer budget is fine: that is how a run is extended.
         other = h

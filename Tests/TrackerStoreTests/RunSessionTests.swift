@@ -7,15 +7,16 @@ import TestSupport
 @testable import TrackerStore
 
 @Suite struct RunSessionTests {
-    @Test(arguments: Algorithm.allCases)
-    func interruptedAndResumedRunEqualsAStraightRun(algorithm: Algorithm) throws {
+    @Test(arguments: [(Algorithm.ql, Aggregation.mean), (.dteql, .mean), (.dtaql, .mean), (.dtaql, .pool)])
+    func interruptedAndResumedRunEqualsAStraightRun(algorithm: Algorithm, aggregation: Aggregation) throws {
         let dir = try TemporaryDirectory()
         let store = try TrackerStore(path: dir.path("t.db"))
-        let straight = try RunSession.start(smallSpecification(algorithm: algorithm), in: store)
+        let specification = smallSpecification(algorithm: algorithm, aggregation: aggregation)
+        let straight = try RunSession.start(specification, in: store)
         let straightSummary = try finish(straight)
 
         // The same settings, stopped twice at odd iterations and resumed.
-        let stopped = try RunSession.start(smallSpecification(algorithm: algorithm), in: store)
+        let stopped = try RunSession.start(specification, in: store)
         var stops = [700, 1901]
         let end = try stopped.run(shouldStop: { stopped.learner.iteration == stops.first })
         guard case .interrupted(let at) = end else { Issue.record("expected an interruption"); return }
@@ -39,6 +40,27 @@ import TestSupport
         #expect(try metricRows(of: stopped.record.id, in: store) == straightRows)
         #expect(try store.run(stopped.record.runID).status == .finished)
         #expect(try store.run(stopped.record.runID).doneIterations == 3000)
+        #expect(try store.hyperparameters(of: store.run(stopped.record.runID)).aggregation == aggregation)
+    }
+
+    /// The aggregation is part of a run's identity only when it is not the default: a mean DTAQL run keeps
+    /// the hash older builds gave it (this one is from a database recorded before the option existed, by
+    /// `tracker run --algo dtaql --phi 10 --n 5 --seed 4 --iterations 2000 --delta 16`).
+    @Test func poolChangesTheConfigurationHashAndMeanKeepsTheOldOne() throws {
+        let frame = FrameGenerator.generate(count: 5, seed: 4)
+        var h = Hyperparameters(algorithm: .dtaql, phi: 10, delta: 16, iterations: 2000, seed: 4)
+        let mean = RunSpecification(frame: frame, frameSource: .generated(seed: 4), hyperparameters: h, trackerVersion: "")
+        #expect(mean.configHash == "7d647b30d67bf753b6cebcee82a15b19b5c119b9a7604833d92b1dfbca45a503")
+        h.aggregation = .pool
+        let pool = RunSpecification(frame: frame, frameSource: .generated(seed: 4), hyperparameters: h, trackerVersion: "")
+        #expect(pool.configHash != mean.configHash)
+
+        let dir = try TemporaryDirectory()
+        let store = try TrackerStore(path: dir.path("t.db"))
+        let session = try RunSession.start(pool, in: store)
+        _ = try finish(session)
+        #expect(try store.database.scalar("SELECT aggregation FROM run_params WHERE run = ?", [.integer(session.record.id)]) == .text("pool"))
+        #expect(try store.run(session.record.runID).configHash == pool.configHash)
     }
 
     @Test func resumingAFinishedRunChangesNothing() throws {

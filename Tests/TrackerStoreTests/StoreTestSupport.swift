@@ -7,12 +7,12 @@ import TrackerStore
 /// A small run specification that trains in well under a second in a debug build.
 func smallSpecification(
     algorithm: Algorithm, n: Int = 6, iterations: Int = 3000, seed: UInt64 = 3, phi: Int = 40,
-    checkpointEvery: Int = 256, label: String? = nil, twin: TwinModel = .exact
+    checkpointEvery: Int = 256, label: String? = nil, twin: TwinModel = .exact, aggregation: Aggregation = .mean
 ) -> RunSpecification {
     let frame = FrameGenerator.generate(count: n, seed: 11)
     let hyperparameters = Hyperparameters(
         algorithm: algorithm, phi: algorithm == .ql ? 0 : phi, delta: 64, iterations: iterations, seed: seed,
-        twin: twin)
+        twin: twin, aggregation: aggregation)
     return RunSpecification(
         frame: frame, frameSource: .generated(seed: 11), hyperparameters: hyperparameters,
         checkpointEvery: checkpointEvery, label: label, trackerVersion: "test")

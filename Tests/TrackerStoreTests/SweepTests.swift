@@ -57,6 +57,8 @@ import TestSupport
         (#"{"n": [6], "configurations": [{"algorithm": "ql"}], "hyperparameters": {"reward": ["big"]}}"#, "reward"),
         (#"{"n": [6], "frames": 2, "frame_seeds": [1], "configurations": [{"algorithm": "ql"}]}"#, "not both"),
         (#"{"n": [6], "configurations": [{"algorithm": "ql"}], "model": {"rate": -1}}"#, "rate"),
+        (#"{"n": [6], "configurations": [{"algorithm": "dtaql", "aggregation": ["max"]}]}"#, "'max' is not mean or pool"),
+        (#"{"n": [6], "configurations": [{"algorithm": "ql", "aggregation": ["pool"]}]}"#, "applies to dtaql only"),
     ]
 
     @Test(arguments: malformed.indices)
