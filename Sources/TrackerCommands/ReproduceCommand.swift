@@ -3,6 +3,31 @@ import Foundation
 import TrackerReports
 import TrackerStore
 
+/// How the experiment reads the paper where its text and its algorithms differ (docs/model.md).
+public enum Reading: String, CaseIterable, ExpressibleByArgument, Sendable {
+    /// The project's default reading: epsilon decays as exp(-i / beta), DTAQL averages its tables.
+    case spec
+    /// Algorithm 1/2 line 3 as printed (epsilon = eps_min from the first iteration) and DTAQL pooling.
+    case literal
+
+    /// The built-in sweep file (sweeps/NAME.json); its label keeps the reading's runs apart in one database.
+    var sweepName: String {
+        switch self {
+        case .spec: return "paper"
+        case .literal: return "paper-literal"
+        }
+    }
+
+    var explanation: String {
+        switch self {
+        case .spec:
+            return "spec (docs/model.md sections 3-4: epsilon = 0.1 + 0.9 exp(-i / 5000), DTAQL averages its tables)"
+        case .literal:
+            return "literal (docs/model.md section 7: epsilon = 0.1 at every iteration, DTAQL pools every agent's samples)"
+        }
+    }
+}
+
 /// `tracker reproduce`: the paper's whole experiment in one command.
 public struct ReproduceCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
@@ -11,11 +36,16 @@ public struct ReproduceCommand: ParsableCommand {
         discussion: """
             N in {6, 7, 8}; DTEQL with phi 500, 200, 100, 50, DTAQL phi 500, QL; K frames per N, every \
             configuration on the same frames; 25,600 iterations. --quick (4 frames, N in {6, 7}) takes about \
-            a minute. Running it again skips finished runs and resumes interrupted ones.
+            a minute. Running it again skips finished runs and resumes interrupted ones. --reading literal runs \
+            sweeps/paper-literal.json instead (label paper-literal): epsilon fixed at 0.1 and DTAQL with \
+            --aggregation pool; both readings can share one database, their tables never mix.
             """
     )
 
     @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "How to read the paper: spec (sweeps/paper.json) or literal (sweeps/paper-literal.json; docs/model.md).")
+    var reading: Reading = .spec
 
     @Flag(help: "A small version: 4 frames, N in {6, 7}.")
     var quick = false
@@ -26,7 +56,7 @@ public struct ReproduceCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Iterations per run (default 25600).", valueName: "B"))
     var iterations: Int?
 
-    @Option(help: ArgumentHelp("Where to write the report and Fig. 2 (default: ./reports/paper or ./reports/paper-quick).", valueName: "dir"))
+    @Option(help: ArgumentHelp("Where to write the report and Fig. 2 (default: ./reports/paper, with -literal for --reading literal and -quick for --quick).", valueName: "dir"))
     var report: String?
 
     @OptionGroup var sweep: SweepOptions
@@ -39,10 +69,11 @@ public struct ReproduceCommand: ParsableCommand {
     }
 
     public func run() throws {
-        guard let text = EmbeddedSQL.sweeps.first(where: { $0.name == "paper" })?.sql else {
-            throw CommandFailure("this build has no built-in sweeps/paper.json")
+        let name = reading.sweepName
+        guard let text = EmbeddedSQL.sweeps.first(where: { $0.name == name })?.sql else {
+            throw CommandFailure("this build has no built-in sweeps/\(name).json")
         }
-        var spec = try SweepSpec.parse(text, source: "sweeps/paper.json")
+        var spec = try SweepSpec.parse(text, source: "sweeps/\(name).json")
         if quick {
             spec.taskCounts = [6, 7]
             spec.frameSeeds = Array(spec.frameSeeds.prefix(4))
@@ -63,7 +94,8 @@ public struct ReproduceCommand: ParsableCommand {
         if sweep.dryRun { return }
         if sweep.shard != nil {
             StandardError.write("This shard is done. Merge the shards (tracker merge OUT.db shard*.db), then run "
-                + "`tracker reproduce --db OUT.db` to print the tables and write the report.\n")
+                + "`tracker reproduce --db OUT.db\(reading == .spec ? "" : " --reading \(reading.rawValue)")` to print the tables "
+                + "and write the report.\n")
             return
         }
         let wall = Date().timeIntervalSince(started)
@@ -77,7 +109,7 @@ public struct ReproduceCommand: ParsableCommand {
         spec.taskCounts.contains(8) ? 8 : (spec.taskCounts.max() ?? 8)
     }
 
-    var reportDirectory: String { report ?? (quick ? "reports/paper-quick" : "reports/paper") }
+    var reportDirectory: String { report ?? (quick ? "reports/\(reading.sweepName)-quick" : "reports/\(reading.sweepName)") }
 
     /// The report folder and the files the report writes in it, as `writeReport` names them.
     func reportFiles(tableN: Int) -> [(path: String, kind: OutputFile.Kind)] {
@@ -103,6 +135,7 @@ public struct ReproduceCommand: ParsableCommand {
     }
 
     private func writeReport(spec: SweepSpec, runs: Int, wallSeconds: Double) throws {
+        let name = reading.sweepName
         let label = spec.label
         let budget = spec.iterations
         let tableN = Self.tableN(spec)
@@ -110,7 +143,8 @@ public struct ReproduceCommand: ParsableCommand {
         if let label { common += ["--label", label] }
         let tableI = try CompareCommand.parse(common + ["--n", String(tableN)])
         let tableII = try CompareCommand.parse(common)
-        print("Table I (N = \(tableN), \(spec.frameSeeds.count) frames, budget \(budget))")
+        let readingNote = reading == .spec ? "" : ", \(reading.rawValue) reading"
+        print("Table I (N = \(tableN), \(spec.frameSeeds.count) frames, budget \(budget)\(readingNote))")
         print(try tableI.render(), terminator: "")
         print("\nTable II (convergence time, iterations)")
         print(try tableII.render(), terminator: "")
@@ -139,6 +173,8 @@ public struct ReproduceCommand: ParsableCommand {
 
             Command: `\(command)`, finished \(ISO8601DateFormatter().string(from: Date())); \(runs) runs in the grid; this invocation took \
             \(String(format: "%.1f", wallSeconds)) s of wall time (runs already finished are not run again).
+
+            Reading: \(reading.explanation); sweep sweeps/\(name).json, label `\(label ?? "")`.
 
             N in \(spec.taskCounts.map(String.init).joined(separator: ", ")); \(spec.frameSeeds.count) frames per N \
             (seeds \(spec.frameSeeds.first ?? 0)...\(spec.frameSeeds.last ?? 0)); learner seed(s) \

@@ -100,6 +100,33 @@ import TestSupport
         #expect(result.stdout.split(separator: "\n").count == 48 + 2)
         #expect(result.stdout.contains("dteql phi=500 N=6 frame-seed=1 seed=1"))
     }
+
+    /// Both readings in one database: each prints only its own runs, the spec tables are the same with or
+    /// without the literal runs beside them, and the literal DTAQL column is named for its aggregation.
+    @Test func bothReadingsShareADatabaseWithoutMixing() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("both.db")
+        func reproduce(_ reading: String) throws -> String {
+            let result = try CLI.run([
+                "reproduce", "--quick", "--frames", "2", "--iterations", "300", "--reading", reading, "--db", db,
+                "--report", dir.path("report-\(reading)"), "--quiet",
+            ])
+            #expect(result.status == 0, "\(result.stderr)")
+            return result.stdout
+        }
+        let specAlone = try reproduce("spec")
+        let literal = try reproduce("literal")
+        #expect(try reproduce("spec") == specAlone)
+        #expect(literal.contains("DTAQL phi=500 aggregation=pool"))
+        #expect(literal.contains("literal reading"))
+        #expect(!specAlone.contains("pool"))
+        let labels = try CLI.run(["sql", "--db", db, "--format", "csv",
+            "SELECT label, count(*), sum(p.epsilon_start = p.epsilon_min), sum(p.aggregation = 'pool') FROM runs JOIN run_params AS p ON p.run = runs.id GROUP BY label ORDER BY label"])
+        #expect(labels.stdout.contains("paper,24,0,0"), "\(labels.stdout)")
+        #expect(labels.stdout.contains("paper-literal,24,24,4"), "\(labels.stdout)")
+        let report = try String(contentsOfFile: dir.path("report-literal/report.md"), encoding: .utf8)
+        #expect(report.contains("Reading: literal"))
+    }
 }
 
 /// Every run's identity with its results, for comparing databases built different ways.

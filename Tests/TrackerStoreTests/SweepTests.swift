@@ -40,6 +40,25 @@ import TestSupport
         #expect(try spec.items().count == 3 * 32 * 6)
     }
 
+    /// The literal reading is the paper grid with epsilon fixed at eps_min and DTAQL pooling, nothing else.
+    @Test func theShippedLiteralSpecDiffersFromThePaperSpecOnlyInTheReading() throws {
+        let paper = try SweepSpec.parse(try #require(EmbeddedSQL.sweeps.first { $0.name == "paper" }?.sql), source: "paper.json")
+        let literal = try SweepSpec.parse(
+            try #require(EmbeddedSQL.sweeps.first { $0.name == "paper-literal" }?.sql), source: "paper-literal.json")
+        #expect(literal.label == "paper-literal")
+        let paperItems = try paper.items(), literalItems = try literal.items()
+        #expect(literalItems.count == paperItems.count)
+        for (p, l) in zip(paperItems, literalItems) {
+            var expected = p.specification.hyperparameters
+            expected.epsilonStart = expected.epsilonMin
+            if expected.algorithm == .dtaql { expected.aggregation = .pool }
+            #expect(l.specification.hyperparameters == expected)
+            #expect(l.specification.frame.fingerprint == p.specification.frame.fingerprint)
+            #expect(l.specification.configHash != p.specification.configHash)
+        }
+        #expect(literalItems.contains { $0.specification.hyperparameters.aggregation == .pool })
+    }
+
     static let malformed: [(String, String)] = [
         ("", "not valid JSON"),
         ("[1]", "must be a JSON object"),
