@@ -88,20 +88,33 @@ import TrackerStore
         }
     }
 
-    /// A run_params column added later (issue 15's `aggregation`, say) splits configurations without any
+    /// A run_params column added later (as issue 15's `aggregation` was) splits configurations without any
     /// change to the grouping code.
     @Test func aNewRunParamsColumnSplitsConfigurationsByItself() throws {
         let dir = try TemporaryDirectory()
         let store = try Self.makeUnlikeRuns(in: dir)
-        try store.database.execute("ALTER TABLE run_params ADD COLUMN aggregation TEXT NOT NULL DEFAULT 'mean'")
+        try store.database.execute("ALTER TABLE run_params ADD COLUMN future_setting TEXT NOT NULL DEFAULT 'a'")
         try store.database.execute("""
-            UPDATE run_params SET aggregation = 'pool'
+            UPDATE run_params SET future_setting = 'b'
             WHERE run = (SELECT id FROM runs WHERE algorithm = 'dteql' AND seed = 2)
             """)
         let table = CompareTable.compare(try store.compareRuns(CompareFilter(n: 5)))
-        #expect(table.map(\.name).contains("DTEQL phi=40 aggregation=pool"))
+        #expect(table.map(\.name).contains("DTEQL phi=40 future_setting=b"))
         #expect(table.first?.runs == 3)
-        #expect(table.first?.configuration.value(of: "aggregation") == .text("mean"))
+        #expect(table.first?.configuration.value(of: "future_setting") == .text("a"))
+    }
+
+    /// The real one: a pooled DTAQL run is its own configuration, named for its aggregation.
+    @Test func poolAndMeanDTAQLRunsAreNeverPooled() throws {
+        let dir = try TemporaryDirectory()
+        let store = try TrackerStore(path: dir.path("t.db"))
+        for aggregation in [Aggregation.mean, .pool, .mean] {
+            _ = try finish(try RunSession.start(
+                smallSpecification(algorithm: .dtaql, n: 5, iterations: 100, phi: 4, aggregation: aggregation), in: store))
+        }
+        let table = CompareTable.compare(try store.compareRuns(CompareFilter(n: 5)))
+        #expect(table.map(\.name) == ["DTAQL phi=4", "DTAQL phi=4 aggregation=pool"])
+        #expect(table.map(\.runs) == [2, 1])
     }
 
     @Test func namesAreUniqueAndOnlyNameWhatDiffers() {
