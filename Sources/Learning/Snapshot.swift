@@ -70,7 +70,11 @@ extension Learner {
             }
             // The pool differs from 0 only where some agent updated, i.e. at tried actions.
             if tables.pooling {
-                for (a, value) in tables.pool.enumerated() where flags[a] { w.f64(value) }
+                let pool = tables.pool
+                w.doubles(triedCount) { out in
+                    var k = 0
+                    for a in 0..<count where flags[a] { out(k, pool[a]); k += 1 }
+                }
             }
         }
         w.u64(SnapshotChecksum.compute(w.data[...]))
