@@ -1,5 +1,5 @@
 -- Per value of one setting and configuration of the others: finished runs and the plain means of their summaries (`tracker compare --by KEY` in plain SQL).
--- :by text                the setting whose values make the rows: n, iterations, rate, cpu_hz, zeta, delta, lr, gamma, eps_start, eps_min, beta, reward, twin_rate, twin_cpu_hz, twin_zeta, twin_noise or twin_noise_seed
+-- :by text                the setting whose values make the rows: n, iterations, rate, cpu_hz, zeta, delta, lr, gamma, eps_start, eps_min, beta, reward, twin_rate, twin_cpu_hz, twin_zeta, twin_noise, twin_noise_seed or aggregation
 -- :n integer = NULL       only runs with N tasks (NULL: every N)
 -- :label text = NULL      only runs with this label
 --
@@ -18,7 +18,8 @@ WITH finished AS (
                     'lr', p.learning_rate, 'gamma', p.discount, 'eps_start', p.epsilon_start,
                     'eps_min', p.epsilon_min, 'beta', p.epsilon_decay, 'reward', p.reward,
                     'twin_rate', p.twin_uplink_rate, 'twin_cpu_hz', p.twin_cpu_hz, 'twin_zeta', p.twin_zeta,
-                    'twin_noise', p.twin_noise, 'twin_noise_seed', p.twin_noise_seed) AS settings,
+                    'twin_noise', p.twin_noise, 'twin_noise_seed', p.twin_noise_seed,
+                    'aggregation', p.aggregation) AS settings,
         r.n,
         s.normalized_reward,
         s.misses,
