@@ -505,18 +505,8 @@ extension TrackerStore {
                        twin_uplink_rate, twin_cpu_hz, twin_zeta, twin_noise, twin_noise_seed, aggregation
                 FROM run_params WHERE run = ?
                 """)
-            guard let h = try statement.rows([.integer(record.id)], { row -> Hyperparameters in
-                let twinParameters: ModelParameters? = row.isNull(7) ? nil
-                    : ModelParameters(uplinkRate: row.double(7), cpuHz: row.double(8), zeta: row.double(9))
-                return Hyperparameters(
-                    algorithm: record.algorithm, phi: record.phi,
-                    delta: row.int(0), iterations: record.plannedIterations, seed: record.seed,
-                    learningRate: row.double(1), discount: row.double(2), epsilonStart: row.double(3),
-                    epsilonMin: row.double(4), epsilonDecay: row.double(5),
-                    reward: RewardForm(rawValue: row.text(6)) ?? .ratio,
-                    twin: TwinModel(parameters: twinParameters, noise: row.double(10),
-                                    noiseSeed: UInt64(bitPattern: row.int64(11))),
-                    aggregation: Aggregation(rawValue: row.text(12)) ?? .mean)
+            guard let h = try statement.rows([.integer(record.id)], { row in
+                Hyperparameters(record: record, parameterRow: row, firstColumn: 0)
             }).first else {
                 throw StoreError.invalidArgument("run \(record.runID) has no settings recorded")
             }

@@ -43,6 +43,8 @@ public final class TrackerStore {
         let version = try storeOperation("reading the schema version of \(path)") { try database.userVersion }
         try Self.checkOwnership(of: database, path: path, version: version, mayBeNew: access == .readWrite)
         guard access != .readOnly else {
+            // Belt and braces over the read-only open: query_only refuses writes at the statement level too.
+            try storeOperation("opening \(path) query-only") { try database.execute("PRAGMA query_only = ON") }
             guard version == Schema.latestVersion else {
                 throw StoreError.cannotOpen(
                     path: path,

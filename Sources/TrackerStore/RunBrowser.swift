@@ -1,0 +1,203 @@
+import Learning
+import Scheduling
+import SQLite
+
+/// A column the run browser (`tracker ui`'s runs page) sorts by. Each case maps to a fixed SQL
+/// expression in this file, so a request can only choose among them, never supply SQL.
+public enum RunSortKey: String, CaseIterable, Sendable {
+    case created, algorithm, n, phi, status, label, iterations, ratio, convergence, wall
+
+    var expression: String {
+        switch self {
+        case .created: return "r.id"
+        case .algorithm: return "r.algorithm"
+        case .n: return "r.n"
+        case .phi: return "r.phi"
+        case .status: return "r.status"
+        case .label: return "r.label"
+        case .iterations: return "r.done_iterations"
+        case .ratio: return "s.optimality_ratio"
+        case .convergence: return "s.iterations_to_optimal"
+        case .wall: return "r.elapsed_seconds"
+        }
+    }
+}
+
+/// What the run browser shows: filters (each bound as a parameter), a text search on the label, a
+/// sort column and one page.
+public struct RunBrowserQuery: Sendable, Equatable {
+    public var algorithm: Algorithm?
+    public var n: Int?
+    public var phi: Int?
+    public var status: RunStatus?
+    /// Runs whose label contains this text (case-insensitive for ASCII); '%' and '_' match themselves.
+    public var search: String?
+    public var sort: RunSortKey
+    public var descending: Bool
+    /// From 1.
+    public var page: Int
+    public var pageSize: Int
+
+    public static let maximumPageSize = 500
+
+    public init(algorithm: Algorithm? = nil, n: Int? = nil, phi: Int? = nil, status: RunStatus? = nil,
+                search: String? = nil, sort: RunSortKey = .created, descending: Bool = true,
+                page: Int = 1, pageSize: Int = 50) {
+        self.algorithm = algorithm
+        self.n = n
+        self.phi = phi
+        self.status = status
+        self.search = search
+        self.sort = sort
+        self.descending = descending
+        self.page = page
+        self.pageSize = pageSize
+    }
+}
+
+/// One row of the run browser: the run, its settings and, when it finished, its summary.
+public struct BrowsedRun: Sendable {
+    public let record: RunRecord
+    public let hyperparameters: Hyperparameters
+    public let optimalityRatio: Double?
+    public let iterationsToOptimal: Int?
+    public let normalizedReward: Double?
+
+    /// The settings that differ from the defaults `tracker run` uses, as `name=value` (phi and N are
+    /// columns of their own).
+    public var nonDefaultSettings: [String] {
+        hyperparameters.differencesFromDefaults
+    }
+}
+
+public struct RunBrowserPage: Sendable {
+    /// Runs matching the filters, over all pages.
+    public let total: Int
+    public let runs: [BrowsedRun]
+}
+
+extension Hyperparameters {
+    /// `name=value` for each setting that differs from `tracker run`'s default, in a fixed order. The
+    /// names are the command-line options' (lr, gamma, beta, ...).
+    public var differencesFromDefaults: [String] {
+        var differences: [String] = []
+        func add(_ name: String, _ value: Double, _ fallback: Double) {
+            if value != fallback { differences.append("\(name)=\(shortNumber(value))") }
+        }
+        if algorithm == .dtaql, delta != Self.defaultDelta { differences.append("delta=\(delta)") }
+        if iterations != Self.defaultIterations { differences.append("iterations=\(iterations)") }
+        add("lr", learningRate, Self.defaultLearningRate)
+        add("gamma", discount, Self.defaultDiscount)
+        add("eps_start", epsilonStart, Self.defaultEpsilonStart)
+        add("eps_min", epsilonMin, Self.defaultEpsilonMin)
+        add("beta", epsilonDecay, Self.defaultEpsilonDecay)
+        if reward != .ratio { differences.append("reward=\(reward.rawValue)") }
+        if let twin = twin.parameters {
+            differences.append("twin_rate=\(shortNumber(twin.uplinkRate))")
+            differences.append("twin_cpu_hz=\(shortNumber(twin.cpuHz))")
+            differences.append("twin_zeta=\(shortNumber(twin.zeta))")
+        }
+        if twin.noise != 0 { differences.append("twin_noise=\(shortNumber(twin.noise))") }
+        if aggregation != .mean { differences.append("aggregation=\(aggregation.rawValue)") }
+        return differences
+    }
+}
+
+extension Hyperparameters {
+    /// The settings of `record` from a row holding `run_params`' columns delta, learning_rate, discount,
+    /// epsilon_start, epsilon_min, epsilon_decay, reward, twin_uplink_rate, twin_cpu_hz, twin_zeta,
+    /// twin_noise, twin_noise_seed, aggregation in that order from column `base` on.
+    init(record: RunRecord, parameterRow row: Statement, firstColumn base: Int32) {
+        let twinParameters: ModelParameters? = row.isNull(base + 7) ? nil
+            : ModelParameters(uplinkRate: row.double(base + 7), cpuHz: row.double(base + 8), zeta: row.double(base + 9))
+        self.init(
+            algorithm: record.algorithm, phi: record.phi, delta: row.int(base), iterations: record.plannedIterations,
+            seed: record.seed, learningRate: row.double(base + 1), discount: row.double(base + 2),
+            epsilonStart: row.double(base + 3), epsilonMin: row.double(base + 4), epsilonDecay: row.double(base + 5),
+            reward: RewardForm(rawValue: row.text(base + 6)) ?? .ratio,
+            twin: TwinModel(parameters: twinParameters, noise: row.double(base + 10),
+                            noiseSeed: UInt64(bitPattern: row.int64(base + 11))),
+            aggregation: Aggregation(rawValue: row.text(base + 12)) ?? .mean)
+    }
+}
+
+/// 0.9, 5000, 1e+06: integers in full up to a million, otherwise Swift's shortest round-trip form.
+private func shortNumber(_ value: Double) -> String {
+    if value == value.rounded(), abs(value) < 1e6 { return String(Int(value)) }
+    return String(value)
+}
+
+extension TrackerStore {
+    /// One page of runs for the run browser. Every filter is a bound parameter (NULL switches it off);
+    /// the sort column comes from `RunSortKey`'s fixed expressions. Runs without a value in the sort
+    /// column (no summary yet) sort last either way.
+    public func browseRuns(_ query: RunBrowserQuery) throws -> RunBrowserPage {
+        let conditions = """
+            WHERE (?1 IS NULL OR r.algorithm = ?1) AND (?2 IS NULL OR r.n = ?2) AND (?3 IS NULL OR r.phi = ?3)
+              AND (?4 IS NULL OR r.status = ?4)
+              AND (?5 IS NULL OR r.label LIKE '%' || ?5 || '%' ESCAPE '\\')
+            """
+        let escapedSearch = query.search.map { text in
+            text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                .replacingOccurrences(of: "_", with: "\\_")
+        }
+        let bindings: [SQLiteValue] = [
+            query.algorithm.map { .text($0.rawValue) } ?? .null,
+            query.n.map { .integer(Int64($0)) } ?? .null,
+            query.phi.map { .integer(Int64($0)) } ?? .null,
+            query.status.map { .text($0.rawValue) } ?? .null,
+            escapedSearch.map { .text($0) } ?? .null,
+        ]
+        let direction = query.descending ? "DESC" : "ASC"
+        let pageSize = min(max(query.pageSize, 1), RunBrowserQuery.maximumPageSize)
+        let offset = Int64(max(query.page - 1, 0)) * Int64(pageSize)
+        return try storeOperation("listing runs") {
+            let count = try database.cachedStatement("SELECT count(*) FROM runs AS r \(conditions)")
+            let total = try count.rows(bindings) { $0.int(0) }.first ?? 0
+            // The ORDER BY text is one of RunSortKey's constant expressions and ASC/DESC; nothing from
+            // the request is spliced in.
+            let page = try database.cachedStatement("""
+                SELECT \(RunRecord.columns.split(separator: ",").map { "r." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")),
+                       p.delta, p.learning_rate, p.discount, p.epsilon_start, p.epsilon_min, p.epsilon_decay, p.reward,
+                       p.twin_uplink_rate, p.twin_cpu_hz, p.twin_zeta, p.twin_noise, p.twin_noise_seed, p.aggregation,
+                       s.optimality_ratio, s.iterations_to_optimal, s.normalized_reward
+                FROM runs AS r
+                JOIN run_params AS p ON p.run = r.id
+                LEFT JOIN run_summaries AS s ON s.run = r.id
+                \(conditions)
+                ORDER BY \(query.sort.expression) IS NULL, \(query.sort.expression) \(direction), r.id \(direction)
+                LIMIT ?6 OFFSET ?7
+                """)
+            let runs = try page.rows(bindings + [.integer(Int64(pageSize)), .integer(offset)]) { row -> BrowsedRun in
+                let record = RunRecord(row: row)
+                let base: Int32 = 21
+                let hyperparameters = Hyperparameters(record: record, parameterRow: row, firstColumn: base)
+                return BrowsedRun(
+                    record: record, hyperparameters: hyperparameters,
+                    optimalityRatio: row.isNull(base + 13) ? nil : row.double(base + 13),
+                    iterationsToOptimal: row.isNull(base + 14) ? nil : row.int(base + 14),
+                    normalizedReward: row.isNull(base + 15) ? nil : row.double(base + 15))
+            }
+            return RunBrowserPage(total: total, runs: runs)
+        }
+    }
+}
+
+extension TrackerStore {
+    /// The optimal order stored with a frame, nil where N is beyond the exact solver.
+    public func optimalOrder(ofFrame frameID: Int64) throws -> [Int]? {
+        try storeOperation("reading the optimal order of frame \(frameID)") {
+            let statement = try database.cachedStatement("SELECT optimal_order FROM frames WHERE frame_id = ?")
+            return try statement.rows([.integer(frameID)]) { $0.isNull(0) ? nil : parseOrderJSON($0.text(0)) }.first ?? nil
+        }
+    }
+
+    /// The greedy action after the newest recorded iteration of a run, nil before the first batch.
+    public func latestGreedyAction(ofRun id: Int64) throws -> Int? {
+        try storeOperation("reading the newest metrics of run \(id)") {
+            let statement = try database.cachedStatement(
+                "SELECT greedy_action FROM metrics WHERE run = ? ORDER BY iteration DESC LIMIT 1")
+            return try statement.rows([.integer(id)]) { $0.int(0) }.first
+        }
+    }
+}
