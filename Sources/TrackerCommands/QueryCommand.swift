@@ -38,27 +38,13 @@ public struct QueryCommand: ParsableCommand {
 
     public func run() throws {
         if list {
-            print(Self.listing().render(format), terminator: "")
+            print(Table.savedQueryListing().render(format), terminator: "")
             return
         }
         let query = try SavedQueries.named(name ?? "")
         let store = try database.openStore(.readOnly)
         let result = try store.run(query, parameters: try parseParameters(parameters))
         print(Table(result).render(format), terminator: "")
-    }
-
-    static func listing() -> Table {
-        Table(columns: ["name", "description", "parameters"], rows: SavedQueries.all.map { query in
-            [.string(query.name), .string(query.description),
-             .string(query.parameters.map(describe).joined(separator: "; "))]
-        })
-    }
-
-    /// `:n integer = NULL (number of tasks)`; required parameters have no `=`.
-    static func describe(_ parameter: QueryParameter) -> String {
-        var text = ":\(parameter.name) \(parameter.type.rawValue)"
-        if let value = parameter.defaultLiteral { text += " = \(value)" }
-        return text + " (\(parameter.description))"
     }
 }
 
@@ -76,21 +62,4 @@ func parseParameters(_ options: [String]) throws -> [String: String] {
         result[name] = String(option[option.index(after: equals)...])
     }
     return result
-}
-
-extension Table {
-    /// A query's rows, each SQLite value as the JSON value that keeps its type (a blob as x'hex' text).
-    init(_ result: QueryResult) {
-        self.init(columns: result.columns, rows: result.rows.map { row in
-            row.map { value -> JSON in
-                switch value {
-                case .null: return .null
-                case .integer(let v): return .integer(Int(v))
-                case .real(let v): return .number(v)
-                case .text(let v): return .string(v)
-                case .blob(let v): return .string("x'" + v.map { String(format: "%02x", $0) }.joined() + "'")
-                }
-            }
-        })
-    }
 }
