@@ -2,9 +2,10 @@
 import PackageDescription
 
 // Layers only look down:
-//   CSQLite -> SQLite -> Scheduling -> Learning -> TrackerStore (also on CSHA256) -> TrackerReports -> TrackerCommands -> tracker
-// Scheduling and Learning never import SQLite; TrackerStore and TrackerReports never import ArgumentParser.
-// TrackerReports holds the tables and charts that every front end (the CLI, the web dashboard) shows.
+//   CSQLite -> SQLite -> Scheduling -> Learning -> TrackerStore (also on CSHA256) -> TrackerReports -> TrackerWeb -> TrackerCommands -> tracker
+// Scheduling and Learning never import SQLite; TrackerStore, TrackerReports and TrackerWeb never import ArgumentParser.
+// TrackerReports holds the tables and charts that every front end (the CLI, the web dashboard) shows;
+// TrackerWeb (`tracker ui`) only maps HTTP requests to them and renders HTML.
 let package = Package(
     name: "tracker",
     platforms: [.macOS(.v15)],
@@ -14,6 +15,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // The system libsqlite3, reached through a module map (Debian: libsqlite3-dev).
@@ -48,11 +50,20 @@ let package = Package(
         // Tables, JSON values, the compare tables and the SVG charts, from plain values: no argument parsing,
         // so the CLI and the web dashboard render the same output.
         .target(name: "TrackerReports", dependencies: ["Scheduling", "Learning", "TrackerStore"]),
+        // `tracker ui`: the read-only web dashboard (Hummingbird 2). Maps requests to the store and renders
+        // HTML; knows nothing of argument parsing.
+        .target(
+            name: "TrackerWeb",
+            dependencies: [
+                "SQLite", "Scheduling", "Learning", "TrackerStore", "TrackerReports",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         // Every subcommand, one file each, in a library so tests can link them.
         .target(
             name: "TrackerCommands",
             dependencies: [
-                "Scheduling", "Learning", "TrackerStore", "TrackerReports",
+                "Scheduling", "Learning", "TrackerStore", "TrackerReports", "TrackerWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

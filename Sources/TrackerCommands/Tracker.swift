@@ -30,6 +30,7 @@ public struct Tracker: ParsableCommand {
             SweepCommand.self,
             MergeCommand.self,
             ReproduceCommand.self,
+            UICommand.self,
         ]
     )
 

@@ -1,0 +1,94 @@
+import Hummingbird
+import NIOCore
+
+/// The dashboard's only style sheet and script, compiled into the binary (no CDN, no files to find at
+/// run time). The Content-Security-Policy allows scripts and styles from /static/ only.
+enum Assets {
+    static func response(_ text: String, type: String) -> Response {
+        Response(status: .ok, headers: [.contentType: type, .cacheControl: "max-age=300"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static let styleSheet = """
+        body { font: 14px/1.45 system-ui, -apple-system, "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 0; color: #1d2430; background: #f6f7f9; }
+        header { background: #1d2430; }
+        nav { display: flex; gap: 1.2em; align-items: baseline; padding: 0.6em 1.5em; }
+        nav a { color: #cfd8e3; text-decoration: none; }
+        nav a.current, nav a:hover { color: #ffffff; border-bottom: 2px solid #6fa8ff; }
+        nav .brand { color: #ffffff; font-weight: bold; margin-right: 1em; }
+        main { padding: 0.5em 1.5em 2em; }
+        h1 { font-size: 1.5em; margin: 0.4em 0 0.6em; }
+        h2 { font-size: 1.15em; margin: 0.2em 0 0.5em; }
+        section { background: #ffffff; border: 1px solid #dde1e7; border-radius: 6px; padding: 0.8em 1em; margin: 0 0 1em; overflow-x: auto; }
+        .run { display: grid; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr)); gap: 0 1em; }
+        .run section.wide { grid-column: 1 / -1; }
+        table { border-collapse: collapse; background: #ffffff; }
+        th, td { padding: 0.25em 0.6em; border-bottom: 1px solid #e7eaee; text-align: left; vertical-align: top; }
+        thead th { background: #eef1f5; position: sticky; top: 0; }
+        th a { color: inherit; }
+        td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+        table.fields th { font-weight: normal; color: #566173; white-space: nowrap; }
+        .settings { font-size: 0.9em; color: #566173; }
+        .status.running { color: #1565c0; font-weight: bold; }
+        .status.finished { color: #2e7d32; }
+        .status.failed { color: #c62828; font-weight: bold; }
+        .status.interrupted { color: #ef6c00; }
+        progress { width: 7em; vertical-align: middle; }
+        .eta { color: #566173; font-size: 0.9em; }
+        .filters { display: flex; flex-wrap: wrap; gap: 0.6em 1em; align-items: end; margin-bottom: 0.8em; }
+        .filters input[type=number] { width: 5em; }
+        .pager { margin-top: 0.8em; }
+        .error { color: #c62828; font-weight: bold; }
+        img.chart { max-width: 100%; height: auto; border: 1px solid #e7eaee; }
+        code { font-size: 0.9em; }
+        .downloads a { margin-right: 1em; }
+        """
+
+    /// Refreshes live progress (elements with data-live-run) once a second, and on a running run's page
+    /// its charts every few seconds; reloads that page once the run is done, to show its result.
+    static let script = """
+        "use strict";
+        (function () {
+          var live = document.querySelectorAll("[data-live-run]");
+          var page = document.querySelector("[data-live-page]");
+          if (live.length === 0 && !page) { return; }
+          var ticks = 0;
+          function formatDuration(seconds) {
+            if (seconds === null || seconds === undefined) { return ""; }
+            if (seconds < 60) { return seconds.toFixed(1) + " s"; }
+            var whole = Math.round(seconds);
+            if (whole < 3600) { return Math.floor(whole / 60) + " min " + (whole % 60) + " s"; }
+            return Math.floor(whole / 3600) + " h " + Math.floor(whole % 3600 / 60) + " min";
+          }
+          function refresh(element) {
+            var id = element.getAttribute("data-live-run");
+            return fetch("/api/runs/" + encodeURIComponent(id) + "/progress", { cache: "no-store" })
+              .then(function (response) { return response.ok ? response.json() : null; })
+              .then(function (progress) {
+                if (!progress) { return false; }
+                element.querySelector("progress").value = progress.iterations;
+                element.querySelector(".done").textContent = String(progress.iterations);
+                element.querySelector(".eta").textContent = progress.eta_seconds === null ? "" : "ETA " + formatDuration(progress.eta_seconds);
+                return progress.finished;
+              });
+          }
+          function refreshCharts() {
+            ["schedule-chart", "convergence-chart"].forEach(function (name) {
+              var image = document.getElementById(name);
+              if (image) { image.src = image.src.replace(/\\?.*$/, "") + "?t=" + Date.now(); }
+            });
+          }
+          var timer = setInterval(function () {
+            ticks += 1;
+            var pending = Array.prototype.map.call(live, refresh);
+            Promise.all(pending).then(function (finished) {
+              if (page && finished.some(function (done) { return done; })) {
+                clearInterval(timer);
+                window.location.reload();
+              }
+            }).catch(function () { /* the next tick tries again */ });
+            if (page && ticks % 5 === 0) { refreshCharts(); }
+          }, 1000);
+        })();
+        """
+}

@@ -1,0 +1,345 @@
+import Foundation
+import Hummingbird
+import Learning
+import NIOCore
+import SQLite
+import TrackerReports
+import TrackerStore
+
+/// An HTML table of a report `Table`: every cell through `Table.displayText` (as the CLI prints it),
+/// escaped; numeric columns right-aligned.
+func htmlTable(_ table: Table, id: String? = nil) -> String {
+    let numeric = Set(table.columns.indices.filter { index in
+        table.rows.contains { Table.isNumber($0[index]) } && table.rows.allSatisfy { Table.isNumber($0[index]) || $0[index] == .null }
+    })
+    return htmlTable(table.columns.map(escapeHTML), table.rows.map { $0.map { escapeHTML(Table.displayText($0)) } },
+                     numeric: numeric, id: id)
+}
+
+/// A download of a table or report in one of the CLI's listing formats.
+enum DownloadFormat: String, CaseIterable {
+    case csv, json, markdown
+
+    var listing: ListingFormat {
+        switch self {
+        case .csv: return .csv
+        case .json: return .json
+        case .markdown: return .markdown
+        }
+    }
+
+    var contentType: String {
+        switch self {
+        case .csv: return "text/csv; charset=utf-8"
+        case .json: return "application/json"
+        case .markdown: return "text/markdown; charset=utf-8"
+        }
+    }
+
+    var fileExtension: String { self == .markdown ? "md" : rawValue }
+
+    /// The text as an attachment named `base.ext` (`base` is built from checked values only).
+    func response(_ text: String, name base: String) -> Response {
+        Response(status: .ok, headers: [
+            .contentType: contentType, .cacheControl: "no-store",
+            .contentDisposition: "attachment; filename=\"\(base).\(fileExtension)\"",
+        ], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+extension CompareSpread {
+    var title: String {
+        switch self {
+        case .ci: return "95% interval"
+        case .iqr: return "25th–75th percentile"
+        case .none: return "none"
+        }
+    }
+}
+
+// MARK: Compare
+
+extension Pages {
+    /// What the compare page shows: the filters of `tracker compare`, or the runs ticked on the runs page.
+    struct CompareRequest {
+        var n: Int?
+        var label: String?
+        var algorithm: Algorithm?
+        var spread: CompareSpread
+        var includeUnfinished: Bool
+        /// Ticked runs (ids or unique prefixes); when given, only they are compared.
+        var runs: [String]
+
+        init(_ form: Form) throws {
+            n = try form.integer("n", in: 1...64)
+            label = form.text("label")
+            algorithm = try form.choice("algo", Algorithm.self)
+            spread = try form.choice("spread", CompareSpread.self) ?? .ci
+            includeUnfinished = form.text("unfinished") == "1"
+            runs = form.all("run")
+            guard runs.count <= 1000 else { throw WebError.badRequest("compare at most 1000 ticked runs at once") }
+        }
+
+        /// The same request as query pairs, for download and chart links.
+        var pairs: [(String, String)] {
+            var pairs: [(String, String)] = []
+            if let n { pairs.append(("n", String(n))) }
+            if let label { pairs.append(("label", label)) }
+            if let algorithm { pairs.append(("algo", algorithm.rawValue)) }
+            if spread != .ci { pairs.append(("spread", spread.rawValue)) }
+            if includeUnfinished { pairs.append(("unfinished", "1")) }
+            pairs += runs.map { ("run", $0) }
+            return pairs
+        }
+    }
+
+    /// The comparisons, grouped by `CompareTable.compare` exactly as `tracker compare` groups them.
+    func comparisons(_ request: CompareRequest) throws -> [ConfigurationComparison] {
+        try withStore { store in
+            if request.runs.isEmpty {
+                let filter = CompareFilter(n: request.n, label: request.label, algorithm: request.algorithm?.rawValue,
+                                           includeUnfinished: request.includeUnfinished)
+                return CompareTable.compare(try store.compareRuns(filter))
+            }
+            // The ticked runs' rows of compare_runs, so each carries its full configuration and is
+            // grouped exactly as `tracker compare` would group it.
+            let records = try request.runs.map { try store.run($0) }
+            let ids = Set(records.map(\.runID))
+            let sizes = Set(records.map(\.n))
+            let filter = CompareFilter(n: sizes.count == 1 ? sizes.first : nil, includeUnfinished: true)
+            let rows = try store.compareRuns(filter).filter { ids.contains($0.runID) }
+            return CompareTable.compare(rows)
+        }
+    }
+
+    func compare(_ form: Form) throws -> Response {
+        let request = try CompareRequest(form)
+        let comparisons = try comparisons(request)
+        let report = CompareReport(spread: request.spread)
+        let sizes = Set(comparisons.map(\.n)).sorted()
+        var body = compareForm(request)
+        if comparisons.isEmpty {
+            body += "<p class=\"empty\">No \(request.includeUnfinished ? "" : "finished ")runs match.</p>\n"
+        } else {
+            let query = queryString(request.pairs)
+            body += "<p class=\"downloads\">Download: " + DownloadFormat.allCases.map {
+                "<a href=\"/compare.\($0.fileExtension)\(escapeHTML(query))\">\($0.rawValue.uppercased())</a>"
+            }.joined(separator: " ") + " · <a href=\"/api/compare\(escapeHTML(query))\">API</a></p>\n"
+            if sizes.count > 1 {
+                body += "<section><h2>Table II: convergence time (iterations) by N</h2>"
+                    + htmlTable(report.tableII(comparisons), id: "table-ii") + "</section>\n"
+            }
+            for n in sizes {
+                let forN = comparisons.filter { $0.n == n }
+                body += "<section><h2>Table I: N = \(n)</h2>" + htmlTable(report.tableI(forN), id: "table-i-\(n)")
+                var chartPairs = request.pairs.filter { $0.0 != "n" && $0.0 != "spread" && $0.0 != "unfinished" }
+                chartPairs.insert(("n", String(n)), at: 0)
+                let caption = request.runs.isEmpty
+                    ? "Fig. 2: mean normalized reward of the greedy order over the finished runs of each column."
+                    : "The ticked runs' normalized reward of the greedy order, one line per run."
+                body += "<p>\(caption)</p><img class=\"chart\" src=\"/compare/fig2.svg\(escapeHTML(queryString(chartPairs)))\" "
+                    + "alt=\"convergence curves for N = \(n)\"></section>\n"
+            }
+        }
+        let title = request.runs.isEmpty ? "Compare configurations" : "Compare \(request.runs.count) ticked runs"
+        return Self.htmlResponse(HTMLPage(title: title, body: body, section: .compare).render())
+    }
+
+    func compareForm(_ request: CompareRequest) -> String {
+        func algorithmOptions() -> String {
+            "<option value=\"\">any</option>" + Algorithm.allCases.map {
+                "<option\($0 == request.algorithm ? " selected" : "")>\($0.rawValue)</option>"
+            }.joined()
+        }
+        let spreads = CompareSpread.allCases.map {
+            "<option value=\"\($0.rawValue)\"\($0 == request.spread ? " selected" : "")>\(escapeHTML($0.title))</option>"
+        }.joined()
+        let ticked = request.runs.map { "<input type=\"hidden\" name=\"run\" value=\"\(escapeHTML($0))\">" }.joined()
+        return """
+            <form class="filters" method="get" action="/compare">
+            <label>N <input name="n" type="number" min="1" max="64" value="\(request.n.map(String.init) ?? "")"></label>
+            <label>label <input name="label" value="\(escapeHTML(request.label ?? ""))"></label>
+            <label>algorithm <select name="algo">\(algorithmOptions())</select></label>
+            <label>spread <select name="spread">\(spreads)</select></label>
+            <label><input type="checkbox" name="unfinished" value="1"\(request.includeUnfinished ? " checked" : "")> count unfinished runs</label>
+            \(ticked)<button type="submit">Compare</button>\(request.runs.isEmpty ? "" : " <a href=\"/compare\">all runs instead of the ticked ones</a>")
+            </form>
+            <p>Columns are configurations as in <code>tracker compare</code>; without N, Table II shows convergence time per N.</p>
+
+            """
+    }
+
+    func compareDownload(_ form: Form, format: DownloadFormat) throws -> Response {
+        let request = try CompareRequest(form)
+        let comparisons = try comparisons(request)
+        let singleN = Set(comparisons.map(\.n)).count == 1
+        let text = CompareReport(spread: request.spread).render(comparisons, singleN: singleN, format: format.listing)
+        return format.response(text, name: request.n.map { "compare-n\($0)" } ?? "compare")
+    }
+
+    func compareJSON(_ form: Form) throws -> Response {
+        let request = try CompareRequest(form)
+        let report = CompareReport(spread: request.spread)
+        return Self.jsonResponse(.array(try comparisons(request).map(report.jsonObject)))
+    }
+
+    /// Fig. 2 for one N (`tracker plot`'s chart), or the ticked runs' own curves.
+    func compareChart(_ form: Form) throws -> Response {
+        let request = try CompareRequest(form)
+        guard let n = request.n else { throw WebError.badRequest("the chart needs n") }
+        if request.runs.isEmpty {
+            let curves = try withStore {
+                try $0.convergenceCurves(n: n, label: request.label, metric: .normalizedReward, points: 200, logarithmic: false)
+            }
+            guard let chart = Fig2Chart.chart(curves: curves, n: n, metric: .normalizedReward, label: request.label, logX: false) else {
+                return Self.svgResponse(Self.placeholderSVG("No finished runs with N = \(n)"))
+            }
+            return Self.svgResponse((try? chart.svg()) ?? Self.placeholderSVG("nothing to draw"))
+        }
+        let series = try withStore { store -> [LineChart.Series] in
+            try request.runs.compactMap { id -> LineChart.Series? in
+                let record = try store.run(id)
+                guard record.n == n else { return nil }
+                let points = try Self.history(of: record, in: store).compactMap { row -> LineChart.Point? in
+                    guard let reward = row.normalizedReward else { return nil }
+                    return LineChart.Point(x: Double(row.iteration), y: reward)
+                }
+                guard !points.isEmpty else { return nil }
+                let name = record.algorithm == .ql ? "QL" : "\(record.algorithm.rawValue.uppercased()) φ=\(record.phi)"
+                return LineChart.Series(name: "\(record.runID) \(name)", points: points)
+            }
+        }
+        guard !series.isEmpty else { return Self.svgResponse(Self.placeholderSVG("No iterations recorded for these runs")) }
+        let chart = LineChart(title: "Normalized reward of the greedy order, N = \(n)", xLabel: "iteration",
+                              yLabel: "normalized reward J_EDF / J", series: series)
+        return Self.svgResponse((try? chart.svg()) ?? Self.placeholderSVG("nothing to draw"))
+    }
+
+    /// One row of `run_history`, sampled to about `convergencePoints` iterations.
+    struct HistoryRow {
+        let iteration: Int
+        let normalizedReward: Double?
+        let objective: Double?
+        let epsilon: Double?
+    }
+
+    static func history(of record: RunRecord, in store: TrackerStore) throws -> [HistoryRow] {
+        let step = max(1, record.doneIterations / convergencePoints)
+        let result = try store.run(try SavedQueries.named("run_history"),
+                                   parameters: ["run_id": record.runID, "step": String(step)])
+        guard let iteration = result.column("iteration"), let reward = result.column("normalized_reward"),
+              let objective = result.column("objective"), let epsilon = result.column("epsilon") else {
+            throw WebError(status: .internalServerError, message: "queries/run_history.sql lacks a column the charts need")
+        }
+        func number(_ value: SQLiteValue) -> Double? {
+            switch value {
+            case .integer(let v): return Double(v)
+            case .real(let v): return v
+            default: return nil
+            }
+        }
+        return result.rows.compactMap { row in
+            guard let x = number(row[iteration]) else { return nil }
+            return HistoryRow(iteration: Int(x), normalizedReward: number(row[reward]), objective: number(row[objective]),
+                              epsilon: number(row[epsilon]))
+        }
+    }
+}
+
+// MARK: Saved queries
+
+extension Pages {
+    func queries() -> Response {
+        let rows = SavedQueries.all.map { query in
+            ["<a href=\"/queries/\(escapeQueryValue(query.name))\">\(escapeHTML(query.name))</a>", escapeHTML(query.description),
+             escapeHTML(query.parameters.map(\.signature).joined(separator: "; "))]
+        }
+        let body = "<p>The saved queries of <code>queries/</code>, as <code>tracker query</code> runs them. "
+            + "Pick one to fill in its parameters.</p>" + htmlTable(["name", "description", "parameters"], rows, id: "queries")
+        return Self.htmlResponse(HTMLPage(title: "Saved queries", body: body, section: .queries).render())
+    }
+
+    func queriesJSON() -> Response {
+        Self.jsonResponse(.array(SavedQueries.all.map { query in
+            .object([
+                ("name", .string(query.name)), ("description", .string(query.description)),
+                ("parameters", .array(query.parameters.map { parameter in
+                    .object([("name", .string(parameter.name)), ("type", .string(parameter.type.rawValue)),
+                             ("required", .bool(parameter.isRequired)), ("default", .optional(parameter.defaultLiteral)),
+                             ("description", .string(parameter.description))])
+                })),
+            ])
+        }))
+    }
+
+    /// The query's parameters from the form: only declared names (else 400), empty fields left to defaults.
+    /// Nil when a required one is missing (the page then shows only the form).
+    func parameters(of query: SavedQuery, _ form: Form) throws -> [String: String]? {
+        let declared = Set(query.parameters.map(\.name))
+        for name in form.names where !declared.contains(name) {
+            throw WebError.badRequest("query \(query.name) has no parameter '\(name)'")
+        }
+        var values: [String: String] = [:]
+        for parameter in query.parameters {
+            if let value = form.text(parameter.name) { values[parameter.name] = value }
+        }
+        return query.parameters.allSatisfy({ !$0.isRequired || values[$0.name] != nil }) ? values : nil
+    }
+
+    func savedQuery(named name: String) throws -> SavedQuery {
+        guard let query = SavedQueries.all.first(where: { $0.name == name }) else {
+            throw WebError.notFound("no saved query named '\(name)'")
+        }
+        return query
+    }
+
+    static let displayedRows = 1000
+
+    func query(name: String, _ form: Form) throws -> Response {
+        let query = try savedQuery(named: name)
+        let values = try parameters(of: query, form)
+        var body = "<p>\(escapeHTML(query.description))</p>\n<form class=\"filters\" method=\"get\" action=\"/queries/\(escapeQueryValue(query.name))\">"
+        for parameter in query.parameters {
+            let value = form.text(parameter.name) ?? ""
+            let placeholder = parameter.defaultLiteral.map { "default \($0)" } ?? "required"
+            body += "<label title=\"\(escapeHTML(parameter.description))\">\(escapeHTML(parameter.name)) "
+                + "<small>(\(parameter.type.rawValue))</small> <input name=\"\(escapeHTML(parameter.name))\" "
+                + "value=\"\(escapeHTML(value))\" placeholder=\"\(escapeHTML(placeholder))\"\(parameter.isRequired ? " required" : "")></label>"
+        }
+        body += "<button type=\"submit\">Run</button></form>\n"
+        body += htmlTable(["parameter", "type", "default", "meaning"], query.parameters.map {
+            [escapeHTML($0.name), $0.type.rawValue, escapeHTML($0.defaultLiteral ?? "required"), escapeHTML($0.description)]
+        })
+        if let values {
+            let result = try withStore { try $0.run(query, parameters: values) }
+            var table = Table(result)
+            let total = table.rows.count
+            table.rows = Array(table.rows.prefix(Self.displayedRows))
+            let pairs = query.parameters.compactMap { parameter in values[parameter.name].map { (parameter.name, $0) } }
+            body += "<h2>Result</h2><p class=\"downloads\">\(total) row\(total == 1 ? "" : "s")"
+                + (total > Self.displayedRows ? ", the first \(Self.displayedRows) shown" : "")
+                + " · download: <a href=\"/queries/\(escapeQueryValue(query.name)).csv\(escapeHTML(queryString(pairs)))\">CSV</a> "
+                + "<a href=\"/api/queries/\(escapeQueryValue(query.name))\(escapeHTML(queryString(pairs)))\">JSON</a></p>"
+                + htmlTable(table, id: "result")
+        } else {
+            body += "<p>Fill in the required parameters and press Run.</p>"
+        }
+        return Self.htmlResponse(HTMLPage(title: "Query \(query.name)", body: body, section: .queries).render())
+    }
+
+    func queryResult(name: String, _ form: Form, format: DownloadFormat) throws -> Response {
+        let query = try savedQuery(named: name)
+        guard let values = try parameters(of: query, form) else {
+            throw WebError.badRequest("query \(query.name) needs "
+                + query.parameters.filter(\.isRequired).map { ":" + $0.name }.joined(separator: ", "))
+        }
+        let table = Table(try withStore { try $0.run(query, parameters: values) })
+        if format == .json {
+            return Self.jsonResponse(.object([
+                ("query", .string(query.name)), ("columns", .array(table.columns.map(JSON.string))),
+                ("rows", .array(table.rows.map(JSON.array))),
+            ]))
+        }
+        return format.response(table.render(format.listing), name: query.name)
+    }
+}

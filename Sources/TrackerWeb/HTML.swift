@@ -1,0 +1,109 @@
+import Foundation
+import TrackerReports
+
+/// Escapes text for HTML element content and double- or single-quoted attribute values. Every piece of
+/// stored text (labels, errors, hosts, query results) goes through this before it reaches a page.
+func escapeHTML(_ text: String) -> String {
+    var out = ""
+    out.reserveCapacity(text.utf8.count)
+    for character in text.unicodeScalars {
+        switch character {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        case "'": out += "&#39;"
+        default: out.unicodeScalars.append(character)
+        }
+    }
+    return out
+}
+
+/// Percent-encodes a query parameter value (everything but unreserved characters).
+func escapeQueryValue(_ text: String) -> String {
+    var allowed = CharacterSet.alphanumerics
+    allowed.insert(charactersIn: "-._~")
+    return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+}
+
+/// A query string built from ordered pairs, values percent-encoded: `?n=8&sort=ratio`.
+func queryString(_ pairs: [(String, String)]) -> String {
+    pairs.isEmpty ? "" : "?" + pairs.map { "\($0.0)=\(escapeQueryValue($0.1))" }.joined(separator: "&")
+}
+
+/// One HTML page of the dashboard: the shared layout (navigation, the embedded style sheet and script)
+/// around a body that the page builds from already-escaped fragments.
+struct HTMLPage {
+    var title: String
+    var body: String
+    /// Which navigation entry to highlight.
+    var section: Section
+
+    enum Section: String { case runs, compare, queries, none }
+
+    func render() -> String {
+        func link(_ href: String, _ text: String, _ entry: Section) -> String {
+            "<a href=\"\(href)\"\(entry == section ? " class=\"current\"" : "")>\(text)</a>"
+        }
+        return """
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(escapeHTML(title)) · tracker</title>
+            <link rel="stylesheet" href="/static/style.css">
+            <link rel="icon" href="data:,">
+            <script src="/static/app.js" defer></script>
+            </head>
+            <body>
+            <header><nav><span class="brand">tracker</span>\(link("/", "Runs", .runs))\(link("/compare", "Compare", .compare))\(link("/queries", "Queries", .queries))</nav></header>
+            <main>
+            <h1>\(escapeHTML(title))</h1>
+            \(body)
+            </main>
+            </body>
+            </html>
+
+            """
+    }
+}
+
+/// An HTML table from escaped header cells and rows of escaped cells. `numeric` columns align right.
+func htmlTable(_ header: [String], _ rows: [[String]], numeric: Set<Int> = [], id: String? = nil) -> String {
+    var out = "<table\(id.map { " id=\"\($0)\"" } ?? "")><thead><tr>"
+    for (index, cell) in header.enumerated() {
+        out += "<th\(numeric.contains(index) ? " class=\"num\"" : "")>\(cell)</th>"
+    }
+    out += "</tr></thead><tbody>\n"
+    for row in rows {
+        out += "<tr>"
+        for (index, cell) in row.enumerated() {
+            out += "<td\(numeric.contains(index) ? " class=\"num\"" : "")>\(cell)</td>"
+        }
+        out += "</tr>\n"
+    }
+    return out + "</tbody></table>\n"
+}
+
+/// A two-column table of (escaped) names and values.
+func htmlFields(_ fields: [(String, String)]) -> String {
+    "<table class=\"fields\"><tbody>"
+        + fields.map { "<tr><th>\(escapeHTML($0.0))</th><td>\($0.1)</td></tr>" }.joined()
+        + "</tbody></table>\n"
+}
+
+/// A number as the compare tables print it (four significant digits, iteration counts in full); blank
+/// for none.
+func formatNumber(_ value: Double?) -> String {
+    value.map(CompareReport(spread: .none).short) ?? ""
+}
+
+/// 95 s, 12 min 3 s, 2 h 5 min.
+func formatDuration(_ seconds: Double) -> String {
+    guard seconds.isFinite, seconds >= 0 else { return "" }
+    if seconds < 60 { return String(format: "%.1f s", seconds) }
+    let whole = Int(seconds.rounded())
+    if whole < 3600 { return "\(whole / 60) min \(whole % 60) s" }
+    return "\(whole / 3600) h \(whole % 3600 / 60) min"
+}

@@ -1,0 +1,197 @@
+import Foundation
+import Learning
+import Scheduling
+import TrackerStore
+
+/// The runs page: a filter form, the table of one page of runs (tick boxes submit to /compare), and
+/// page links. Running runs carry `data-live-run` so the script can refresh their progress.
+struct RunsView {
+    let query: RunBrowserQuery
+    let page: RunBrowserPage
+
+    /// The current filters as query pairs, for links that change only the sort or the page.
+    var filterPairs: [(String, String)] {
+        var pairs: [(String, String)] = []
+        if let algorithm = query.algorithm { pairs.append(("algo", algorithm.rawValue)) }
+        if let n = query.n { pairs.append(("n", String(n))) }
+        if let phi = query.phi { pairs.append(("phi", String(phi))) }
+        if let status = query.status { pairs.append(("status", status.rawValue)) }
+        if let search = query.search { pairs.append(("q", search)) }
+        if query.pageSize != 50 { pairs.append(("size", String(query.pageSize))) }
+        return pairs
+    }
+
+    func link(sort: RunSortKey, descending: Bool, page: Int) -> String {
+        "/" + queryString(filterPairs + [("sort", sort.rawValue), ("dir", descending ? "desc" : "asc"), ("page", String(page))])
+    }
+
+    func render() -> String {
+        HTMLPage(title: "Runs", body: filterForm() + table() + pager(), section: .runs).render()
+    }
+
+    func filterForm() -> String {
+        func options<T: RawRepresentable & CaseIterable>(_ type: T.Type, selected: T?) -> String where T.RawValue == String, T: Equatable {
+            "<option value=\"\">any</option>" + T.allCases.map {
+                "<option\($0 == selected ? " selected" : "")>\(escapeHTML($0.rawValue))</option>"
+            }.joined()
+        }
+        return """
+            <form class="filters" method="get" action="/">
+            <label>algorithm <select name="algo">\(options(Algorithm.self, selected: query.algorithm))</select></label>
+            <label>N <input name="n" type="number" min="1" max="64" value="\(query.n.map(String.init) ?? "")"></label>
+            <label>phi <input name="phi" type="number" min="0" value="\(query.phi.map(String.init) ?? "")"></label>
+            <label>status <select name="status">\(options(RunStatus.self, selected: query.status))</select></label>
+            <label>label contains <input name="q" type="search" value="\(escapeHTML(query.search ?? ""))"></label>
+            <input type="hidden" name="sort" value="\(query.sort.rawValue)">
+            <input type="hidden" name="dir" value="\(query.descending ? "desc" : "asc")">
+            <button type="submit">Filter</button> <a href="/">clear</a>
+            </form>
+
+            """
+    }
+
+    func table() -> String {
+        guard !page.runs.isEmpty else {
+            return "<p class=\"empty\">No runs match. Record some with <code>tracker run</code> or <code>tracker sweep</code>.</p>\n"
+        }
+        let columns: [(String, RunSortKey?)] = [
+            ("", nil), ("run", .created), ("status", .status), ("algorithm", .algorithm), ("N", .n), ("phi", .phi),
+            ("settings", nil), ("label", .label), ("iterations", .iterations), ("J*/J", .ratio),
+            ("converged at", .convergence), ("wall time", .wall),
+        ]
+        let header = columns.map { title, key -> String in
+            guard let key else { return escapeHTML(title) }
+            let active = key == query.sort
+            let descending = active ? !query.descending : key == .created
+            let arrow = active ? (query.descending ? " ▼" : " ▲") : ""
+            return "<a href=\"\(escapeHTML(link(sort: key, descending: descending, page: 1)))\">\(escapeHTML(title))\(arrow)</a>"
+        }
+        let rows = page.runs.map { run -> [String] in
+            let record = run.record
+            let id = escapeHTML(record.runID)
+            return [
+                "<input type=\"checkbox\" name=\"run\" value=\"\(id)\" aria-label=\"compare \(id)\">",
+                "<a href=\"/runs/\(escapeQueryValue(record.runID))\">\(id)</a>",
+                statusCell(record),
+                escapeHTML(record.algorithm.rawValue), String(record.n), String(record.phi),
+                "<span class=\"settings\">\(escapeHTML(run.nonDefaultSettings.joined(separator: " ")))</span>",
+                escapeHTML(record.label ?? ""),
+                "\(record.doneIterations) / \(record.plannedIterations)",
+                formatNumber(run.optimalityRatio),
+                run.iterationsToOptimal.map(String.init) ?? (record.status == .finished ? "&gt;\(record.plannedIterations)" : ""),
+                formatDuration(record.elapsedSeconds),
+            ]
+        }
+        return """
+            <form method="get" action="/compare" class="runs">
+            <p class="summary">\(page.total) run\(page.total == 1 ? "" : "s") · tick runs, then <button type="submit">Compare ticked</button></p>
+            \(htmlTable(header, rows, numeric: [4, 5, 8, 9, 10, 11], id: "runs"))</form>
+
+            """
+    }
+
+    func statusCell(_ record: RunRecord) -> String {
+        let status = "<span class=\"status \(record.status.rawValue)\">\(escapeHTML(record.displayStatus))</span>"
+        guard record.status == .running, !record.isAbandoned else { return status }
+        return status + " " + progressMarkup(record)
+    }
+
+    func pager() -> String {
+        let pages = max(1, (page.total + query.pageSize - 1) / query.pageSize)
+        var parts: [String] = []
+        if query.page > 1 {
+            parts.append("<a rel=\"prev\" href=\"\(escapeHTML(link(sort: query.sort, descending: query.descending, page: query.page - 1)))\">← previous</a>")
+        }
+        parts.append("page \(query.page) of \(pages)")
+        if query.page < pages {
+            parts.append("<a rel=\"next\" href=\"\(escapeHTML(link(sort: query.sort, descending: query.descending, page: query.page + 1)))\">next →</a>")
+        }
+        return "<p class=\"pager\">\(parts.joined(separator: " · "))</p>\n"
+    }
+}
+
+/// A live progress bar with the iteration count and ETA; the script refreshes elements with
+/// `data-live-run` from /api/runs/ID/progress.
+func progressMarkup(_ record: RunRecord) -> String {
+    let eta = Pages.eta(record).map { "ETA " + formatDuration($0) } ?? ""
+    return "<span class=\"live\" data-live-run=\"\(escapeHTML(record.runID))\">"
+        + "<progress max=\"\(record.plannedIterations)\" value=\"\(record.doneIterations)\"></progress> "
+        + "<span class=\"done\">\(record.doneIterations)</span> / \(record.plannedIterations) "
+        + "<span class=\"eta\">\(escapeHTML(eta))</span></span>"
+}
+
+/// One run: status, settings, summary, the frame's tasks, the schedule, the convergence curve and the
+/// checkpoints.
+struct RunView {
+    let details: Pages.RunDetails
+
+    func render() -> String {
+        let record = details.record
+        let h = details.hyperparameters
+        let id = escapeQueryValue(record.runID)
+        var body = ""
+        let live = record.status == .running && !record.isAbandoned
+        body += "<section><h2>Status</h2>" + htmlFields([
+            ("status", "<span class=\"status \(record.status.rawValue)\" id=\"run-status\">\(escapeHTML(record.displayStatus))</span>"
+                + (live ? " " + progressMarkup(record) : "")),
+            ("algorithm", escapeHTML(record.algorithm.rawValue)), ("N", String(record.n)), ("phi", String(record.phi)),
+            ("label", escapeHTML(record.label ?? "")),
+            ("iterations", "\(record.doneIterations) of \(record.plannedIterations)"),
+            ("time computing", formatDuration(record.elapsedSeconds)),
+            ("created", escapeHTML(record.createdAt)), ("started", escapeHTML(record.startedAt ?? "")),
+            ("finished", escapeHTML(record.finishedAt ?? "")), ("error", escapeHTML(record.error ?? "")),
+        ]) + "</section>\n"
+        body += "<section><h2>Settings</h2>" + htmlFields([
+            ("learner seed", String(record.seed)), ("delta", String(h.delta)), ("learning rate", formatNumber(h.learningRate)),
+            ("discount", formatNumber(h.discount)), ("epsilon start", formatNumber(h.epsilonStart)),
+            ("epsilon min", formatNumber(h.epsilonMin)), ("epsilon decay", formatNumber(h.epsilonDecay)),
+            ("reward", escapeHTML(h.reward.rawValue)), ("twin noise", formatNumber(h.twin.noise)),
+            ("differs from defaults", escapeHTML(h.differencesFromDefaults.joined(separator: " "))),
+        ]) + "<h2>Provenance</h2>" + htmlFields([
+            ("host", escapeHTML(record.host)), ("pid", record.pid.map(String.init) ?? ""),
+            ("tracker version", escapeHTML(record.trackerVersion)), ("config hash", "<code>\(escapeHTML(record.configHash))</code>"),
+        ]) + "</section>\n"
+        if let summary = details.summary {
+            body += "<section><h2>Result</h2>" + htmlFields([
+                ("objective J", formatNumber(summary.objective) + " s"), ("J*/J", formatNumber(summary.optimalityRatio)),
+                ("normalized reward", formatNumber(summary.normalizedReward)), ("deadline misses", String(summary.misses)),
+                ("mean completion", formatNumber(summary.meanCompletionSeconds) + " s"),
+                ("optimal from iteration", summary.iterationsToOptimal.map(String.init) ?? "never within the budget"),
+                ("greedy order stable from", String(summary.stableIteration)),
+                ("distinct actions explored", String(summary.distinctActions)),
+                ("iterations per second", formatNumber(summary.iterationsPerSecond)),
+                ("greedy order", summary.greedyOrder.map(String.init).joined(separator: ", ")),
+                ("Q-table SHA-256", "<code>\(escapeHTML(summary.qTableSHA256))</code>"),
+            ]) + "</section>\n"
+        }
+        body += "<section class=\"wide\"><h2>Schedule</h2><p>Each row is a task in the order it is sent: upload, then processing "
+            + "on the edge server; the red tick is its deadline.</p>"
+            + "<img class=\"chart\" id=\"schedule-chart\" src=\"/runs/\(id)/schedule.svg\" alt=\"schedule of the greedy and optimal orders\"></section>\n"
+        body += "<section class=\"wide\"><h2>Convergence</h2>"
+            + "<img class=\"chart\" id=\"convergence-chart\" src=\"/runs/\(id)/convergence.svg\" alt=\"convergence curve\"></section>\n"
+        body += "<section><h2>Frame</h2>" + htmlFields([
+            ("frame id", String(details.frame.frameID)),
+            ("J* (optimum)", formatNumber(details.frame.optimalObjective)), ("J of EDF", formatNumber(details.frame.edfObjective)),
+        ])
+        let frame = details.frame.frame
+        body += htmlTable(
+            ["task", "data (bit)", "deadline (s)", "cycles/bit", "upload (s)", "processing (s)"],
+            frame.tasks.indices.map { index in
+                let task = frame.tasks[index]
+                return [String(index), formatNumber(task.dataBits), formatNumber(task.deadlineSeconds),
+                        formatNumber(task.cyclesPerBit), formatNumber(frame.transmitSeconds(index)),
+                        formatNumber(frame.processSeconds(index))]
+            }, numeric: [0, 1, 2, 3, 4, 5], id: "tasks") + "</section>\n"
+        body += "<section><h2>Checkpoints</h2>" + (details.checkpoints.isEmpty ? "<p>none</p>" : htmlTable(
+            ["iteration", "bytes", "SHA-256", "created"],
+            details.checkpoints.suffix(20).reversed().map {
+                [String($0.iteration), String($0.bytes), "<code>\(escapeHTML(String($0.sha256.prefix(16))))…</code>", escapeHTML($0.createdAt)]
+            }, numeric: [0, 1], id: "checkpoints"))
+            + (details.checkpoints.count > 20 ? "<p>the newest 20 of \(details.checkpoints.count)</p>" : "")
+            + "</section>\n"
+        let title = "Run \(record.runID)"
+        var page = HTMLPage(title: title, body: "<div class=\"run\"\(live ? " data-live-page=\"\(escapeHTML(record.runID))\"" : "")>\(body)</div>", section: .runs)
+        page.title = title
+        return page.render()
+    }
+}

@@ -1,0 +1,228 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import TrackerReports
+import TrackerStore
+
+/// `tracker ui`: a read-only web dashboard over one tracker database.
+///
+/// Every request opens its own read-only, query-only connection and closes it before answering, all
+/// without suspending in between, so a connection is only ever used by one thread and sees the newest
+/// committed data of writers in other processes (WAL).
+public struct Dashboard: Sendable {
+    public let databasePath: String
+    public let busyTimeoutMilliseconds: Int32
+
+    public init(databasePath: String, busyTimeoutMilliseconds: Int32 = 2000) {
+        self.databasePath = databasePath
+        self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
+    }
+
+    /// Opens the database once the way every request will, so a missing file, a file that is not a
+    /// tracker database or one from a newer tracker is a startup error rather than a page.
+    public func checkDatabase() throws {
+        _ = try openStore()
+    }
+
+    func openStore() throws -> TrackerStore {
+        try TrackerStore(path: databasePath, access: .readOnly, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+    }
+
+    /// Serves until SIGINT or SIGTERM, then stops gracefully (open requests finish). `onListening` gets
+    /// the port actually bound (the chosen one when `port` is 0).
+    public func serve(host: String, port: Int, onListening: @escaping @Sendable (Int) -> Void) async throws {
+        var logger = Logger(label: "tracker-ui")
+        logger.logLevel = .error
+        let application = Application(
+            router: makeRouter(),
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) },
+            logger: logger)
+        try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+
+    /// The routes: pages, the JSON API and the embedded assets. Every one is GET only.
+    func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: DashboardMiddleware())
+        let pages = Pages(dashboard: self)
+        router.get("/") { request, _ in try pages.runs(Form(request)) }
+        router.get("/runs/:id") { request, context in
+            try pages.run(id: context.parameters.require("id"), Form(request))
+        }
+        router.get("/runs/:id/convergence.svg") { _, context in
+            try pages.convergenceChart(id: context.parameters.require("id"))
+        }
+        router.get("/runs/:id/schedule.svg") { _, context in
+            try pages.scheduleChart(id: context.parameters.require("id"))
+        }
+        router.get("/api/runs") { request, _ in try pages.runsJSON(Form(request)) }
+        router.get("/api/runs/:id") { _, context in try pages.runJSON(id: context.parameters.require("id")) }
+        router.get("/api/runs/:id/progress") { _, context in
+            try pages.progressJSON(id: context.parameters.require("id"))
+        }
+        router.get("/compare") { request, _ in try pages.compare(Form(request)) }
+        router.get("/compare/fig2.svg") { request, _ in try pages.compareChart(Form(request)) }
+        router.get("/compare.csv") { request, _ in try pages.compareDownload(Form(request), format: .csv) }
+        router.get("/compare.json") { request, _ in try pages.compareDownload(Form(request), format: .json) }
+        router.get("/compare.md") { request, _ in try pages.compareDownload(Form(request), format: .markdown) }
+        router.get("/api/compare") { request, _ in try pages.compareJSON(Form(request)) }
+        router.get("/queries") { _, _ in pages.queries() }
+        router.get("/queries/:name") { request, context in
+            // /queries/NAME shows the form and result; /queries/NAME.csv downloads the result.
+            let name = try context.parameters.require("name")
+            if name.hasSuffix(".csv") {
+                return try pages.queryResult(name: String(name.dropLast(4)), Form(request), format: .csv)
+            }
+            return try pages.query(name: name, Form(request))
+        }
+        router.get("/api/queries") { _, _ in pages.queriesJSON() }
+        router.get("/api/queries/:name") { request, context in
+            try pages.queryResult(name: context.parameters.require("name"), Form(request), format: .json)
+        }
+        router.get("/static/style.css") { _, _ in Assets.response(Assets.styleSheet, type: "text/css; charset=utf-8") }
+        router.get("/static/app.js") { _, _ in
+            Assets.response(Assets.script, type: "text/javascript; charset=utf-8")
+        }
+        return router
+    }
+}
+
+/// A failure shown to the user as an error page (HTML) or an `{"error": ...}` object (under /api/).
+struct WebError: Error {
+    let status: HTTPResponse.Status
+    let message: String
+
+    static func badRequest(_ message: String) -> WebError { WebError(status: .badRequest, message: message) }
+    static func notFound(_ message: String) -> WebError { WebError(status: .notFound, message: message) }
+
+    /// The store's errors by kind: an unknown run is 404, a bad argument 400, a database that cannot be
+    /// read (missing, newer, locked, corrupt) 503, with the store's one-line message.
+    init(_ error: any Error) {
+        switch error {
+        case let error as WebError:
+            self = error
+        case let error as StoreError:
+            switch error {
+            case .runNotFound, .ambiguousRunID: self.init(status: .notFound, message: error.description)
+            case .invalidArgument: self.init(status: .badRequest, message: error.description)
+            default: self.init(status: .serviceUnavailable, message: error.description)
+            }
+        case let error as HTTPError:
+            self.init(status: error.status, message: error.body ?? error.status.reasonPhrase)
+        default:
+            self.init(status: .internalServerError, message: String(describing: error))
+        }
+    }
+
+    init(status: HTTPResponse.Status, message: String) {
+        self.status = status
+        self.message = message
+    }
+}
+
+/// Applied to every request, matched or not: refuses what no route accepts (other methods, bodies,
+/// huge URLs), turns errors into pages, and adds the security headers to every response.
+struct DashboardMiddleware<Context: RequestContext>: RouterMiddleware {
+    static var maximumBodyBytes: Int { 64 * 1024 }
+    static var maximumURIBytes: Int { 8 * 1024 }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response: Response
+        if request.method != .get {
+            response = Self.errorResponse(
+                WebError(status: .methodNotAllowed, message: "\(request.method.rawValue) is not allowed; the dashboard is read-only"),
+                for: request)
+            response.headers[.allow] = "GET"
+        } else if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > Self.maximumBodyBytes {
+            response = Self.errorResponse(
+                WebError(status: .contentTooLarge, message: "request body of \(length) bytes; the limit is \(Self.maximumBodyBytes)"),
+                for: request)
+            response.headers[.connection] = "close"
+        } else if request.uri.string.utf8.count > Self.maximumURIBytes {
+            response = Self.errorResponse(
+                WebError(status: .uriTooLong, message: "the URL is longer than \(Self.maximumURIBytes) bytes"), for: request)
+        } else {
+            do {
+                response = try await next(request, context)
+            } catch {
+                response = Self.errorResponse(WebError(error), for: request)
+            }
+        }
+        Self.addSecurityHeaders(&response.headers)
+        return response
+    }
+
+    static func addSecurityHeaders(_ headers: inout HTTPFields) {
+        // Scripts and styles only from this server's /static/ (no inline script, no CDN); charts are
+        // same-origin images.
+        headers[.contentSecurityPolicy] = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            + "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        headers[.xContentTypeOptions] = "nosniff"
+        headers[.init("Referrer-Policy")!] = "no-referrer"
+    }
+
+    static func errorResponse(_ error: WebError, for request: Request) -> Response {
+        if request.uri.path.hasPrefix("/api/") {
+            return Pages.jsonResponse(.object([("error", .string(error.message))]), status: error.status)
+        }
+        let page = HTMLPage(
+            title: "\(error.status.code) \(error.status.reasonPhrase)",
+            body: "<p class=\"error\">\(escapeHTML(error.message))</p>\n<p><a href=\"/\">All runs</a></p>",
+            section: .none)
+        return Pages.htmlResponse(page.render(), status: error.status)
+    }
+}
+
+/// A request's query string as form fields: repeated names keep every value, `+` is a space.
+struct Form {
+    private var fields: [(name: String, value: String)] = []
+
+    init(_ request: Request) throws {
+        try self.init(query: request.uri.query ?? "")
+    }
+
+    init(query: String) throws {
+        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) throws -> String {
+                let spaced = text.replacingOccurrences(of: "+", with: " ")
+                guard let decoded = spaced.removingPercentEncoding else {
+                    throw WebError.badRequest("malformed percent-encoding in the query string")
+                }
+                return decoded
+            }
+            fields.append((try decode(parts[0]), parts.count > 1 ? try decode(parts[1]) : ""))
+        }
+    }
+
+    /// The last non-empty value of `name`; empty values count as absent (an unfilled form field).
+    func text(_ name: String) -> String? {
+        fields.last { $0.name == name && !$0.value.isEmpty }?.value
+    }
+
+    func all(_ name: String) -> [String] {
+        fields.filter { $0.name == name && !$0.value.isEmpty }.map(\.value)
+    }
+
+    var names: [String] { fields.map(\.name) }
+
+    /// An integer in `range`, or a 400 naming the field.
+    func integer(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let text = text(name) else { return nil }
+        guard let value = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
+            throw WebError.badRequest("\(name) must be an integer from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+        }
+        return value
+    }
+
+    /// One of an enumeration's raw values, or a 400 listing them.
+    func choice<T: RawRepresentable & CaseIterable>(_ name: String, _ type: T.Type) throws -> T? where T.RawValue == String {
+        guard let text = text(name) else { return nil }
+        guard let value = T(rawValue: text) else {
+            throw WebError.badRequest("\(name) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
+        }
+        return value
+    }
+}

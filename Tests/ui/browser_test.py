@@ -1,0 +1,265 @@
+#!/usr/bin/env python3
+"""End-to-end test of `tracker ui` in a real headless browser (Debian's chromium + chromium-driver, driven
+by Selenium). Run by scripts/test after `swift test`:
+
+    python3 Tests/ui/browser_test.py PATH/TO/tracker [SCREENSHOT_DIR]
+
+It records a small sweep plus one run that keeps running, starts `tracker ui --port 0`, visits
+runs -> run -> compare -> queries as a user would, checks what each page shows, that the running run's
+progress moves without a reload, and that the browser console stays free of errors, and saves a
+screenshot of each page (docs/ui/ by default). Exits non-zero on any failure, including a missing
+browser, driver or Selenium: it never skips.
+"""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+def fail(message):
+    print(f"browser test FAILED: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+try:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+except ImportError as error:
+    fail(f"Selenium is not installed ({error}); scripts/test installs it with pip")
+
+for path in (CHROMIUM, CHROMEDRIVER):
+    if not os.access(path, os.X_OK):
+        fail(f"{path} is missing; scripts/test installs Debian's chromium and chromium-driver")
+
+if len(sys.argv) < 2:
+    fail("usage: browser_test.py PATH/TO/tracker [SCREENSHOT_DIR]")
+TRACKER = os.path.abspath(sys.argv[1])
+SCREENSHOTS = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else
+                              os.path.join(os.path.dirname(__file__), "..", "..", "docs", "ui"))
+HOSTILE_LABEL = "<img src=x onerror=alert(1)> \"quoted\""
+
+SWEEP = {
+    "description": "browser test: a small grid",
+    "label": "browser-test",
+    "n": [5, 6],
+    "frames": 3,
+    "first_frame_seed": 1,
+    "seeds": [1],
+    "iterations": 1500,
+    "configurations": [
+        {"algorithm": "dteql", "phi": [20]},
+        {"algorithm": "dtaql", "phi": [4], "delta": [64]},
+        {"algorithm": "ql"},
+    ],
+    "checkpoint_every": 512,
+}
+
+
+def tracker(*arguments, check=True):
+    result = subprocess.run([TRACKER, *arguments], capture_output=True, text=True, timeout=300)
+    if check and result.returncode != 0:
+        fail(f"tracker {' '.join(arguments)} exited {result.returncode}: {result.stderr.strip()}")
+    return result
+
+
+def wait_until(condition, seconds, what):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    fail(f"timed out after {seconds} s waiting for {what}")
+
+
+def stop(process, sig, seconds=20):
+    if process.poll() is None:
+        process.send_signal(sig)
+    try:
+        return process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return None
+
+
+def main():
+    os.makedirs(SCREENSHOTS, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="tracker-browser-")
+    db = os.path.join(work, "tracker.db")
+    spec = os.path.join(work, "grid.json")
+    with open(spec, "w") as file:
+        json.dump(SWEEP, file)
+    tracker("sweep", spec, "--db", db, "--jobs", "2")
+    tracker("run", "--db", db, "--algo", "dteql", "--phi", "20", "--n", "5", "--seed", "7", "--iterations", "800",
+            "--label", HOSTILE_LABEL, "--quiet")
+
+    live = subprocess.Popen([TRACKER, "run", "--db", db, "--algo", "dtaql", "--phi", "4", "--n", "7",
+                             "--iterations", "5000000", "--checkpoint-every", "20000", "--label", "still running", "--quiet"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen([TRACKER, "ui", "--db", db, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    driver = None
+    try:
+        line = server.stdout.readline()
+        match = re.search(r"http://[^ ]+/", line)
+        if not match:
+            fail(f"tracker ui printed no URL: {line!r} {server.stderr.read() if server.poll() is not None else ''}")
+        base = match.group(0)
+
+        def running_run():
+            listing = json.loads(tracker("list", "--db", db, "--status", "running", "--format", "json").stdout)
+            return listing[0]["run_id"] if listing and listing[0]["iterations"] > 0 else None
+        live_id = wait_until(running_run, 60, "the live run to record its first iterations")
+
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--window-size=1400,1000", "--hide-scrollbars", "--force-device-scale-factor=1"):
+            options.add_argument(argument)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        driver.set_page_load_timeout(60)
+        console_errors = []
+
+        def collect_console():
+            for entry in driver.get_log("browser"):
+                if entry.get("level") == "SEVERE":
+                    console_errors.append(entry.get("message"))
+
+        def screenshot(name):
+            # The whole page, not just the window: make the viewport as tall as the document first.
+            height = driver.execute_script("return document.documentElement.scrollHeight")
+            driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+                "width": 1400, "height": min(max(height, 700), 5000), "deviceScaleFactor": 1, "mobile": False})
+            time.sleep(0.3)
+            driver.save_screenshot(os.path.join(SCREENSHOTS, name))
+            driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+        def images_loaded():
+            return driver.execute_script(
+                "return Array.from(document.images).every(function (i) { return i.complete && i.naturalWidth > 0; })")
+
+        # Runs.
+        driver.get(base)
+        if driver.title != "Runs · tracker":
+            fail(f"runs page title {driver.title!r}")
+        rows = driver.find_elements(By.CSS_SELECTOR, "#runs tbody tr")
+        if len(rows) != 2 * 3 * 3 + 2:
+            fail(f"runs page shows {len(rows)} runs, expected 20")
+        body = driver.find_element(By.TAG_NAME, "body").text
+        if HOSTILE_LABEL not in body:
+            fail("the hostile label is not shown as text")
+        if driver.find_elements(By.CSS_SELECTOR, "#runs img"):
+            fail("the hostile label became markup")
+        progress = driver.find_element(By.CSS_SELECTOR, f"[data-live-run='{live_id}'] progress")
+        driver.execute_script("window.notReloaded = true;")
+        first = float(progress.get_attribute("value"))
+        WebDriverWait(driver, 20).until(lambda d: float(progress.get_attribute("value")) > first)
+        if not driver.execute_script("return window.notReloaded === true"):
+            fail("the runs page reloaded instead of updating in place")
+        screenshot("runs.png")
+        collect_console()
+
+        # Sort by N ascending through the header link, then filter to QL.
+        driver.find_element(By.LINK_TEXT, "N").click()
+        WebDriverWait(driver, 10).until(lambda d: "sort=n" in d.current_url)
+        driver.get(base + "?algo=ql")
+        if len(driver.find_elements(By.CSS_SELECTOR, "#runs tbody tr")) != 6:
+            fail("the algorithm filter does not show the 6 QL runs")
+
+        # The running run: its page updates itself.
+        driver.get(base)
+        driver.find_element(By.LINK_TEXT, live_id).click()
+        WebDriverWait(driver, 10).until(lambda d: d.title.startswith(f"Run {live_id}"))
+        driver.execute_script("window.notReloaded = true;")
+        done = driver.find_element(By.CSS_SELECTOR, "[data-live-run] .done")
+        before = int(done.text)
+        WebDriverWait(driver, 20).until(lambda d: int(d.find_element(By.CSS_SELECTOR, "[data-live-run] .done").text) > before)
+        if not driver.execute_script("return window.notReloaded === true"):
+            fail("the run page reloaded instead of updating in place")
+        WebDriverWait(driver, 20).until(lambda d: images_loaded())
+        for heading in ("Status", "Settings", "Schedule", "Convergence", "Frame", "Checkpoints"):
+            if not driver.find_elements(By.XPATH, f"//h2[text()='{heading}']"):
+                fail(f"run page has no {heading} section")
+        screenshot("run-live.png")
+        collect_console()
+
+        # A finished run of the sweep, N = 6: result, schedule, convergence.
+        finished = json.loads(tracker("list", "--db", db, "--algo", "dteql", "--n", "6", "--format", "json").stdout)[0]["run_id"]
+        driver.get(base + f"runs/{finished}")
+        WebDriverWait(driver, 20).until(lambda d: images_loaded())
+        text = driver.find_element(By.TAG_NAME, "body").text
+        for expected in ("Result", "optimal from iteration", "greedy order", "deadline (s)"):
+            if expected not in text:
+                fail(f"finished run page lacks {expected!r}")
+        schedule = driver.find_element(By.ID, "schedule-chart")
+        if int(schedule.get_attribute("naturalHeight")) < 200:
+            fail("the schedule chart did not load")
+        screenshot("run.png")
+        collect_console()
+
+        # Tick two runs on the runs page and compare them.
+        driver.get(base + "?n=6&algo=dteql")
+        boxes = driver.find_elements(By.CSS_SELECTOR, "#runs input[type=checkbox]")
+        boxes[0].click()
+        boxes[1].click()
+        driver.find_element(By.XPATH, "//button[text()='Compare ticked']").click()
+        WebDriverWait(driver, 10).until(lambda d: d.title.startswith("Compare 2 ticked runs"))
+        if not re.search(r"^runs\s+2$", driver.find_element(By.ID, "table-i-6").text, re.MULTILINE):
+            fail("the ticked comparison does not count 2 runs")
+        collect_console()
+
+        # Compare the whole sweep at N = 6.
+        driver.get(base + "compare?n=6")
+        WebDriverWait(driver, 20).until(lambda d: images_loaded())
+        table = driver.find_element(By.ID, "table-i-6").text
+        for column in ("DTEQL phi=20", "DTAQL phi=4", "QL", "normalized reward", "convergence time (iterations)"):
+            if column not in table:
+                fail(f"Table I lacks {column!r}")
+        if not driver.find_elements(By.PARTIAL_LINK_TEXT, "CSV"):
+            fail("compare page has no CSV download")
+        screenshot("compare.png")
+        collect_console()
+
+        # Queries: pick one, fill in its parameter, run it.
+        driver.get(base)
+        driver.find_element(By.LINK_TEXT, "Queries").click()
+        WebDriverWait(driver, 10).until(lambda d: d.title.startswith("Saved queries"))
+        screenshot("queries.png")
+        driver.find_element(By.LINK_TEXT, "run_history").click()
+        WebDriverWait(driver, 10).until(lambda d: d.title.startswith("Query run_history"))
+        driver.find_element(By.NAME, "run_id").send_keys(finished)
+        driver.find_element(By.NAME, "step").send_keys("100")
+        driver.find_element(By.XPATH, "//button[text()='Run']").click()
+        WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "result"))
+        result_rows = driver.find_elements(By.CSS_SELECTOR, "#result tbody tr")
+        if len(result_rows) != 16:
+            fail(f"run_history with step 100 over 1500 iterations shows {len(result_rows)} rows, expected 16 (0, 100, ..., 1400 and the last, 1499)")
+        screenshot("query.png")
+        collect_console()
+
+        if console_errors:
+            fail("the browser console has errors:\n" + "\n".join(console_errors))
+    finally:
+        if driver is not None:
+            driver.quit()
+        server_status = stop(server, signal.SIGTERM)
+        stop(live, signal.SIGINT)
+    if server_status != 0:
+        fail(f"tracker ui did not stop cleanly on SIGTERM (exit {server_status}): {server.stderr.read()}")
+    print(f"browser test passed; screenshots in {SCREENSHOTS}")
+
+
+if __name__ == "__main__":
+    main()
