@@ -69,6 +69,10 @@ extension Pages {
         var includeUnfinished: Bool
         /// Ticked runs (ids or unique prefixes); when given, only they are compared.
         var runs: [String]
+        /// `tracker compare --by KEY`: Table II rows are this setting's values (nil: N).
+        var by: String?
+        /// `tracker compare --where KEY=VALUE`, each.
+        var conditions: [SettingCondition]
 
         init(_ form: Form) throws {
             n = try form.integer("n", in: 1...64)
@@ -78,6 +82,13 @@ extension Pages {
             includeUnfinished = form.text("unfinished") == "1"
             runs = form.all("run")
             guard runs.count <= 1000 else { throw WebError.badRequest("compare at most 1000 ticked runs at once") }
+            by = form.text("by").flatMap { $0 == "n" ? nil : $0 }
+            if let by, ["algorithm", "phi"].contains(by) {
+                throw WebError.badRequest("by \(by): the columns are algorithm and phi already; give another setting")
+            }
+            conditions = try form.all("where").map { text in
+                do { return try SettingCondition(parsing: text) } catch { throw WebError.badRequest("where: \(error)") }
+            }
         }
 
         /// The same request as query pairs, for download and chart links.
@@ -88,28 +99,32 @@ extension Pages {
             if let algorithm { pairs.append(("algo", algorithm.rawValue)) }
             if spread != .ci { pairs.append(("spread", spread.rawValue)) }
             if includeUnfinished { pairs.append(("unfinished", "1")) }
+            if let by { pairs.append(("by", by)) }
+            pairs += conditions.map { ("where", "\($0.key)=\($0.value)") }
             pairs += runs.map { ("run", $0) }
             return pairs
         }
     }
 
+    /// The rows of `compare_runs` the request selects: its filters, or the ticked runs (each carrying its
+    /// full configuration, so it is grouped exactly as `tracker compare` would group it).
+    func compareRows(_ request: CompareRequest, in store: TrackerStore) throws -> [CompareRun] {
+        if let by = request.by { try store.checkSettingKeys([by], option: "by") }
+        if request.runs.isEmpty {
+            return try store.compareRuns(CompareFilter(
+                n: request.n, label: request.label, algorithm: request.algorithm?.rawValue,
+                includeUnfinished: request.includeUnfinished, conditions: request.conditions))
+        }
+        let records = try request.runs.map { try store.run($0) }
+        let ids = Set(records.map(\.runID))
+        let sizes = Set(records.map(\.n))
+        let filter = CompareFilter(n: sizes.count == 1 ? sizes.first : nil, includeUnfinished: true, conditions: request.conditions)
+        return try store.compareRuns(filter).filter { ids.contains($0.runID) }
+    }
+
     /// The comparisons, grouped by `CompareTable.compare` exactly as `tracker compare` groups them.
     func comparisons(_ request: CompareRequest) throws -> [ConfigurationComparison] {
-        try withStore { store in
-            if request.runs.isEmpty {
-                let filter = CompareFilter(n: request.n, label: request.label, algorithm: request.algorithm?.rawValue,
-                                           includeUnfinished: request.includeUnfinished)
-                return CompareTable.compare(try store.compareRuns(filter))
-            }
-            // The ticked runs' rows of compare_runs, so each carries its full configuration and is
-            // grouped exactly as `tracker compare` would group it.
-            let records = try request.runs.map { try store.run($0) }
-            let ids = Set(records.map(\.runID))
-            let sizes = Set(records.map(\.n))
-            let filter = CompareFilter(n: sizes.count == 1 ? sizes.first : nil, includeUnfinished: true)
-            let rows = try store.compareRuns(filter).filter { ids.contains($0.runID) }
-            return CompareTable.compare(rows)
-        }
+        try withStore { store in CompareTable.compare(try compareRows(request, in: store), by: request.by ?? "n") }
     }
 
     func compare(_ form: Form) throws -> Response {
@@ -125,18 +140,20 @@ extension Pages {
             body += "<p class=\"downloads\">Download: " + DownloadFormat.allCases.map {
                 "<a href=\"/compare.\($0.fileExtension)\(escapeHTML(query))\">\($0.rawValue.uppercased())</a>"
             }.joined(separator: " ") + " · <a href=\"/api/compare\(escapeHTML(query))\">API</a></p>\n"
-            if sizes.count > 1 {
+            if let by = request.by {
+                body += "<section><h2>Table II: convergence time (iterations) by \(escapeHTML(by))</h2>"
+                    + htmlTable(report.tableII(comparisons), id: "table-ii") + "</section>\n"
+            } else if sizes.count > 1 {
                 body += "<section><h2>Table II: convergence time (iterations) by N</h2>"
                     + htmlTable(report.tableII(comparisons), id: "table-ii") + "</section>\n"
             }
-            for n in sizes {
+            for n in request.by == nil ? sizes : [] {
                 let forN = comparisons.filter { $0.n == n }
                 body += "<section><h2>Table I: N = \(n)</h2>" + htmlTable(report.tableI(forN), id: "table-i-\(n)")
-                var chartPairs = request.pairs.filter { $0.0 != "n" && $0.0 != "spread" && $0.0 != "unfinished" }
+                var chartPairs = request.pairs.filter { $0.0 != "n" && $0.0 != "spread" && $0.0 != "unfinished" && $0.0 != "by" }
                 chartPairs.insert(("n", String(n)), at: 0)
-                let caption = request.runs.isEmpty
-                    ? "Fig. 2: mean normalized reward of the greedy order over the finished runs of each column."
-                    : "The ticked runs' normalized reward of the greedy order, one line per run."
+                let caption = "Fig. 2: mean normalized reward of the greedy order over the finished runs of each column"
+                    + (request.runs.isEmpty ? "." : " (only the ticked runs).")
                 body += "<p>\(caption)</p><img class=\"chart\" src=\"/compare/fig2.svg\(escapeHTML(queryString(chartPairs)))\" "
                     + "alt=\"convergence curves for N = \(n)\"></section>\n"
             }
@@ -155,16 +172,22 @@ extension Pages {
             "<option value=\"\($0.rawValue)\"\($0 == request.spread ? " selected" : "")>\(escapeHTML($0.title))</option>"
         }.joined()
         let ticked = request.runs.map { "<input type=\"hidden\" name=\"run\" value=\"\(escapeHTML($0))\">" }.joined()
+        // One field per condition given, and one empty for another.
+        let whereFields = (request.conditions.map { "\($0.key)=\($0.value)" } + [""]).map {
+            "<label>where <input name=\"where\" size=\"12\" placeholder=\"lr=0.9\" value=\"\(escapeHTML($0))\"></label>"
+        }.joined(separator: "\n")
         return """
             <form class="filters" method="get" action="/compare">
             <label>N <input name="n" type="number" min="1" max="64" value="\(request.n.map(String.init) ?? "")"></label>
             <label>label <input name="label" value="\(escapeHTML(request.label ?? ""))"></label>
             <label>algorithm <select name="algo">\(algorithmOptions())</select></label>
             <label>spread <select name="spread">\(spreads)</select></label>
+            <label>rows by <input name="by" size="10" placeholder="n" value="\(escapeHTML(request.by ?? ""))"></label>
+            \(whereFields)
             <label><input type="checkbox" name="unfinished" value="1"\(request.includeUnfinished ? " checked" : "")> count unfinished runs</label>
             \(ticked)<button type="submit">Compare</button>\(request.runs.isEmpty ? "" : " <a href=\"/compare\">all runs instead of the ticked ones</a>")
             </form>
-            <p>Columns are configurations as in <code>tracker compare</code>; without N, Table II shows convergence time per N.</p>
+            <p>Columns are configurations as in <code>tracker compare</code>: runs equal in every setting but the frame and the learner seed. Without N, Table II shows convergence time per N, or per value of the setting in <i>rows by</i> (<code>--by</code>); <i>where</i> takes <code>KEY=VALUE</code> like <code>--where</code>.</p>
 
             """
     }
@@ -172,7 +195,8 @@ extension Pages {
     func compareDownload(_ form: Form, format: DownloadFormat) throws -> Response {
         let request = try CompareRequest(form)
         let comparisons = try comparisons(request)
-        let singleN = Set(comparisons.map(\.n)).count == 1
+        // As `tracker compare`: Table I with N given (or ticked runs of one N), Table II otherwise.
+        let singleN = request.by == nil && (request.n != nil || (!request.runs.isEmpty && Set(comparisons.map(\.n)).count == 1))
         let text = CompareReport(spread: request.spread).render(comparisons, singleN: singleN, format: format.listing)
         return format.response(text, name: request.n.map { "compare-n\($0)" } ?? "compare")
     }
@@ -183,36 +207,19 @@ extension Pages {
         return Self.jsonResponse(.array(try comparisons(request).map(report.jsonObject)))
     }
 
-    /// Fig. 2 for one N (`tracker plot`'s chart), or the ticked runs' own curves.
+    /// Fig. 2 for one N, drawn by `tracker plot`'s `Fig2Chart` over the runs the request selects.
     func compareChart(_ form: Form) throws -> Response {
         let request = try CompareRequest(form)
         guard let n = request.n else { throw WebError.badRequest("the chart needs n") }
-        if request.runs.isEmpty {
-            let curves = try withStore {
-                try $0.convergenceCurves(n: n, label: request.label, metric: .normalizedReward, points: 200, logarithmic: false)
-            }
-            guard let chart = Fig2Chart.chart(curves: curves, n: n, metric: .normalizedReward, label: request.label, logX: false) else {
-                return Self.svgResponse(Self.placeholderSVG("No finished runs with N = \(n)"))
-            }
-            return Self.svgResponse((try? chart.svg()) ?? Self.placeholderSVG("nothing to draw"))
+        let curves = try withStore { store in
+            try store.convergenceCurves(runs: try compareRows(request, in: store), n: n, metric: .normalizedReward,
+                                        points: 200, logarithmic: false)
         }
-        let series = try withStore { store -> [LineChart.Series] in
-            try request.runs.compactMap { id -> LineChart.Series? in
-                let record = try store.run(id)
-                guard record.n == n else { return nil }
-                let points = try Self.history(of: record, in: store).compactMap { row -> LineChart.Point? in
-                    guard let reward = row.normalizedReward else { return nil }
-                    return LineChart.Point(x: Double(row.iteration), y: reward)
-                }
-                guard !points.isEmpty else { return nil }
-                let name = record.algorithm == .ql ? "QL" : "\(record.algorithm.rawValue.uppercased()) φ=\(record.phi)"
-                return LineChart.Series(name: "\(record.runID) \(name)", points: points)
-            }
+        guard let chart = Fig2Chart.chart(curves: curves, n: n, metric: .normalizedReward, label: request.label, logX: false),
+              let svg = try? chart.svg() else {
+            return Self.svgResponse(Self.placeholderSVG("No finished runs with N = \(n) to draw"))
         }
-        guard !series.isEmpty else { return Self.svgResponse(Self.placeholderSVG("No iterations recorded for these runs")) }
-        let chart = LineChart(title: "Normalized reward of the greedy order, N = \(n)", xLabel: "iteration",
-                              yLabel: "normalized reward J_EDF / J", series: series)
-        return Self.svgResponse((try? chart.svg()) ?? Self.placeholderSVG("nothing to draw"))
+        return Self.svgResponse(svg)
     }
 
     /// One row of `run_history`, sampled to about `convergencePoints` iterations.

@@ -69,7 +69,7 @@ import TestSupport
 
     @Test func compareAndQueriesShowWhatTheCommandsPrint() throws {
         let dir = try TemporaryDirectory(prefix: "tracker-ui")
-        let (db, hostile, plain) = try Self.makeDatabase(dir)
+        let (db, _, plain) = try Self.makeDatabase(dir)
         let server = try UIServer(database: db)
         let compare = try server.get("/compare?n=5")
         #expect(compare.status == 200)
@@ -86,7 +86,18 @@ import TestSupport
         // Ticked runs: only they are compared.
         let ticked = try server.get("/compare?run=\(plain)")
         #expect(ticked.status == 200 && ticked.body.contains(">QL</th>") && !ticked.body.contains("DTEQL phi=20"))
-        #expect(try server.get("/compare/fig2.svg?n=5&run=\(plain)&run=\(hostile)").body.contains("\(plain) QL"))
+        #expect(try server.get("/compare/fig2.svg?n=5&run=\(plain)").body.contains("QL (1 run)"))
+        // --by and --where as on the command line.
+        let byIterations = try server.get("/compare?by=iterations")
+        #expect(byIterations.status == 200 && byIterations.body.contains("by iterations") && byIterations.body.contains("id=\"table-ii\""))
+        let byCSV = try server.get("/compare.csv?by=iterations&where=reward%3Dratio")
+        let byPrinted = try CLI.run(["compare", "--db", db, "--by", "iterations", "--where", "reward=ratio", "--format", "csv"])
+        #expect(byCSV.body == byPrinted.stdout)
+        let onlyDTEQL = try server.get("/compare?n=5&where=iterations%3D600")
+        #expect(onlyDTEQL.body.contains("DTEQL phi=20") && !onlyDTEQL.body.contains(">QL</th>"))
+        #expect(try server.get("/compare?by=no_such_setting").status == 400)
+        #expect(try server.get("/compare?by=phi").status == 400)
+        #expect(try server.get("/compare?where=lr").status == 400)
         #expect(try server.get("/compare?run=ffffffffff").status == 404)
 
         let queries = try server.get("/queries")
