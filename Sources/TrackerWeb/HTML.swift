@@ -1,22 +1,11 @@
 import Foundation
 import TrackerReports
 
-/// Escapes text for HTML element content and double- or single-quoted attribute values. Every piece of
-/// stored text (labels, errors, hosts, query results) goes through this before it reaches a page.
+/// Escapes text for HTML element content and quoted attribute values: the five XML special characters,
+/// as the SVG charts escape them (HTML5 knows `&apos;` too). Every piece of stored text (labels, errors,
+/// hosts, query results) goes through this before it reaches a page.
 func escapeHTML(_ text: String) -> String {
-    var out = ""
-    out.reserveCapacity(text.utf8.count)
-    for character in text.unicodeScalars {
-        switch character {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "'": out += "&#39;"
-        default: out.unicodeScalars.append(character)
-        }
-    }
-    return out
+    xmlEscaped(text)
 }
 
 /// Percent-encodes a query parameter value (everything but unreserved characters).

@@ -36,7 +36,7 @@ import TestSupport
         #expect(runs.status == 200)
         #expect(runs.headers["content-type"] == "text/html; charset=utf-8")
         #expect(!runs.body.contains("<script>alert"), "the label must not reach the page as markup")
-        #expect(runs.body.contains("&lt;script&gt;alert(1)&lt;/script&gt; &quot;quoted&quot; &#39;single&#39; &amp; more"))
+        #expect(runs.body.contains("&lt;script&gt;alert(1)&lt;/script&gt; &quot;quoted&quot; &apos;single&apos; &amp; more"))
         #expect(runs.body.contains(">\(hostile)</a>") && runs.body.contains(">\(plain)</a>"))
         // The only script is the embedded file, never inline.
         #expect(runs.body.components(separatedBy: "<script").count == 2)
