@@ -21,6 +21,11 @@ public enum RunSortKey: String, CaseIterable, Sendable {
         case .wall: return "r.elapsed_seconds"
         }
     }
+
+    /// Whether the column can be NULL (no label, no summary yet): only then does the ORDER BY need the
+    /// extra term that keeps those rows last, which also stops SQLite from walking the runs in key order
+    /// and reading only one page of them.
+    var isNullable: Bool { [.label, .ratio, .convergence].contains(self) }
 }
 
 /// What the run browser shows: filters (each bound as a parameter), a text search on the label, a
@@ -151,6 +156,9 @@ extension TrackerStore {
         let direction = query.descending ? "DESC" : "ASC"
         let pageSize = min(max(query.pageSize, 1), RunBrowserQuery.maximumPageSize)
         let offset = Int64(max(query.page - 1, 0)) * Int64(pageSize)
+        let expression = query.sort.expression
+        let order = (query.sort.isNullable ? "\(expression) IS NULL, " : "")
+            + (query.sort == .created ? "r.id \(direction)" : "\(expression) \(direction), r.id \(direction)")
         return try storeOperation("listing runs") {
             let count = try database.cachedStatement("SELECT count(*) FROM runs AS r \(conditions)")
             let total = try count.rows(bindings) { $0.int(0) }.first ?? 0
@@ -165,7 +173,7 @@ extension TrackerStore {
                 JOIN run_params AS p ON p.run = r.id
                 LEFT JOIN run_summaries AS s ON s.run = r.id
                 \(conditions)
-                ORDER BY \(query.sort.expression) IS NULL, \(query.sort.expression) \(direction), r.id \(direction)
+                ORDER BY \(order)
                 LIMIT ?6 OFFSET ?7
                 """)
             let runs = try page.rows(bindings + [.integer(Int64(pageSize)), .integer(offset)]) { row -> BrowsedRun in
