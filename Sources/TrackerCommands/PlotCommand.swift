@@ -70,7 +70,7 @@ public struct PlotCommand: ParsableCommand {
     public func run() throws {
         // Every file this writes is checked before anything is read or written.
         let path = outputPath
-        let converter = Self.executableOnPath("rsvg-convert")
+        let converter = executableOnPath("rsvg-convert")
         try OutputFile.check(path, kind: .svg)
         if converter != nil { try OutputFile.check(Self.pngPath(forSVG: path), kind: .png) }
         let store = try database.openStore(.readOnly)
@@ -136,14 +136,5 @@ public struct PlotCommand: ParsableCommand {
         } catch {
             StandardError.write("no PNG: \(error)\n")
         }
-    }
-
-    static func executableOnPath(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for directory in path.split(separator: ":") where !directory.isEmpty {
-            let candidate = "\(directory)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
     }
 }

@@ -90,7 +90,8 @@ public struct ReproduceCommand: ParsableCommand {
             try checkReportOutputs(tableN: tableN)
         }
         let started = Date()
-        let items = try runSweep(spec, database: database.path, options: sweep)
+        let items = try runSweep(spec, database: database.path, options: sweep,
+                                 provenance: .current(sweep: ("sweeps/paper.json", text)))
         if sweep.dryRun { return }
         if sweep.shard != nil {
             StandardError.write("This shard is done. Merge the shards (tracker merge OUT.db shard*.db), then run "
@@ -118,7 +119,7 @@ public struct ReproduceCommand: ParsableCommand {
         for name in ["fig2-n\(tableN).svg", "fig2-n\(tableN)-logx.svg"] {
             let svg = directory.appendingPathComponent(name)
             files.append((svg, .svg))
-            if PlotCommand.executableOnPath("rsvg-convert") != nil { files.append((PlotCommand.pngPath(forSVG: svg), .png)) }
+            if executableOnPath("rsvg-convert") != nil { files.append((PlotCommand.pngPath(forSVG: svg), .png)) }
         }
         return files
     }

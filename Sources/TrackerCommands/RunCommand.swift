@@ -90,10 +90,11 @@ public struct RunCommand: ParsableCommand {
         }
         let hyperparameters = try learning.hyperparameters(
             algorithm: algo, phi: phi, delta: delta, aggregation: aggregation, model: parameters)
-        let specification = RunSpecification(
+        var specification = RunSpecification(
             frame: frame, frameSource: source, hyperparameters: hyperparameters,
             checkpointEvery: checkpointEvery, keepCheckpoints: keepCheckpoints, label: label,
             memoryLimitBytes: learning.memoryLimitBytes, trackerVersion: Tracker.version)
+        specification.provenance = .current()
         // Validate before touching the database, so bad settings leave no trace in it.
         try hyperparameters.validate(taskCount: frame.count)
         let store = try database.openStore()

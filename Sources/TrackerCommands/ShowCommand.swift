@@ -6,7 +6,7 @@ import TrackerStore
 public struct ShowCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Show one run: hyperparameters, frame, status, checkpoints and summary."
+        abstract: "Show one run: hyperparameters, provenance, frame, status, checkpoints and summary."
     )
 
     @OptionGroup var database: DatabaseOptions
@@ -63,6 +63,14 @@ public struct ShowCommand: ParsableCommand {
             ("tracker_version", .string(record.trackerVersion)), ("config_hash", .string(record.configHash)),
             ("error", .optional(record.error)),
         ]
+        let provenance = try store.provenance(ofRun: record.id)
+        let provenanceFields: [(String, JSON)]? = provenance.map { p in [
+            ("command_line", .string(p.commandLine)), ("working_directory", .string(p.workingDirectory)),
+            ("git_commit", .optional(p.gitCommit)), ("git_dirty", p.gitDirty.map(JSON.bool) ?? .null),
+            ("host", .string(p.host)), ("user", .string(p.user)), ("os", .string(p.operatingSystem)),
+            ("tracker_version", .string(p.trackerVersion)), ("sqlite_version", .string(p.sqliteVersion)),
+            ("sweep_name", .optional(p.sweepName)), ("sweep_sha256", .optional(p.sweepSHA256)),
+        ] }
         switch format {
         case .json:
             let checkpointJSON = JSON.array(checkpoints.map {
@@ -71,13 +79,17 @@ public struct ShowCommand: ParsableCommand {
                          ("created_at", .string($0.createdAt))])
             })
             let object = JSON.object(report.fields + runFields + [
-                ("params", .object(params)), ("frame", .object(frameFields)), ("checkpoints", checkpointJSON),
+                ("params", .object(params)), ("provenance", provenanceFields.map(JSON.object) ?? .null),
+                ("frame", .object(frameFields)), ("checkpoints", checkpointJSON),
             ])
             print(object.serialized(pretty: true))
         case .table:
             print(Record(fields: report.fields + runFields).render(.table))
             print("Hyperparameters")
             print(Record(fields: params).render(.table))
+            print("Provenance")
+            print(provenanceFields.map { Record(fields: $0).render(.table) }
+                ?? "(not recorded: the run predates schema version 4)\n")
             print("Frame")
             print(Record(fields: frameFields).render(.table))
             print(frameTable(frame.frame).render(ListingFormat.table))

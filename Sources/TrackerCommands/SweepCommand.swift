@@ -70,14 +70,15 @@ public struct SweepCommand: ParsableCommand {
             throw CommandFailure("cannot read sweep spec \(spec): not readable UTF-8 text")
         }
         let parsed = try SweepSpec.parse(text, source: spec)
-        _ = try runSweep(parsed, database: database.path, options: sweep)
+        _ = try runSweep(parsed, database: database.path, options: sweep, provenance: .current(sweep: (spec, text)))
     }
 }
 
 /// Expands, shards, plans and runs a sweep with an overall progress bar; exits 130/143 when stopped.
-/// Returns the items it covered.
-func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions) throws -> [SweepItem] {
+/// Each run it starts records `provenance`. Returns the items it covered.
+func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions, provenance: Provenance) throws -> [SweepItem] {
     var items = try spec.items()
+    for index in items.indices { items[index].specification.provenance = provenance }
     if let (index, count) = try options.parsedShard() {
         items = SweepRunner.shard(items, index: index, count: count)
     }

@@ -16,6 +16,8 @@ public struct RunSpecification: Sendable {
     public var label: String?
     public var memoryLimitBytes: Int
     public var trackerVersion: String
+    /// How the run came to be, recorded with it; nil records none (library callers, tests).
+    public var provenance: Provenance?
 
     public init(
         frame: Frame, frameSource: FrameSource, hyperparameters: Hyperparameters,
@@ -175,6 +177,7 @@ public final class RunSession {
                     .integer(Int64(bitPattern: h.twin.noiseSeed)), .integer(Int64(specification.checkpointEvery)),
                     .text(h.aggregation.rawValue),
                 ])
+                if let provenance = specification.provenance { try store.insertProvenance(provenance, runKey: runKey) }
                 return runKey
             }
         }

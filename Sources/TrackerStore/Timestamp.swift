@@ -24,8 +24,8 @@ enum Timestamp {
 }
 
 /// Facts about this process that a run records, so a later `list` can tell a live run from a dead one.
-enum ProcessIdentity {
-    static var host: String {
+public enum ProcessIdentity {
+    public static var host: String {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown" }
         let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
