@@ -476,16 +476,24 @@ public final class RunSession {
     private func markFailed(_ error: Error) {
         let message = String(describing: error).split(separator: "\n").first.map(String.init) ?? "unknown error"
         let database = store.database
-        _ = try? database.transaction(.immediate) {
-            let statement = try database.cachedStatement("""
-                UPDATE runs SET status = 'failed', error = ?, heartbeat_at = ?
-                WHERE id = ? AND status = 'running' AND host = ? AND pid = ?
-                """)
-            try statement.run([
-                .text(message), .text(Timestamp.now()), .integer(record.id), .text(record.host),
-                .integer(Int64(record.pid ?? -1)),
-            ])
+        func mark() -> Bool {
+            (try? database.transaction(.immediate) { () throws -> Void in
+                let statement = try database.cachedStatement("""
+                    UPDATE runs SET status = 'failed', error = ?, heartbeat_at = ?
+                    WHERE id = ? AND status = 'running' AND host = ? AND pid = ?
+                    """)
+                try statement.run([
+                    .text(message), .text(Timestamp.now()), .integer(record.id), .text(record.host),
+                    .integer(Int64(record.pid ?? -1)),
+                ])
+            }) != nil
         }
+        if mark() { return }
+        // A full disk (or file size limit) can leave the WAL no room for even this one-row update, by a
+        // margin as thin as a few bytes; a checkpoint moves its committed pages into the database file and
+        // lets the WAL start over, which usually makes room.
+        _ = try? database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        _ = mark()
     }
 
     /// Refuses to write when another process has taken the run over (`resume --force`, `sweep
