@@ -8,7 +8,17 @@ extension Learner {
     /// Every piece of state needed to continue bit-identically: tables, PRNG words, iteration, tried
     /// actions, convergence bookkeeping. Caches (rewards, greedy actions, block bests) are not included.
     public func snapshot() -> [UInt8] {
+        var bytes: [UInt8] = []
+        snapshot(into: &bytes)
+        return bytes
+    }
+
+    /// `snapshot()` into `buffer`, reusing its storage: a recording session keeps a few buffers and
+    /// allocates none per checkpoint.
+    public func snapshot(into buffer: inout [UInt8]) {
         var w = ByteWriter()
+        swap(&w.data, &buffer)
+        w.data.removeAll(keepingCapacity: true)
         w.data.reserveCapacity(Learner.snapshotHeaderBytes + actionCount / 8 + 1 + distinctActions * 8 + 64)
         w.bytes(Learner.snapshotMagic)
         w.u32(UInt32(Learner.snapshotLayoutVersion))
@@ -78,7 +88,7 @@ extension Learner {
             }
         }
         w.u64(SnapshotChecksum.compute(w.data[...]))
-        return w.data
+        swap(&w.data, &buffer)
     }
 
     /// Rebuilds a learner from `snapshot()`'s bytes. The frame and hyperparameters must be those of the run

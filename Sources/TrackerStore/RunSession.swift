@@ -82,8 +82,9 @@ public enum ResumeRequest {
 
 /// One session of a run: trains the learner and records every iteration, checkpoint and the summary.
 ///
-/// Metrics go in through one prepared statement in batched `IMMEDIATE` transactions; a checkpoint is
-/// committed in the same transaction as the metrics up to its iteration, so after a crash the database
+/// The learner trains on the calling thread; a writer thread commits its metrics in batched `IMMEDIATE`
+/// transactions through multi-row inserts. A checkpoint is a snapshot the learner takes at its iteration,
+/// committed by the writer in the same transaction as the metrics up to it, so after a crash the database
 /// holds a consistent prefix and a resume neither duplicates nor skips an iteration.
 public final class RunSession {
     public let store: TrackerStore
@@ -99,8 +100,7 @@ public final class RunSession {
     /// Rows at most per metrics transaction between checkpoints, so other readers see progress.
     static let batchSize = 4096
 
-    private var pendingMetrics: [(iteration: Int, action: Int, reward: Double, greedy: Int, distinct: Int)] = []
-    private var pendingGreedyActions: [Int] = []
+    /// Greedy actions whose outcomes `frame_actions` holds; used on the writer thread only.
     private var recordedActions: Set<Int>
     private var lastObservation: Observation?
 
@@ -118,7 +118,6 @@ public final class RunSession {
         self.previousElapsedSeconds = record.elapsedSeconds
         self.startIteration = learner.iteration
         self.recordedActions = recordedActions
-        pendingMetrics.reserveCapacity(min(checkpointEvery, Self.batchSize))
     }
 
     // MARK: Starting
@@ -302,89 +301,115 @@ public final class RunSession {
 
     // MARK: Running
 
-    /// Trains to the planned iterations, recording as it goes. `shouldStop` is polled once per iteration;
-    /// when it returns true the session finishes the iteration, checkpoints, marks the run
-    /// 'interrupted' and returns. A failure marks the run 'failed' (its last checkpoint stays usable)
-    /// and rethrows.
+    /// Trains to the planned iterations on the calling thread while a writer thread records them (see
+    /// ``RecordingWriter``). `shouldStop` is polled once per iteration; when it returns true the session
+    /// finishes the iteration, checkpoints, marks the run 'interrupted' and returns. `progress` is called
+    /// every ``progressInterval`` iterations, at each batch and at the end. A failure marks the run
+    /// 'failed' (its last checkpoint stays usable) and rethrows.
     public func run(
         progress: (RunProgress) -> Void = { _ in },
         shouldStop: () -> Bool = { false }
     ) throws -> RunEnd {
         let clock = ContinuousClock()
         let started = clock.now
-        func sessionSeconds() -> Double {
+        let sessionSeconds = { @Sendable () -> Double in
             let elapsed = clock.now - started
             return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         }
         let heartbeat = Heartbeat(path: store.path, runKey: record.id, owner: RunOwner(host: record.host, pid: record.pid ?? -1))
         defer { heartbeat.stop() }
+        let writer = RecordingWriter(batchCapacity: min(checkpointEvery, Self.batchSize)) { [self] batch in
+            try commit(batch, elapsed: sessionSeconds())
+        }
+        writer.start()
+        // Hand-over points are fixed by iteration numbers alone, so a run commits the same transactions
+        // however fast its writer is.
+        func handOver(_ batch: RecordingBatch, checkpoint: Bool, status: RunStatus?, summary: RunSummary? = nil) {
+            batch.done = learner.iteration
+            if checkpoint {
+                learner.snapshot(into: &batch.snapshot)
+                batch.hasCheckpoint = true
+            }
+            batch.status = status
+            batch.summary = summary
+            writer.submit(batch)
+        }
+        func report() {
+            progress(RunProgress(
+                runID: record.runID, iteration: learner.iteration, plannedIterations: plannedIterations,
+                startIteration: startIteration, sessionSeconds: sessionSeconds()))
+        }
         do {
+            var batch = try writer.freeBatch()
             while learner.iteration < plannedIterations {
                 if shouldStop() {
-                    try commit(checkpoint: true, status: .interrupted, elapsed: sessionSeconds())
+                    handOver(batch, checkpoint: true, status: .interrupted)
+                    try writer.finish()
                     return .interrupted(iteration: learner.iteration)
                 }
-                buffer(learner.step())
+                let observation = learner.step()
+                batch.rows.append(MetricRow(
+                    iteration: observation.iteration, action: observation.action, reward: observation.reward,
+                    greedyAction: observation.greedyAction, distinctActions: observation.distinctActions))
+                lastObservation = observation
                 let done = learner.iteration
-                if done % checkpointEvery == 0 || done == plannedIterations {
-                    if done < plannedIterations {
-                        try commit(checkpoint: true, status: nil, elapsed: sessionSeconds())
-                    }
-                } else if pendingMetrics.count >= Self.batchSize {
-                    try commit(checkpoint: false, status: nil, elapsed: sessionSeconds())
+                if done == plannedIterations { break }
+                if done % checkpointEvery == 0 || batch.rows.count >= Self.batchSize {
+                    handOver(batch, checkpoint: done % checkpointEvery == 0, status: nil)
+                    report()
+                    batch = try writer.freeBatch()
+                } else if done % Self.progressInterval == 0 {
+                    report()
                 }
-                progress(RunProgress(
-                    runID: record.runID, iteration: done, plannedIterations: plannedIterations,
-                    startIteration: startIteration, sessionSeconds: sessionSeconds()))
             }
-            let summary = makeSummary(elapsed: previousElapsedSeconds + sessionSeconds())
-            try commit(checkpoint: true, status: .finished, elapsed: sessionSeconds(), summary: summary)
-            return .finished(summary)
+            let summary = makeSummary()
+            handOver(batch, checkpoint: true, status: .finished, summary: summary)
+            report()
+            try writer.finish()
+            return .finished(finalSummary ?? summary)
         } catch {
+            // The writer may still hold batches: stop it before recording the failure on its connection.
+            try? writer.finish()
             markFailed(error)
             throw error
         }
     }
 
-    /// Queues an iteration's metric row, and its greedy action's outcome the first time the frame sees it.
-    private func buffer(_ observation: Observation) {
-        pendingMetrics.append((
-            observation.iteration, observation.action, observation.reward, observation.greedyAction,
-            observation.distinctActions))
-        if recordedActions.insert(observation.greedyAction).inserted { pendingGreedyActions.append(observation.greedyAction) }
-        lastObservation = observation
-    }
+    /// Iterations between progress reports (besides one per batch).
+    static let progressInterval = 256
 
-    /// One write transaction: pending metrics and new actions, optionally a checkpoint, the run's
-    /// progress, and at the end its status and summary.
-    private func commit(checkpoint: Bool, status: RunStatus?, elapsed: Double, summary: RunSummary? = nil) throws {
+    /// The summary as committed, with the wall time at its commit; set on the writer thread, read after
+    /// `finish()`.
+    private var finalSummary: RunSummary?
+
+    /// One write transaction, on the writer thread: the batch's metric rows and new greedy actions'
+    /// outcomes, its checkpoint, the run's progress, and at the end its status and summary.
+    private func commit(_ batch: RecordingBatch, elapsed: Double) throws {
         let database = store.database
         let runKey = Int64(record.id)
-        let done = learner.iteration
-        let snapshot = checkpoint ? learner.snapshot() : []
-        let snapshotHash = checkpoint ? CheckpointDigest.hex(snapshot) : ""
+        let done = batch.done
+        let snapshotHash = batch.hasCheckpoint ? CheckpointDigest.hex(batch.snapshot) : ""
+        var newActions: [Int] = []
+        for row in batch.rows where recordedActions.insert(row.greedyAction).inserted {
+            newActions.append(row.greedyAction)
+        }
+        var summary = batch.summary
+        if summary != nil {
+            let total = previousElapsedSeconds + elapsed
+            summary!.wallSeconds = total
+            summary!.iterationsPerSecond = total > 0 ? Double(done) / total : 0
+        }
         let now = Timestamp.now()
         try storeOperation("recording run \(record.runID) at iteration \(done)") {
             try database.transaction(.immediate) {
                 try ensureStillOwned(in: database)
-                let insertMetric = try database.cachedStatement(
-                    "INSERT INTO metrics (run, iteration, action, reward, greedy_action, distinct_actions) VALUES (?, ?, ?, ?, ?, ?)")
-                for row in pendingMetrics {
-                    try insertMetric.bind(runKey, at: 1)
-                    try insertMetric.bind(row.iteration, at: 2)
-                    try insertMetric.bind(row.action, at: 3)
-                    try insertMetric.bind(row.reward, at: 4)
-                    try insertMetric.bind(row.greedy, at: 5)
-                    try insertMetric.bind(row.distinct, at: 6)
-                    _ = try insertMetric.step()
-                    insertMetric.reset()
-                }
-                if !pendingGreedyActions.isEmpty {
+                try insertMetrics(batch.rows, runKey: runKey, in: database)
+                if !newActions.isEmpty {
                     let insertAction = try database.cachedStatement("""
                         INSERT OR IGNORE INTO frame_actions (frame_id, action, objective, misses, mean_completion_s)
                         VALUES (?, ?, ?, ?, ?)
                         """)
-                    for action in pendingGreedyActions {
+                    for action in newActions {
                         let outcome = frame.frame.outcome(of: Permutations.order(rank: action, count: frame.frame.count))
                         try insertAction.bind(frame.frameID, at: 1)
                         try insertAction.bind(action, at: 2)
@@ -395,7 +420,7 @@ public final class RunSession {
                         insertAction.reset()
                     }
                 }
-                if checkpoint {
+                if batch.hasCheckpoint {
                     let insertCheckpoint = try database.cachedStatement("""
                         INSERT OR REPLACE INTO checkpoints (run, iteration, layout_version, snapshot, bytes, sha256, created_at)
                         VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -403,8 +428,8 @@ public final class RunSession {
                     try insertCheckpoint.bind(runKey, at: 1)
                     try insertCheckpoint.bind(done, at: 2)
                     try insertCheckpoint.bind(Learner.snapshotLayoutVersion, at: 3)
-                    try insertCheckpoint.bind(snapshot, at: 4)
-                    try insertCheckpoint.bind(snapshot.count, at: 5)
+                    try insertCheckpoint.bind(batch.snapshot, at: 4)
+                    try insertCheckpoint.bind(batch.snapshot.count, at: 5)
                     try insertCheckpoint.bind(snapshotHash, at: 6)
                     try insertCheckpoint.bind(now, at: 7)
                     _ = try insertCheckpoint.step()
@@ -426,16 +451,57 @@ public final class RunSession {
                         finished_at = CASE WHEN ? = 'finished' THEN ? ELSE finished_at END
                     WHERE id = ?
                     """)
-                let statusValue: SQLiteValue = status.map { .text($0.rawValue) } ?? .null
+                let statusValue: SQLiteValue = batch.status.map { .text($0.rawValue) } ?? .null
                 try update.run([
                     .integer(Int64(done)), .real(previousElapsedSeconds + elapsed), .text(now), statusValue,
                     statusValue, .text(now), .integer(runKey),
                 ])
             }
         }
-        pendingMetrics.removeAll(keepingCapacity: true)
-        pendingGreedyActions.removeAll(keepingCapacity: true)
+        if summary != nil { finalSummary = summary }
     }
+
+    /// Inserts metric rows through one statement of ``rowsPerInsert`` rows at a time and a one-row
+    /// statement for the rest: one statement step per row cost SQLite more than the row itself.
+    private func insertMetrics(_ rows: [MetricRow], runKey: Int64, in database: Database) throws {
+        var start = 0
+        if rows.count >= Self.rowsPerInsert {
+            let insertMany = try database.cachedStatement(Self.insertManyMetrics)
+            while rows.count - start >= Self.rowsPerInsert {
+                var index: Int32 = 1
+                for row in rows[start..<(start + Self.rowsPerInsert)] {
+                    try bindMetric(row, runKey: runKey, to: insertMany, from: index)
+                    index += 6
+                }
+                _ = try insertMany.step()
+                insertMany.reset()
+                start += Self.rowsPerInsert
+            }
+        }
+        guard start < rows.count else { return }
+        let insertOne = try database.cachedStatement(
+            "INSERT INTO metrics (run, iteration, action, reward, greedy_action, distinct_actions) VALUES (?, ?, ?, ?, ?, ?)")
+        for row in rows[start...] {
+            try bindMetric(row, runKey: runKey, to: insertOne, from: 1)
+            _ = try insertOne.step()
+            insertOne.reset()
+        }
+    }
+
+    @inline(__always)
+    private func bindMetric(_ row: MetricRow, runKey: Int64, to statement: Statement, from index: Int32) throws {
+        try statement.bind(runKey, at: index)
+        try statement.bind(row.iteration, at: index + 1)
+        try statement.bind(row.action, at: index + 2)
+        try statement.bind(row.reward, at: index + 3)
+        try statement.bind(row.greedyAction, at: index + 4)
+        try statement.bind(row.distinctActions, at: index + 5)
+    }
+
+    /// Rows per multi-row metrics INSERT (6 parameters each, far below SQLite's limit of 32,766).
+    static let rowsPerInsert = 64
+    static let insertManyMetrics = "INSERT INTO metrics (run, iteration, action, reward, greedy_action, distinct_actions) VALUES "
+        + Array(repeating: "(?, ?, ?, ?, ?, ?)", count: rowsPerInsert).joined(separator: ", ")
 
     private func insertSummary(_ summary: RunSummary, runKey: Int64, in database: Database) throws {
         let statement = try database.cachedStatement("""
@@ -455,7 +521,8 @@ public final class RunSession {
         ])
     }
 
-    private func makeSummary(elapsed: Double) -> RunSummary {
+    /// The summary at the end of training; the writer fills in the wall time when it commits it.
+    private func makeSummary() -> RunSummary {
         let greedy = learner.greedyAction
         let order = Permutations.order(rank: greedy, count: frame.frame.count)
         let outcome = frame.frame.outcome(of: order)
@@ -467,7 +534,7 @@ public final class RunSession {
             optimalityRatio: frame.optimalObjective.map { $0 / outcome.objective },
             iterationsToOptimal: convergence.iterationsToOptimal, stableIteration: convergence.stableIteration,
             distinctActions: lastObservation?.distinctActions ?? learner.distinctActions,
-            wallSeconds: elapsed, iterationsPerSecond: elapsed > 0 ? Double(learner.iteration) / elapsed : 0,
+            wallSeconds: 0, iterationsPerSecond: 0,
             qTableSHA256: learner.qTableSHA256())
     }
 
