@@ -1,6 +1,7 @@
 import Foundation
 import Learning
 import Scheduling
+import SQLite
 import TrackerStore
 
 // MARK: recording
@@ -97,7 +98,7 @@ func recordingBenchmark(_ arguments: ArraySlice<String>) throws {
     // Learner alone, as `tracker-bench learner --algo dteql --n 8` measures it.
     let dteql = LearnerCase(algorithm: .dteql, n: 8, phi: 500, iterations: 25_600, seed: 1)
     let learner = try timeLearner(dteql, repeats: repeats)
-    print("  learner alone, DTEQL phi=500 N=8, 25,600 iterations: \(format(learner.seconds, 4)) s")
+    print("  learner alone, DTEQL phi=500 N=8, 25,600 iterations: \(format(learner.seconds, 4)) s (thread CPU \(format(learner.cpuSeconds, 4)) s)")
 
     let dteqlRun = ["--algo", "dteql", "--phi", "500", "--n", "8", "--seed", "1", "--frame-seed", "1"]
     let withCheckpoints = try bestOf(repeats, binaries) { try timeTrackerRun($0, in: directory, dteqlRun) }
@@ -107,8 +108,10 @@ func recordingBenchmark(_ arguments: ArraySlice<String>) throws {
     // 24 checkpoints besides the final one, which both runs write.
     for (index, _) in binaries.enumerated() {
         let a = withCheckpoints[index], b = endOnly[index]
-        print("  [\(names[index])] run, checkpoint every 1,024:  \(format(a.wall, 4)) s = \(format(a.wall / learner.seconds, 2))x the learner (target <= 1.25)")
-        print("  [\(names[index])] run, checkpoint at the end:  \(format(b.wall, 4)) s = \(format(b.wall / learner.seconds, 2))x the learner (target <= 1.15)")
+        print("  [\(names[index])] run, checkpoint every 1,024:  \(format(a.wall, 4)) s = \(format(a.wall / learner.seconds, 2))x the learner (target <= 1.25)"
+            + "; CPU \(format(a.cpu, 4)) s = \(format(a.cpu / learner.cpuSeconds, 2))x")
+        print("  [\(names[index])] run, checkpoint at the end:  \(format(b.wall, 4)) s = \(format(b.wall / learner.seconds, 2))x the learner (target <= 1.15)"
+            + "; CPU \(format(b.cpu, 4)) s = \(format(b.cpu / learner.cpuSeconds, 2))x")
         print("  [\(names[index])] one checkpoint in a run (difference / 24): \(format((a.wall - b.wall) / 24 * 1000, 2)) ms (target <= 1)")
     }
 
@@ -120,7 +123,8 @@ func recordingBenchmark(_ arguments: ArraySlice<String>) throws {
     print("  C insert loop, \(rows) rows: \(Int(ingest.cRate)) rows/s")
     for (index, cost) in ql.enumerated() {
         let rate = Double(rows) / cost.wall
-        print("  [\(names[index])] tracker run QL N=8, \(rows) iterations: \(format(cost.wall, 4)) s, \(Int(rate)) it/s = \(format(rate / ingest.cRate, 2))x the C loop (target >= 0.8)")
+        print("  [\(names[index])] tracker run QL N=8, \(rows) iterations: \(format(cost.wall, 4)) s, \(Int(rate)) it/s = \(format(rate / ingest.cRate, 2))x the C loop (target >= 0.8)"
+            + "; CPU \(format(cost.cpu, 4)) s")
     }
 
     // One checkpoint's parts in isolation.
@@ -147,5 +151,72 @@ func recordingBenchmark(_ arguments: ArraySlice<String>) throws {
     }
     if reproduceCPU.count == 2 {
         print("  reproduce CPU, this build / baseline: \(format(reproduceCPU[0] / reproduceCPU[1], 2)) (target <= 0.6)")
+    }
+}
+
+// MARK: key layout
+
+/// `metrics` as it is (`WITHOUT ROWID`, the key (run, iteration) is the table's B-tree) against a rowid
+/// table with the same primary key, which SQLite keeps as a second B-tree (an automatic unique index):
+/// insert rate through 64-row INSERTs, bytes per row on disk, and reading one run back in iteration order.
+func keyLayoutBenchmark(_ arguments: ArraySlice<String>) throws {
+    let options = try Options(arguments, allowed: ["rows", "repeat"])
+    let rows = try options.int("rows", default: 400_000)
+    let repeats = try options.int("repeat", default: 3)
+    let runs = 4
+    print("key layout: \(runs) runs x \(rows / runs) rows, 64-row INSERTs in one transaction per run, best of \(repeats)")
+    let columns = """
+        run INTEGER NOT NULL, iteration INTEGER NOT NULL, action INTEGER NOT NULL, reward REAL NOT NULL,
+        greedy_action INTEGER NOT NULL, distinct_actions INTEGER NOT NULL, PRIMARY KEY (run, iteration)
+        """
+    let layouts = [("WITHOUT ROWID (today)", "CREATE TABLE m (\(columns)) STRICT, WITHOUT ROWID"),
+                   ("rowid + key index", "CREATE TABLE m (\(columns)) STRICT")]
+    let perInsert = 64
+    let insertSQL = "INSERT INTO m VALUES " + Array(repeating: "(?, ?, ?, ?, ?, ?)", count: perInsert).joined(separator: ", ")
+    for (name, create) in layouts {
+        var bestInsert = Double.infinity, bestRead = Double.infinity
+        var bytes = 0
+        for _ in 0..<max(repeats, 1) {
+            let directory = try benchDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let database = try Database(path: directory.appendingPathComponent("k.db").path)
+            try database.enableWAL()
+            try database.execute(create)
+            let insert = try database.prepare(insertSQL)
+            let perRun = rows / runs
+            let start = now()
+            for run in 1...Int64(runs) {
+                try database.transaction(.immediate) {
+                    var i: Int64 = 0
+                    while i + Int64(perInsert) <= Int64(perRun) {
+                        var index: Int32 = 1
+                        for k in i..<(i + Int64(perInsert)) {
+                            try insert.bind(run, at: index)
+                            try insert.bind(k, at: index + 1)
+                            try insert.bind((k &* 7919) % 40320, at: index + 2)
+                            try insert.bind(1.0 + Double(k % 1000) * 1e-3, at: index + 3)
+                            try insert.bind((k / 64) % 40320, at: index + 4)
+                            try insert.bind(k < 40320 ? k + 1 : 40320, at: index + 5)
+                            index += 6
+                        }
+                        _ = try insert.step()
+                        insert.reset()
+                        i += Int64(perInsert)
+                    }
+                }
+            }
+            bestInsert = min(bestInsert, now() - start)
+            let readStart = now()
+            let select = try database.prepare("SELECT iteration, reward FROM m WHERE run = 3 ORDER BY iteration")
+            var sum = 0.0
+            while try select.step() { sum += select.double(1) }
+            bestRead = min(bestRead, now() - readStart)
+            if case .integer(let size)? = try database.scalar("SELECT sum(pgsize) FROM dbstat WHERE name IN ('m', 'sqlite_autoindex_m_1')") {
+                bytes = Int(size)
+            }
+            precondition(sum > 0)
+        }
+        print("  \(name.padding(22))  \(Int(Double(rows) / bestInsert)) rows/s  \(format(Double(bytes) / Double(rows), 1)) bytes/row"
+            + "  read one run in order \(format(bestRead * 1000, 2)) ms")
     }
 }

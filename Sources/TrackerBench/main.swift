@@ -189,6 +189,7 @@ let sections: [(name: String, summary: String, run: (ArraySlice<String>) throws 
     ("fill", "build a database of --rows metric rows (QL runs) at --db PATH", fillBenchmark),
     ("compare", "tracker compare --n 8 latency on a 10M-row database (--rows, --db, --repeat)", compareBenchmark),
     ("recording", "the recording-cost table: run vs learner, QL vs the C loop, reproduce CPU, checkpoint (--baseline TRACKER)", recordingBenchmark),
+    ("keys", "metrics key layout: WITHOUT ROWID against a rowid table with a key index (--rows, --repeat)", keyLayoutBenchmark),
     ("memory", "DTAQL N=8 peak memory (VmHWM) in a fresh child process", memoryBenchmark),
     ("all", "every section, then the figures side by side (also: no section at all)", allBenchmark),
 ]
