@@ -11,7 +11,7 @@
 -- runs per configuration but leaves them out of every aggregate.
 -- iterations_to_optimal is NULL for a finished run whose final greedy order is not optimal (it did not
 -- converge within planned_iterations) or whose frame has no known optimum.
--- Reads runs and run_summaries only (never metrics), so it stays fast on large databases.
+-- Reads runs, run_summaries and frames only (never metrics), so it stays fast on large databases.
 SELECT
     r.run_id,
     r.algorithm,
@@ -26,12 +26,17 @@ SELECT
     s.mean_completion_s,
     s.iterations_to_optimal,
     s.optimality_ratio,
+    -- (D_rand - D) / (D_rand - D*): 0 = a uniformly random order, 1 = the optimum's mean completion time
+    -- (docs/model.md); NULL without a summary or where D_rand or D* is unknown.
+    (f.random_mean_completion_s - s.mean_completion_s)
+        / (f.random_mean_completion_s - f.optimal_mean_completion_s) AS delay_score,
     s.objective,
     r.seed,
     r.frame_id,
     r.created_at
 FROM runs AS r
 LEFT JOIN run_summaries AS s ON s.run = r.id
+LEFT JOIN frames AS f ON f.frame_id = r.frame_id
 WHERE (:n IS NULL OR r.n = :n)
   AND (:label IS NULL OR r.label = :label)
   AND (:algo IS NULL OR r.algorithm = lower(:algo))

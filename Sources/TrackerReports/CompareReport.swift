@@ -38,6 +38,7 @@ public struct CompareReport: Sendable {
             [.string("average delay (s)")] + comparisons.map { meanCell($0.averageDelay) },
             [.string("convergence time (iterations)")] + comparisons.map { convergenceCell($0.convergence) },
             [.string("optimality ratio J*/J")] + comparisons.map { meanCell($0.optimalityRatio) },
+            [.string("delay score")] + comparisons.map { meanCell($0.delayScore) },
             [.string("runs")] + comparisons.map(runsCell),
         ]
         return table
@@ -163,6 +164,7 @@ public struct CompareReport: Sendable {
             break
         }
         add("optimality_ratio", comparison.optimalityRatio)
+        add("delay_score", comparison.delayScore)
         return .object(fields)
     }
 

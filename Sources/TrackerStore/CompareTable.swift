@@ -49,14 +49,17 @@ public struct CompareRun: Sendable, Equatable {
     /// Nil when the run did not converge within its budget (or J* is unknown).
     public var iterationsToOptimal: Int?
     public var optimalityRatio: Double?
+    /// (D_rand - D) / (D_rand - D*) of the final greedy order; nil where D_rand or D* is unknown.
+    public var delayScore: Double?
     /// Everything that determines the run's results but its frame, seed and N: runs are aggregated only
     /// with runs of the same configuration.
     public var configuration: Configuration
 
     public init(runID: String = "", algorithm: String, phi: Int, n: Int, plannedIterations: Int, normalizedReward: Double?,
                 misses: Int?, meanCompletionSeconds: Double?, iterationsToOptimal: Int?, optimalityRatio: Double?,
-                configuration: Configuration? = nil) {
+                configuration: Configuration? = nil, delayScore: Double? = nil) {
         self.runID = runID
+        self.delayScore = delayScore
         self.algorithm = algorithm
         self.phi = phi
         self.n = n
@@ -134,6 +137,8 @@ public struct ConfigurationComparison: Sendable {
     public let convergence: ConvergenceAggregate?
     /// J* / J, over the runs whose frame has a known optimum.
     public let optimalityRatio: MeanAggregate?
+    /// Per run (D_rand - D) / (D_rand - D*), over the runs whose frame has both (docs/model.md).
+    public let delayScore: MeanAggregate?
 }
 
 /// The aggregation behind `tracker compare`, as pure functions over `compare_runs` rows.
@@ -201,7 +206,8 @@ public enum CompareTable {
                 deadlineMissRatio: mean(finished.compactMap { run in run.misses.map { Double($0) / Double(run.n) } }),
                 averageDelay: mean(finished.compactMap(\.meanCompletionSeconds)),
                 convergence: convergence(finished.map(\.iterationsToOptimal), budgets: finished.map(\.plannedIterations)),
-                optimalityRatio: mean(finished.compactMap(\.optimalityRatio)))
+                optimalityRatio: mean(finished.compactMap(\.optimalityRatio)),
+                delayScore: mean(finished.compactMap(\.delayScore)))
         }
     }
 }
@@ -222,6 +228,7 @@ extension TrackerStore {
         let planned = try index("planned_iterations"), reward = try index("normalized_reward")
         let misses = try index("misses"), delay = try index("mean_completion_s")
         let toOptimal = try index("iterations_to_optimal"), ratio = try index("optimality_ratio")
+        let delayScore = try index("delay_score")
         return result.rows.compactMap { row in
             let id = row[runID].textValue ?? ""
             if !filter.conditions.isEmpty {
@@ -232,7 +239,7 @@ extension TrackerStore {
                 plannedIterations: row[planned].intValue ?? 0, normalizedReward: row[reward].doubleValue,
                 misses: row[misses].intValue, meanCompletionSeconds: row[delay].doubleValue,
                 iterationsToOptimal: row[toOptimal].intValue, optimalityRatio: row[ratio].doubleValue,
-                configuration: settings[id]?.configuration)
+                configuration: settings[id]?.configuration, delayScore: row[delayScore].doubleValue)
         }
     }
 }

@@ -76,8 +76,9 @@ extension TrackerStore {
         let insert = try database.cachedStatement("""
             INSERT INTO frames (fingerprint, n, source, seed, uplink_rate, cpu_hz, zeta,
                 optimal_objective, optimal_order, optimal_misses, optimal_mean_completion_s,
-                fifo_objective, edf_objective, spt_objective, johnson_objective, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                fifo_objective, edf_objective, spt_objective, johnson_objective, created_at,
+                random_mean_completion_s)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let seed: SQLiteValue
         switch source {
@@ -96,6 +97,7 @@ extension TrackerStore {
             .real(analysis.references[.fifo]!.objective), .real(analysis.references[.edf]!.objective),
             .real(analysis.references[.spt]!.objective), .real(analysis.references[.johnson]!.objective),
             .text(Timestamp.now()),
+            randomOrderMeanCompletion(frame).map { .real($0) } ?? .null,
         ])
         _ = try insert.step()
         insert.reset()
@@ -147,4 +149,32 @@ extension TrackerStore {
 /// An order as the JSON array text stored in the database, e.g. "[2,0,1]".
 func orderJSON(_ order: [Int]) -> String {
     "[" + order.map(String.init).joined(separator: ",") + "]"
+}
+
+/// D_rand of a frame (the delay score's zero point), or nil above the exact solver's N, where neither it
+/// nor D* is computed. Enumerates all N! orders: instant at N = 8, under a second at N = 10.
+func randomOrderMeanCompletion(_ frame: Frame) -> Double? {
+    frame.count <= ExactOptimum.maximumTasks ? frame.meanCompletionOverAllOrders() : nil
+}
+
+extension TrackerStore {
+    /// Computes D_rand for every frame stored without it (by a tracker older than migration 0005) and
+    /// stores it. Runs on every open for writing; after the first it finds nothing to do. Each value is
+    /// computed outside any transaction and written only where still missing, so two processes opening
+    /// the same old database at once both write the same value at most.
+    func fillMissingRandomOrderDelays() throws {
+        let missing = try storeOperation("finding frames without a random-order delay") {
+            try database.prepare("SELECT frame_id FROM frames WHERE random_mean_completion_s IS NULL AND n <= ?")
+                .rows([.integer(Int64(ExactOptimum.maximumTasks))]) { $0.int64(0) }
+        }
+        for frameID in missing {
+            let frame = try loadFrame(id: frameID).frame
+            guard let value = randomOrderMeanCompletion(frame) else { continue }
+            try storeOperation("storing the random-order delay of frame \(frameID)") {
+                try database.prepare(
+                    "UPDATE frames SET random_mean_completion_s = ? WHERE frame_id = ? AND random_mean_completion_s IS NULL")
+                    .run([.real(value), .integer(frameID)])
+            }
+        }
+    }
 }

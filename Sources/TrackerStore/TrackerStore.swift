@@ -60,6 +60,8 @@ public final class TrackerStore {
         } catch let error as SQLiteError {
             throw StoreError.cannotOpen(path: path, reason: error.message)
         }
+        // Data a migration adds but SQL cannot compute (migration 0005's D_rand) is filled in here.
+        try fillMissingRandomOrderDelays()
     }
 
     /// What to hand SQLite for a user's path, after refusing what is not a database file. A path

@@ -1,26 +1,33 @@
 import Scheduling
 
-/// The best objective over every permutation, by brute force (N! orders), with the first order reaching it.
-func bruteForceOptimum(_ frame: Frame) -> (objective: Double, order: [Int]) {
-    var order = Array(0..<frame.count)
-    var best = frame.outcome(of: order).objective
-    var bestOrder = order
-    // Heap's algorithm, iterative: every permutation exactly once, one swap apart.
-    var counters = [Int](repeating: 0, count: frame.count)
+/// Calls `visit` with every permutation of 0..<count exactly once (Heap's algorithm, iterative: one swap apart).
+func forEachPermutation(of count: Int, _ visit: ([Int]) -> Void) {
+    var order = Array(0..<count)
+    visit(order)
+    var counters = [Int](repeating: 0, count: count)
     var i = 1
-    while i < frame.count {
+    while i < count {
         if counters[i] < i {
             order.swapAt(i % 2 == 0 ? 0 : counters[i], i)
-            let objective = frame.outcome(of: order).objective
-            if objective < best {
-                best = objective
-                bestOrder = order
-            }
+            visit(order)
             counters[i] += 1
             i = 1
         } else {
             counters[i] = 0
             i += 1
+        }
+    }
+}
+
+/// The best objective over every permutation, by brute force (N! orders), with the first order reaching it.
+func bruteForceOptimum(_ frame: Frame) -> (objective: Double, order: [Int]) {
+    var best = Double.infinity
+    var bestOrder: [Int] = []
+    forEachPermutation(of: frame.count) { order in
+        let objective = frame.outcome(of: order).objective
+        if objective < best {
+            best = objective
+            bestOrder = order
         }
     }
     return (best, bestOrder)

@@ -88,23 +88,25 @@ import TestSupport
         let table = try CLI.run(["compare", "--n", "5", "--db", db])
         #expect(table.status == 0, "\(table.stderr)")
         let lines = table.stdout.split(separator: "\n")
-        #expect(lines.count == 2 + 6)
+        #expect(lines.count == 2 + 7)
         let header = try #require(lines.first)
         let positions = ["DTEQL phi=50", "DTEQL phi=20", "DTAQL phi=4"].map { header.range(of: $0)?.lowerBound }
         #expect(header.hasSuffix("  QL"))
         #expect(positions.allSatisfy { $0 != nil })
         #expect(positions.compactMap { $0 } == positions.compactMap { $0 }.sorted())
         #expect(lines.contains { $0.hasPrefix("runs") && $0.hasSuffix("3") })
+        // Every run's frame has D_rand and D*: the delay score row has a value in every column.
+        #expect(lines.contains { $0.hasPrefix("delay score") && !$0.contains(" - ") })
         #expect(table.stdout.contains("±"))
 
         let csv = try CLI.run(["compare", "--n", "5", "--db", db, "--format", "csv", "--spread", "none"])
         let csvLines = csv.stdout.split(separator: "\n")
-        #expect(csvLines.count == 1 + 6)
+        #expect(csvLines.count == 1 + 7)
         #expect(csvLines.first == "measure,DTEQL phi=50,DTEQL phi=20,DTAQL phi=4,QL")
         #expect(csvLines.last == "runs,3,3,3,3")
 
         let markdown = try CLI.run(["compare", "--n", "5", "--db", db, "--format", "markdown", "--spread", "iqr"])
-        #expect(markdown.stdout.split(separator: "\n").count == 2 + 6)
+        #expect(markdown.stdout.split(separator: "\n").count == 2 + 7)
         #expect(markdown.stdout.hasPrefix("| measure | DTEQL phi=50 |"))
     }
 
