@@ -30,6 +30,24 @@ struct CLI {
                     environment: [String: String] = [:], prelude: String? = nil, host: String? = nil) throws -> Result {
         let process = makeProcess(arguments, environment: environment, prelude: prelude, host: host)
         if let directory { process.currentDirectoryURL = directory }
+        return try capture(process, stdin: stdin)
+    }
+
+    /// Runs any program (a shell, `sbatch`, `parallel`) with this environment plus `environment`, in
+    /// `directory`, capturing its output like ``run(_:in:stdin:environment:prelude:host:)``.
+    @discardableResult
+    static func tool(_ executable: String, _ arguments: [String], in directory: URL? = nil,
+                     environment: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if let directory { process.currentDirectoryURL = directory }
+        return try capture(process, stdin: nil)
+    }
+
+    /// Starts `process`, feeds it `stdin`, waits for it and returns what it wrote.
+    private static func capture(_ process: Process, stdin: String?) throws -> Result {
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
         process.standardError = err
