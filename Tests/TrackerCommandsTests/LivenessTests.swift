@@ -148,7 +148,7 @@ import TestSupport
         }
         var beats: Set<String> = []
         var committed = false
-        let deadline = Date().addingTimeInterval(1.5)
+        let deadline = Date().addingTimeInterval(3)
         while Date() < deadline && process.isRunning {
             if let database = try? Database(path: db, mode: .readOnly),
                let rows = try? database.prepare("SELECT heartbeat_at, done_iterations FROM runs").rows([], { row in (row.text(0), row.int(1)) }),
@@ -160,8 +160,9 @@ import TestSupport
         }
         #expect(process.isRunning, "the run ended before the heartbeat could be watched")
         #expect(!committed, "the run committed a batch while watched; make it slower")
-        // A beat every 1/6 s: the claim's timestamp and at least four more in 1.5 s.
-        #expect(beats.count >= 5, "\(beats.sorted())")
+        // A beat every 1/6 s: the claim's timestamp and, even on a loaded machine, at least three more in 3 s
+        // (without the timer there would be one).
+        #expect(beats.count >= 4, "\(beats.sorted())")
     }
 
     /// Two resumes of one dead run at once: exactly one claims it, the other says who owns it.
