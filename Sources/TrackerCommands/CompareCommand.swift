@@ -28,12 +28,12 @@ public struct CompareCommand: ParsableCommand {
     var n: Int?
 
     @Option(help: ArgumentHelp(
-        "Table II: one row per value of this setting (n, the default without --n; or lr, beta, eps_min, delta, iterations, reward, twin_noise, rate, zeta, ...), one column per remaining configuration.",
+        "Table II: one row per value of this setting (n, the default without --n; or lr, beta, eps_min, delta, iterations, reward, twin_noise, rate, zeta, ..., or a tag as tag.KEY), one column per remaining configuration.",
         valueName: "key"))
     var by: String?
 
     @Option(name: .customLong("where"), help: ArgumentHelp(
-        "Only runs whose setting KEY equals VALUE (numbers compare as numbers; none matches an unset one). Repeatable.",
+        "Only runs whose setting KEY equals VALUE (numbers compare as numbers; none matches an unset one), or whose tag is VALUE (tag.KEY=VALUE). Repeatable.",
         valueName: "KEY=VALUE"))
     var conditions: [String] = []
 
@@ -79,7 +79,7 @@ public struct CompareCommand: ParsableCommand {
                                    includeUnfinished: includeUnfinished, conditions: try settingConditions(conditions))
         let grouping = by ?? "n"
         try store.checkSettingKeys([grouping], option: "--by")
-        let comparisons = CompareTable.compare(try store.compareRuns(filter), by: grouping)
+        let comparisons = CompareTable.compare(try store.compareRuns(filter, splittingBy: grouping), by: grouping)
         guard !comparisons.isEmpty else {
             throw CommandFailure("no \(includeUnfinished ? "" : "finished ")runs match" + (n.map { " with N=\($0)" } ?? "")
                 + (conditions.isEmpty ? "" : " where \(conditions.joined(separator: " and "))") + " (see `tracker list`)")

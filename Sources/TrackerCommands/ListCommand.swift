@@ -31,19 +31,36 @@ public struct ListCommand: ParsableCommand {
         valueName: "KEY=VALUE"))
     var conditions: [String] = []
 
+    @Option(name: .customLong("tag"), help: ArgumentHelp(
+        "Only runs tagged KEY=VALUE (the same as --where tag.KEY=VALUE). Repeatable.", valueName: "KEY=VALUE"))
+    var tags: [String] = []
+
     @Option(help: "Output format.")
     var format: ListingFormat = .table
 
     public init() {}
 
     public func validate() throws {
-        _ = try settingConditions(conditions)
+        _ = try allConditions()
+    }
+
+    /// `--where` and `--tag` together: `--tag K=V` is `--where tag.K=V`.
+    func allConditions() throws -> [SettingCondition] {
+        let tagConditions = try tags.map { text in
+            do {
+                let tag = try RunTags.parse(text)
+                return SettingCondition(key: RunTags.settingPrefix + tag.key, value: tag.value)
+            } catch {
+                throw ValidationError("--tag: \(error)")
+            }
+        }
+        return try settingConditions(conditions) + tagConditions
     }
 
     public func run() throws {
         let store = try database.openStore(.readOnly)
         var records = try store.runs(matching: RunFilter(algorithm: algo, n: n, status: status, label: label))
-        let conditions = try settingConditions(self.conditions)
+        let conditions = try allConditions()
         if !conditions.isEmpty {
             try store.checkSettingKeys(conditions.map(\.key), option: "--where")
             let settings = try store.runSettings()

@@ -75,7 +75,8 @@ public struct PlotCommand: ParsableCommand {
         if converter != nil { try OutputFile.check(Self.pngPath(forSVG: path), kind: .png) }
         let store = try database.openStore(.readOnly)
         if let by { try store.checkSettingKeys([by], option: "--by") }
-        let runs = try store.compareRuns(CompareFilter(n: n, label: label, conditions: try settingConditions(conditions)))
+        let runs = try store.compareRuns(CompareFilter(n: n, label: label, conditions: try settingConditions(conditions)),
+                                         splittingBy: by)
         let curves = try store.convergenceCurves(runs: runs, n: n, metric: metric, points: points, logarithmic: logX,
                                                  showing: by.map { [$0] } ?? [])
         guard !curves.isEmpty else {

@@ -6,7 +6,7 @@ import TrackerStore
 public struct ShowCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Show one run: hyperparameters, provenance, frame, status, checkpoints and summary."
+        abstract: "Show one run: hyperparameters, provenance, tags and note, frame, status, checkpoints and summary."
     )
 
     @OptionGroup var database: DatabaseOptions
@@ -71,6 +71,8 @@ public struct ShowCommand: ParsableCommand {
             ("tracker_version", .string(p.trackerVersion)), ("sqlite_version", .string(p.sqliteVersion)),
             ("sweep_name", .optional(p.sweepName)), ("sweep_sha256", .optional(p.sweepSHA256)),
         ] }
+        let tags = try store.tags(ofRun: record.id).sorted { $0.key < $1.key }
+        let note = try store.note(ofRun: record.id)
         switch format {
         case .json:
             let checkpointJSON = JSON.array(checkpoints.map {
@@ -80,6 +82,7 @@ public struct ShowCommand: ParsableCommand {
             })
             let object = JSON.object(report.fields + runFields + [
                 ("params", .object(params)), ("provenance", provenanceFields.map(JSON.object) ?? .null),
+                ("tags", .object(tags.map { ($0.key, JSON.string($0.value)) })), ("note", .optional(note)),
                 ("frame", .object(frameFields)), ("checkpoints", checkpointJSON),
             ])
             print(object.serialized(pretty: true))
@@ -90,6 +93,12 @@ public struct ShowCommand: ParsableCommand {
             print("Provenance")
             print(provenanceFields.map { Record(fields: $0).render(.table) }
                 ?? "(not recorded: the run predates schema version 4)\n")
+            print("Tags")
+            print(tags.isEmpty ? "(none)\n" : Record(fields: tags.map {
+                (terminalEscaped($0.key), JSON.string(terminalEscaped($0.value)))
+            }).render(.table))
+            print("Note")
+            print(Record(fields: [("note", .optional(note.map(terminalEscaped)))]).render(.table))
             print("Frame")
             print(Record(fields: frameFields).render(.table))
             print(frameTable(frame.frame).render(ListingFormat.table))

@@ -21,6 +21,8 @@ public struct Tracker: ParsableCommand {
             ResumeCommand.self,
             ShowCommand.self,
             ListCommand.self,
+            TagCommand.self,
+            NoteCommand.self,
             DeleteCommand.self,
             GCCommand.self,
             PlotCommand.self,

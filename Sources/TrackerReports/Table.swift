@@ -143,3 +143,26 @@ extension String {
         return copy
     }
 }
+
+/// Text a person tagged or noted, safe to print in one table cell: backslash, control, format (bidi
+/// overrides) and line or paragraph separator characters written as Swift escapes (\n, \u{1B}), so hostile
+/// text cannot move the cursor, recolour the terminal or break a row.
+public func terminalEscaped(_ text: String) -> String {
+    var out = ""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\\": out += "\\\\"
+        case "\t": out += "\\t"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        default:
+            switch scalar.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned:
+                out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            default:
+                out.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return out
+}

@@ -213,8 +213,10 @@ public enum CompareTable {
 }
 
 extension TrackerStore {
-    /// The rows of `queries/compare_runs.sql` for these filters, each with its configuration.
-    public func compareRuns(_ filter: CompareFilter) throws -> [CompareRun] {
+    /// The rows of `queries/compare_runs.sql` for these filters, each with its configuration. With
+    /// `splittingBy` a tag (`tag.KEY`), that tag joins each run's configuration (`none` where a run lacks
+    /// it), so `--by tag.KEY` can group by it; otherwise tags never split configurations.
+    public func compareRuns(_ filter: CompareFilter, splittingBy grouping: String? = nil) throws -> [CompareRun] {
         let result = try run(try SavedQueries.named("compare_runs"), parameters: filter.queryParameters)
         let settings = try runSettings()
         try checkSettingKeys(filter.conditions.map(\.key), option: "--where")
@@ -239,7 +241,12 @@ extension TrackerStore {
                 plannedIterations: row[planned].intValue ?? 0, normalizedReward: row[reward].doubleValue,
                 misses: row[misses].intValue, meanCompletionSeconds: row[delay].doubleValue,
                 iterationsToOptimal: row[toOptimal].intValue, optimalityRatio: row[ratio].doubleValue,
-                configuration: settings[id]?.configuration, delayScore: row[delayScore].doubleValue)
+                configuration: settings[id].map { run in
+                    guard let grouping, grouping.hasPrefix(RunTags.settingPrefix) else { return run.configuration }
+                    return Configuration(algorithm: run.configuration.algorithm, phi: run.configuration.phi,
+                                         settings: run.configuration.settings
+                                             + [Setting(key: grouping, value: run.value(of: grouping) ?? .null)])
+                }, delayScore: row[delayScore].doubleValue)
         }
     }
 }

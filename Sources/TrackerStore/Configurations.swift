@@ -165,6 +165,8 @@ public struct RunSettings: Sendable {
     public let runID: String
     public let n: Int
     public let configuration: Configuration
+    /// The run's tags by key (`run_tags`): matched by `--where tag.KEY=VALUE`, never part of the configuration.
+    public let tags: [String: String]
 
     /// Every setting by its key, `algorithm`, `n` and `phi` included: what `--where` and `--by` look at.
     public var all: [Setting] {
@@ -199,6 +201,7 @@ extension TrackerStore {
             ![runIDColumn, algorithmColumn, nColumn, phiColumn].contains(index)
                 && !Self.settingsColumnsNotDeterminingResults.contains(result.columns[index])
         }
+        let tags = try tagsByRunID()
         var settings: [String: RunSettings] = [:]
         for row in result.rows {
             let runID = row[runIDColumn].textValue ?? ""
@@ -211,7 +214,8 @@ extension TrackerStore {
                     if column == "delta" && algorithm != "dtaql" { return nil }
                     return Setting(key: Self.settingKeys[column] ?? column, value: SettingValue(row[index]))
                 })
-            settings[runID] = RunSettings(runID: runID, n: row[nColumn].intValue ?? 0, configuration: configuration)
+            settings[runID] = RunSettings(runID: runID, n: row[nColumn].intValue ?? 0, configuration: configuration,
+                                           tags: tags[runID] ?? [:])
         }
         return settings
     }
@@ -249,9 +253,13 @@ public struct SettingCondition: Sendable, Equatable {
 }
 
 extension RunSettings {
-    /// The value of `key` for this run, nil when the run has no such setting (delta outside DTAQL).
+    /// The value of `key` for this run, nil when the run has no such setting (delta outside DTAQL) or
+    /// no such tag (`tag.KEY`).
     public func value(of key: String) -> SettingValue? {
-        all.first { $0.key == key }?.value
+        if key.hasPrefix(RunTags.settingPrefix) {
+            return tags[String(key.dropFirst(RunTags.settingPrefix.count))].map { .text($0) }
+        }
+        return all.first { $0.key == key }?.value
     }
 
     public func matches(_ conditions: [SettingCondition]) -> Bool {
@@ -268,9 +276,15 @@ extension TrackerStore {
     }
 
     /// Refuses a key that is no setting, naming the ones there are. `option` names the option in the message.
+    /// `tag.KEY` is accepted for any valid tag key, whether or not a run has that tag yet.
     public func checkSettingKeys(_ keys: [String], option: String) throws {
         let known = try settingKeys()
-        for key in keys where !known.contains(key) {
+        for key in keys where key.hasPrefix(RunTags.settingPrefix) {
+            do { try RunTags.checkKey(String(key.dropFirst(RunTags.settingPrefix.count))) } catch {
+                throw StoreError.invalidArgument("\(option): \(error)")
+            }
+        }
+        for key in keys where !known.contains(key) && !key.hasPrefix(RunTags.settingPrefix) {
             throw StoreError.unknownSetting(option: option, key: key, known: known)
         }
     }

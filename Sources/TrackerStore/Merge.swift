@@ -111,7 +111,7 @@ extension TrackerStore {
                     try insertRun.run([.text(runID), .integer(run.key)])
                     try mapRun.run([.integer(run.key), .integer(database.lastInsertRowID)])
                 }
-                for table in ["run_params", "run_provenance", "metrics", "checkpoints", "run_summaries"] {
+                for table in ["run_params", "run_provenance", "run_tags", "run_notes", "metrics", "checkpoints", "run_summaries"] {
                     try copy(table: table, mapping: "run", through: "run_map", orIgnore: false)
                 }
                 return report
