@@ -48,7 +48,8 @@ public struct GCCommand: ParsableCommand {
 
     public func run() throws {
         let store = try database.openStore(.readWriteExisting)
-        let dropped = try store.collectGarbage()
-        StandardError.write("Dropped \(dropped) checkpoints and vacuumed \(database.path).\n")
+        let collected = try store.collectGarbage()
+        StandardError.write(
+            "Dropped \(collected.checkpoints) checkpoints (\(collected.snapshotBytes) bytes of snapshots) and vacuumed \(database.path).\n")
     }
 }

@@ -26,6 +26,9 @@ public struct ResumeCommand: ParsableCommand {
     @Option(name: .customLong("memory-limit"), help: ArgumentHelp("Refuse runs estimated to need more.", valueName: "size"))
     var memoryLimit: String = "4GiB"
 
+    @Option(name: .customLong("keep-checkpoints"), help: CheckpointRetention.help)
+    var keepCheckpoints: CheckpointRetention = .default
+
     @Flag(help: "Take over a run that looks alive (fresh heartbeat) because you know its process is gone.")
     var force = false
 
@@ -40,13 +43,14 @@ public struct ResumeCommand: ParsableCommand {
     public func validate() throws {
         if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1, got \(iterations).") }
         _ = try parseByteSize(memoryLimit)
+        try keepCheckpoints.validate()
     }
 
     public func run() throws {
         let store = try database.openStore(.readWriteExisting)
         switch try RunSession.resume(
             runID, in: store, additionalIterations: iterations, memoryLimitBytes: try parseByteSize(memoryLimit),
-            force: force)
+            force: force, keepCheckpoints: keepCheckpoints.newest)
         {
         case .alreadyFinished(let record):
             StandardError.write("Run \(record.runID) is already finished; nothing to do (use --iterations K to train further).\n")

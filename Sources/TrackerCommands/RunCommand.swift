@@ -45,8 +45,8 @@ public struct RunCommand: ParsableCommand {
     @Option(name: .customLong("checkpoint-every"), help: ArgumentHelp("Checkpoint every K iterations.", valueName: "K"))
     var checkpointEvery: Int = 1024
 
-    @Option(name: .customLong("keep-checkpoints"), help: ArgumentHelp("Keep only the newest K checkpoints (default: all).", valueName: "K"))
-    var keepCheckpoints: Int?
+    @Option(name: .customLong("keep-checkpoints"), help: CheckpointRetention.help)
+    var keepCheckpoints: CheckpointRetention = .default
 
     @Option(help: ArgumentHelp("A free-form label, to find the run again.", valueName: "text"))
     var label: String?
@@ -92,7 +92,7 @@ public struct RunCommand: ParsableCommand {
             algorithm: algo, phi: phi, delta: delta, aggregation: aggregation, model: parameters)
         var specification = RunSpecification(
             frame: frame, frameSource: source, hyperparameters: hyperparameters,
-            checkpointEvery: checkpointEvery, keepCheckpoints: keepCheckpoints, label: label,
+            checkpointEvery: checkpointEvery, keepCheckpoints: keepCheckpoints.newest, label: label,
             memoryLimitBytes: learning.memoryLimitBytes, trackerVersion: Tracker.version)
         specification.provenance = .current()
         // Validate before touching the database, so bad settings leave no trace in it.
@@ -103,9 +103,37 @@ public struct RunCommand: ParsableCommand {
     }
 }
 
-func validateCheckpointOptions(checkpointEvery: Int, keep: Int?) throws {
+/// `--keep-checkpoints N|all`. A long run checkpoints thousands of times and only the newest checkpoint
+/// is needed to resume, so by default the store keeps the newest few (the last one is the final checkpoint
+/// of a finished run) and prunes the rest in the transaction that writes each new one.
+struct CheckpointRetention: ExpressibleByArgument, Equatable {
+    /// Keep only this many of the newest checkpoints; nil keeps every one.
+    let newest: Int?
+
+    static let defaultCount = 3
+    static let `default` = CheckpointRetention(newest: defaultCount)
+    static let help = ArgumentHelp(
+        "Keep only the newest N checkpoints (the newest is the final one of a finished run), or all.",
+        valueName: "N|all")
+
+    init(newest: Int?) { self.newest = newest }
+
+    init?(argument: String) {
+        if argument == "all" { newest = nil; return }
+        guard let count = Int(argument) else { return nil }
+        newest = count
+    }
+
+    var defaultValueDescription: String { newest.map(String.init) ?? "all" }
+
+    func validate() throws {
+        if let newest, newest < 1 { throw ValidationError("--keep-checkpoints must be at least 1, got \(newest).") }
+    }
+}
+
+func validateCheckpointOptions(checkpointEvery: Int, keep: CheckpointRetention) throws {
     guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1, got \(checkpointEvery).") }
-    if let keep, keep < 1 { throw ValidationError("--keep-checkpoints must be at least 1, got \(keep).") }
+    try keep.validate()
 }
 
 /// Runs a session with progress and signal handling, then prints its summary. Shared by run and resume.

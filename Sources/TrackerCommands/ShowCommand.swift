@@ -17,6 +17,9 @@ public struct ShowCommand: ParsableCommand {
     @Option(help: "Output format.")
     var format: ReportFormat = .table
 
+    @Flag(help: "List every checkpoint in the table output (by default only their count, bytes and newest iteration).")
+    var checkpoints = false
+
     public init() {}
 
     public func run() throws {
@@ -25,6 +28,10 @@ public struct ShowCommand: ParsableCommand {
         let h = try store.hyperparameters(of: record)
         let frame = try store.loadFrame(id: record.frameID)
         let checkpoints = try store.checkpoints(ofRun: record.id)
+        let checkpointSummary: [(String, JSON)] = [
+            ("count", .integer(checkpoints.count)), ("bytes", .integer(checkpoints.reduce(0) { $0 + $1.bytes })),
+            ("newest_iteration", .optional(checkpoints.last?.iteration)),
+        ]
         let report = try runReport(record, in: store, frame: frame)
         let twin = h.twin.parameters
         let params: [(String, JSON)] = [
@@ -83,7 +90,8 @@ public struct ShowCommand: ParsableCommand {
             let object = JSON.object(report.fields + runFields + [
                 ("params", .object(params)), ("provenance", provenanceFields.map(JSON.object) ?? .null),
                 ("tags", .object(tags.map { ($0.key, JSON.string($0.value)) })), ("note", .optional(note)),
-                ("frame", .object(frameFields)), ("checkpoints", checkpointJSON),
+                ("frame", .object(frameFields)), ("checkpoint_summary", .object(checkpointSummary)),
+                ("checkpoints", checkpointJSON),
             ])
             print(object.serialized(pretty: true))
         case .table:
@@ -103,7 +111,12 @@ public struct ShowCommand: ParsableCommand {
             print(Record(fields: frameFields).render(.table))
             print(frameTable(frame.frame).render(ListingFormat.table))
             print("Checkpoints")
-            print(checkpointTable.render(ListingFormat.table), terminator: "")
+            // A long run without retention can hold thousands; the summary is what one usually wants.
+            if self.checkpoints {
+                print(checkpointTable.render(ListingFormat.table), terminator: "")
+            } else {
+                print(Record(fields: checkpointSummary).render(.table), terminator: "")
+            }
         }
     }
 }

@@ -18,6 +18,11 @@ public struct SweepOptions: ParsableArguments {
     @Flag(help: "Also resume runs that look alive elsewhere (fresh heartbeat): for when you know their processes are gone.")
     var takeover = false
 
+    @Option(name: .customLong("keep-checkpoints"), help: ArgumentHelp(
+        "Keep only the newest N checkpoints of each run, or all (default: the spec's keep_checkpoints, else \(SweepSpec.defaultKeepCheckpoints)).",
+        valueName: "N|all"))
+    var keepCheckpoints: CheckpointRetention?
+
     @Flag(help: "No progress output.")
     var quiet = false
 
@@ -25,6 +30,7 @@ public struct SweepOptions: ParsableArguments {
 
     public func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1, got \(jobs).") }
+        try keepCheckpoints?.validate()
         _ = try parsedShard()
     }
 
@@ -78,7 +84,10 @@ public struct SweepCommand: ParsableCommand {
 /// Each run it starts records `provenance`. Returns the items it covered.
 func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions, provenance: Provenance) throws -> [SweepItem] {
     var items = try spec.items()
-    for index in items.indices { items[index].specification.provenance = provenance }
+    for index in items.indices {
+        items[index].specification.provenance = provenance
+        if let retention = options.keepCheckpoints { items[index].specification.keepCheckpoints = retention.newest }
+    }
     if let (index, count) = try options.parsedShard() {
         items = SweepRunner.shard(items, index: index, count: count)
     }

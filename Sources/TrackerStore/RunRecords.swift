@@ -231,21 +231,31 @@ extension TrackerStore {
 
     /// Drops all but the last checkpoint of every finished run, then vacuums. Returns the checkpoints dropped.
     @discardableResult
-    public func collectGarbage() throws -> Int {
+    /// Drops all but the newest checkpoint of every finished run, then vacuums; returns what it dropped.
+    public func collectGarbage() throws -> GarbageCollection {
         try storeOperation("collecting garbage") {
-            let dropped = try database.transaction(.immediate) { () throws -> Int in
-                let statement = try database.cachedStatement("""
-                    DELETE FROM checkpoints
+            let collected = try database.transaction(.immediate) { () throws -> GarbageCollection in
+                let finishedRunsOlderCheckpoints = """
+                    FROM checkpoints
                     WHERE run IN (SELECT id FROM runs WHERE status = 'finished')
                       AND iteration < (SELECT max(c.iteration) FROM checkpoints AS c WHERE c.run = checkpoints.run)
-                    """)
+                    """
+                let measure = try database.cachedStatement("SELECT coalesce(sum(bytes), 0) " + finishedRunsOlderCheckpoints)
+                let bytes = try measure.rows { $0.int(0) }.first ?? 0
+                let statement = try database.cachedStatement("DELETE " + finishedRunsOlderCheckpoints)
                 try statement.run()
-                return database.changes
+                return GarbageCollection(checkpoints: database.changes, snapshotBytes: bytes)
             }
             try database.execute("VACUUM")
-            return dropped
+            return collected
         }
     }
+}
+
+/// What `collectGarbage` dropped: how many checkpoints, and the bytes of their snapshots.
+public struct GarbageCollection: Equatable, Sendable {
+    public let checkpoints: Int
+    public let snapshotBytes: Int
 }
 
 func parseOrderJSON(_ text: String) -> [Int] {

@@ -209,8 +209,11 @@ public final class RunSession {
     /// gone; either way the claim is atomic, so two processes never both own the run.
     public static func resume(
         _ runID: String, in store: TrackerStore, additionalIterations: Int? = nil,
-        memoryLimitBytes: Int = 4 << 30, force: Bool = false
+        memoryLimitBytes: Int = 4 << 30, force: Bool = false, keepCheckpoints: Int? = nil
     ) throws -> ResumeRequest {
+        if let keepCheckpoints, keepCheckpoints < 1 {
+            throw StoreError.invalidArgument("keep-checkpoints must be at least 1, got \(keepCheckpoints)")
+        }
         if let additionalIterations, additionalIterations < 1 {
             throw StoreError.invalidArgument("iterations must be at least 1, got \(additionalIterations)")
         }
@@ -295,7 +298,7 @@ public final class RunSession {
         let checkpointEvery = try store.checkpointEvery(ofRun: record.id)
         return .session(RunSession(
             store: store, record: record, frame: frame, learner: resumed, plannedIterations: planned,
-            checkpointEvery: checkpointEvery, keepCheckpoints: nil,
+            checkpointEvery: checkpointEvery, keepCheckpoints: keepCheckpoints,
             recordedActions: try recordedActions(of: record.frameID, in: database)))
     }
 

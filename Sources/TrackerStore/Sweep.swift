@@ -164,7 +164,8 @@ public struct SweepRunner: Sendable {
             progress.addIterations(planned)
             return .busy
         case .resume(let runID), .busy(let runID):
-            guard case .session(let resumed) = try RunSession.resume(runID, in: store, force: takeover) else {
+            guard case .session(let resumed) = try RunSession.resume(
+                runID, in: store, force: takeover, keepCheckpoints: item.specification.keepCheckpoints) else {
                 progress.addIterations(planned)
                 return .skipped
             }

@@ -31,6 +31,8 @@ public struct SweepSpec: Sendable, Equatable {
     public var model: ModelParameters
     public var checkpointEvery: Int
     public var keepCheckpoints: Int?
+    /// How many of each run's newest checkpoints a sweep keeps when its spec does not say.
+    public static let defaultKeepCheckpoints = 3
 
     static let knownKeys = [
         "description", "label", "n", "frames", "first_frame_seed", "frame_seeds", "seeds", "iterations",
@@ -132,8 +134,10 @@ public struct SweepSpec: Sendable, Equatable {
         default: throw fail("'label' must be a string")
         }
         let description = root["description"] as? String
-        let keep: Int? = root["keep_checkpoints"] == nil || root["keep_checkpoints"] is NSNull ? nil
-            : try reader.integer(root["keep_checkpoints"], key: "keep_checkpoints", default: 1, range: 1...Int(Int32.max))
+        // Like `run`: the newest few by default (a sweep's runs resume from their newest), "all" keeps every one.
+        let keep: Int? = root["keep_checkpoints"] as? String == "all" ? nil
+            : try reader.integer(root["keep_checkpoints"], key: "keep_checkpoints", default: SweepSpec.defaultKeepCheckpoints,
+                                 range: 1...Int(Int32.max))
 
         let spec = SweepSpec(
             description: description, label: label, taskCounts: taskCounts, frameSeeds: frameSeeds, seeds: seeds,

@@ -158,7 +158,7 @@ import TestSupport
         let full = try RunSession.start(smallSpecification(algorithm: .ql, iterations: 2000, checkpointEvery: 200), in: store)
         _ = try finish(full)
         #expect(try store.checkpoints(ofRun: full.record.id).count == 10)
-        #expect(try store.collectGarbage() == 9 + 1)
+        #expect(try store.collectGarbage().checkpoints == 9 + 1)
         #expect(try store.checkpoints(ofRun: full.record.id).map(\.iteration) == [2000])
     }
 
