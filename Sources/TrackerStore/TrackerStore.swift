@@ -40,8 +40,7 @@ public final class TrackerStore {
         } catch let error as SQLiteError {
             throw StoreError.cannotOpen(path: path, reason: error.message)
         }
-        let version = try storeOperation("reading the schema version of \(path)") { try database.userVersion }
-        try Self.checkOwnership(of: database, path: path, version: version, mayBeNew: access == .readWrite)
+        let version = try Self.checkOwnership(of: database, path: path, mayBeNew: access == .readWrite)
         guard access != .readOnly else {
             // Belt and braces over the read-only open: query_only refuses writes at the statement level too.
             try storeOperation("opening \(path) query-only") { try database.execute("PRAGMA query_only = ON") }
@@ -110,19 +109,27 @@ public final class TrackerStore {
             // Not a database at all, locked, unreadable: the real open reports it.
             return
         }
-        guard let version = try? probe.userVersion else { return }
-        try checkOwnership(of: probe, path: path, version: version, mayBeNew: true)
+        try checkOwnership(of: probe, path: path, mayBeNew: true)
     }
 
     /// Refuses, before anything is written, an SQLite file that is not a tracker database: one with
     /// tables of its own but no schema version, one whose version claims our schema without our tables,
-    /// and (unless the command may create one) an empty file.
-    private static func checkOwnership(of database: Database, path: String, version: Int, mayBeNew: Bool) throws {
-        let (objects, hasFrames) = try storeOperation("reading the schema of \(path)") { () throws -> (Int, Bool) in
-            guard case .integer(let count)? = try database.scalar("SELECT count(*) FROM sqlite_master"),
-                  case .integer(let frames)? = try database.scalar(
-                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'frames'") else { return (0, false) }
-            return (Int(count), frames > 0)
+    /// and (unless the command may create one) an empty file. Returns the schema version.
+    ///
+    /// The version and the tables are read in one read transaction: read apart, another process's first
+    /// migration could commit between them, and a new tracker database would look like another program's.
+    @discardableResult
+    private static func checkOwnership(of database: Database, path: String, mayBeNew: Bool) throws -> Int {
+        let (version, objects, hasFrames) = try storeOperation("reading the schema of \(path)") { () throws -> (Int, Int, Bool) in
+            try database.transaction(.deferred) {
+                let version = try database.userVersion
+                guard case .integer(let count)? = try database.scalar("SELECT count(*) FROM sqlite_master"),
+                      case .integer(let frames)? = try database.scalar(
+                        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'frames'") else {
+                    return (version, 0, false)
+                }
+                return (version, Int(count), frames > 0)
+            }
         }
         if version == 0 && objects > 0 || version > 0 && !hasFrames {
             throw StoreError.cannotOpen(
@@ -131,6 +138,7 @@ public final class TrackerStore {
         if version == 0 && !mayBeNew {
             throw StoreError.cannotOpen(path: path, reason: "not a tracker database (no schema)")
         }
+        return version
     }
 
     public var schemaVersion: Int {

@@ -138,8 +138,10 @@ import TestSupport
     @Test func theHeartbeatKeepsComingWhileABatchComputes() throws {
         let dir = try TemporaryDirectory()
         let db = dir.path("t.db")
-        // DTAQL with 500 twin agents on N = 8: the first commit (4096 iterations) is seconds away.
-        let process = try CLI.start(["run", "--db", db, "--algo", "dtaql", "--n", "8", "--phi", "500", "--iterations", "4000",
+        // DTAQL with 2,000 twin agents on N = 8 (about 650 MB of tables): 4,000 iterations, below the first
+        // batch commit at 4,096, take about 5 s of a debug build, so the run outlives the 3 s watch even on
+        // an idle machine (with 500 agents it took 1.7 s there) and commits nothing meanwhile.
+        let process = try CLI.start(["run", "--db", db, "--algo", "dtaql", "--n", "8", "--phi", "2000", "--iterations", "4000",
                                      "--checkpoint-every", "100000", "--quiet"],
                                     environment: ["TRACKER_STALE_AFTER_S": "1"])
         defer {
