@@ -95,7 +95,7 @@ func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions, proven
                              busyTimeoutMilliseconds: DatabaseOptions.busyTimeoutMilliseconds, takeover: options.takeover)
     if options.dryRun {
         let actions = try runner.plan()
-        let table = Table(columns: ["run", "action", "run_id"], rows: zip(items, actions).map { item, action in
+        let table = Table(columns: ["run", "action", "run_id"], rows: zip(runner.items, actions).map { item, action in
             switch action {
             case .skip(let id): return [.string(item.summary), .string("skip (finished)"), .string(id)]
             case .resume(let id): return [.string(item.summary), .string("resume"), .string(id)]
@@ -105,13 +105,13 @@ func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions, proven
             }
         })
         print(table.render(ListingFormat.table), terminator: "")
-        return items
+        return runner.items
     }
     StopSignal.install()
     let progress = runner.makeProgress()
     let display = ProgressDisplay(quiet: options.quiet, label: "sweep")
     if !options.quiet {
-        StandardError.write("sweep: \(items.count) runs into \(database) with \(options.jobs) workers\n")
+        StandardError.write("sweep: \(runner.items.count) runs into \(database) with \(options.jobs) workers\n")
     }
     let result = Mutex<Result<SweepOutcome, any Error>?>(nil)
     let worker = Thread {
@@ -142,7 +142,7 @@ func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions, proven
     if let first = outcome.failures.first {
         throw CommandFailure("\(outcome.failures.count) runs failed; the first: \(first)")
     }
-    return items
+    return runner.items
 }
 
 extension ProgressDisplay {

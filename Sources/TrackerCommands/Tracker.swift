@@ -25,6 +25,7 @@ public struct Tracker: ParsableCommand {
             NoteCommand.self,
             DeleteCommand.self,
             GCCommand.self,
+            CheckCommand.self,
             PlotCommand.self,
             QueryCommand.self,
             SQLCommand.self,

@@ -145,6 +145,12 @@ public final class RunSession {
         let h = specification.hyperparameters
         let runKey = try storeOperation("recording the new run") {
             try database.transaction(.immediate) { () throws -> Int64 in
+                // The claim: checked under the write lock, so no other process can insert in between (and
+                // migration 0006's trigger refuses a second run of the configuration regardless).
+                if let existing = try store.runs(configHash: specification.configHash).first {
+                    throw StoreError.configurationTaken(
+                        runID: existing.runID, status: existing.displayStatus, resumable: existing.isResumable)
+                }
                 let frameID = try store.insertFrameIfNeeded(analysis, source: specification.frameSource)
                 let runID = try uniqueRunID(in: database, configHash: specification.configHash)
                 let insertRun = try database.cachedStatement("""
@@ -269,6 +275,12 @@ public final class RunSession {
         let now = Timestamp.now()
         try storeOperation("claiming run \(record.runID)") {
             try database.transaction(.immediate) {
+                // Extended, the run must not become a second copy of a configuration another run holds.
+                if configHash != record.configHash,
+                   let other = try store.runs(configHash: configHash).first(where: { $0.id != record.id }) {
+                    throw StoreError.configurationTaken(
+                        runID: other.runID, status: other.displayStatus, resumable: other.isResumable)
+                }
                 let claim = try database.cachedStatement("""
                     UPDATE runs SET status = 'running', pid = ?, host = ?, heartbeat_at = ?, error = NULL,
                         finished_at = NULL, planned_iterations = ?, done_iterations = ?, config_hash = ?

@@ -10,6 +10,8 @@ public enum StoreError: Error, CustomStringConvertible {
     /// Another process claimed the run (`resume --force`, `sweep --takeover`) while this one ran it.
     case takenOver(runID: String)
     case corruptCheckpoint(runID: String, iteration: Int, reason: String)
+    /// A new run of a configuration the database already holds (one run per configuration).
+    case configurationTaken(runID: String, status: String, resumable: Bool)
     case invalidArgument(String)
     /// `--where`/`--by` named a key that is no recorded setting.
     case unknownSetting(option: String, key: String, known: [String])
@@ -32,6 +34,10 @@ public enum StoreError: Error, CustomStringConvertible {
             return "run \(runID) was taken over by another process; this session stopped without writing more"
         case .corruptCheckpoint(let runID, let iteration, let reason):
             return "checkpoint of run \(runID) at iteration \(iteration) is unusable: \(reason)"
+        case .configurationTaken(let runID, let status, let resumable):
+            return "this configuration is already recorded as run \(runID) (\(status)); "
+                + (resumable ? "continue it with `tracker resume \(runID)`" : "see `tracker show \(runID)`")
+                + " (a database holds one run per configuration)"
         case .invalidArgument(let message):
             return message
         case .unknownSetting(let option, let key, let known):

@@ -50,7 +50,8 @@ public struct SweepOutcome: Sendable {
 /// Runs a sweep's items with `jobs` worker threads, each with its own connection; every write is a short
 /// IMMEDIATE transaction, so workers (and other processes) share the file through WAL and the busy timeout.
 /// Running the same sweep again skips finished runs, resumes interrupted ones and starts the missing ones:
-/// a run's identity is its configuration hash and label.
+/// a run's identity is its configuration hash (a database holds one run per configuration; the label is
+/// the one of the run that claimed it). Items with the same configuration are run once.
 public struct SweepRunner: Sendable {
     public let path: String
     public let items: [SweepItem]
@@ -65,7 +66,8 @@ public struct SweepRunner: Sendable {
         takeover: Bool = false
     ) {
         self.path = path
-        self.items = items
+        var seen = Set<String>()
+        self.items = items.filter { seen.insert($0.specification.configHash).inserted }
         self.jobs = max(1, jobs)
         self.trackerVersion = trackerVersion
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
@@ -89,7 +91,7 @@ public struct SweepRunner: Sendable {
     }
 
     func action(for item: SweepItem, in store: TrackerStore) throws -> SweepAction {
-        let existing = try store.runs(configHash: item.specification.configHash, label: item.specification.label)
+        let existing = try store.runs(configHash: item.specification.configHash)
         if let finished = existing.first(where: { $0.status == .finished }) { return .skip(runID: finished.runID) }
         if let resumable = existing.last(where: \.isResumable) { return .resume(runID: resumable.runID) }
         if let running = existing.last(where: { $0.status == .running }) { return .busy(runID: running.runID) }
@@ -174,7 +176,14 @@ public struct SweepRunner: Sendable {
         case .start:
             var specification = item.specification
             specification.trackerVersion = version
-            session = try RunSession.start(specification, in: store)
+            do {
+                session = try RunSession.start(specification, in: store)
+            } catch StoreError.configurationTaken {
+                // Another worker or process claimed it between the plan and the claim: it runs there.
+                progress.addIterations(planned)
+                if case .skip = try action(for: item, in: store) { return .skipped }
+                return .busy
+            }
             kind = .started
         }
         progress.addIterations(session.learner.iteration)
@@ -194,12 +203,13 @@ public struct SweepRunner: Sendable {
 }
 
 extension TrackerStore {
-    /// Runs with this configuration hash and label (NULL label matches NULL), oldest first.
-    public func runs(configHash: String, label: String?) throws -> [RunRecord] {
+    /// Runs with this configuration hash, oldest first: one, or several in a database from before the
+    /// one-run-per-configuration rule (see `duplicateConfigurations`).
+    public func runs(configHash: String) throws -> [RunRecord] {
         try storeOperation("looking up runs by configuration") {
             let statement = try database.cachedStatement(
-                "SELECT \(RunRecord.columns) FROM runs WHERE config_hash = ? AND label IS ? ORDER BY id")
-            return try statement.rows([.text(configHash), label.map { .text($0) } ?? .null], RunRecord.init)
+                "SELECT \(RunRecord.columns) FROM runs WHERE config_hash = ? ORDER BY id")
+            return try statement.rows([.text(configHash)], RunRecord.init)
         }
     }
 }

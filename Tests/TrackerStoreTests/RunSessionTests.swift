@@ -12,7 +12,9 @@ import TestSupport
         let dir = try TemporaryDirectory()
         let store = try TrackerStore(path: dir.path("t.db"))
         let specification = smallSpecification(algorithm: algorithm, aggregation: aggregation)
-        let straight = try RunSession.start(specification, in: store)
+        // In a database of its own: a database holds one run per configuration.
+        let straightStore = try TrackerStore(path: dir.path("straight.db"))
+        let straight = try RunSession.start(specification, in: straightStore)
         let straightSummary = try finish(straight)
 
         // The same settings, stopped twice at odd iterations and resumed.
@@ -35,7 +37,7 @@ import TestSupport
 
         #expect(results(resumedSummary) == results(straightSummary))
         #expect(try results(store.summary(ofRun: stopped.record.id)) == results(straightSummary))
-        let straightRows = try metricRows(of: straight.record.id, in: store)
+        let straightRows = try metricRows(of: straight.record.id, in: straightStore)
         #expect(straightRows.count == 3000)
         #expect(try metricRows(of: stopped.record.id, in: store) == straightRows)
         #expect(try store.run(stopped.record.runID).status == .finished)
@@ -79,7 +81,10 @@ import TestSupport
     @Test func extendingAFinishedRunEqualsALongerRun() throws {
         let dir = try TemporaryDirectory()
         let store = try TrackerStore(path: dir.path("t.db"))
-        let long = try RunSession.start(smallSpecification(algorithm: .dteql, iterations: 1500), in: store)
+        // In a database of its own: extended, the short run becomes the same configuration, and a database
+        // holds one run per configuration (see aSecondRunOfAConfigurationIsRefusedAndWritesNothing).
+        let longStore = try TrackerStore(path: dir.path("long.db"))
+        let long = try RunSession.start(smallSpecification(algorithm: .dteql, iterations: 1500), in: longStore)
         let longSummary = try finish(long)
         let short = try RunSession.start(smallSpecification(algorithm: .dteql, iterations: 1000), in: store)
         _ = try finish(short)
@@ -89,9 +94,9 @@ import TestSupport
         let extended = try finish(more)
         #expect(extended.qTableSHA256 == longSummary.qTableSHA256)
         // Its identity is now the longer run's, so sweeps and divergent_hashes treat them as equal.
-        #expect(try store.run(key: short.record.id).configHash == store.run(key: long.record.id).configHash)
+        #expect(try store.run(key: short.record.id).configHash == longStore.run(key: long.record.id).configHash)
         #expect(try store.run(key: short.record.id).plannedIterations == 1500)
-        #expect(try metricRows(of: short.record.id, in: store) == metricRows(of: long.record.id, in: store))
+        #expect(try metricRows(of: short.record.id, in: store) == metricRows(of: long.record.id, in: longStore))
     }
 
     @Test func iterationMetricsViewMatchesTheLearnersObservations() throws {
@@ -155,7 +160,7 @@ import TestSupport
         _ = try finish(pruned)
         #expect(try store.checkpoints(ofRun: pruned.record.id).map(\.iteration) == [1800, 2000])
 
-        let full = try RunSession.start(smallSpecification(algorithm: .ql, iterations: 2000, checkpointEvery: 200), in: store)
+        let full = try RunSession.start(smallSpecification(algorithm: .ql, iterations: 2000, seed: 4, checkpointEvery: 200), in: store)
         _ = try finish(full)
         #expect(try store.checkpoints(ofRun: full.record.id).count == 10)
         #expect(try store.collectGarbage().checkpoints == 9 + 1)
@@ -178,8 +183,8 @@ import TestSupport
         let dir = try TemporaryDirectory()
         let store = try TrackerStore(path: dir.path("t.db"))
         // Enough runs that some ids share a first hex digit: a prefix must never pick the wrong one.
-        let sessions = try (0..<24).map { _ in
-            try RunSession.start(smallSpecification(algorithm: .ql, iterations: 5), in: store)
+        let sessions = try (0..<24).map { seed in
+            try RunSession.start(smallSpecification(algorithm: .ql, iterations: 5, seed: UInt64(seed)), in: store)
         }
         for session in sessions {
             let id = session.record.runID
@@ -195,15 +200,36 @@ import TestSupport
         #expect(throws: StoreError.self) { try store.run("zzzz-no-such-run") }
     }
 
-    @Test func aSecondRunOnTheSameSettingsKeepsItsOwnRows() throws {
+    /// One run per configuration: a second start of the same settings is refused, names the first run and
+    /// writes nothing; the same settings in another database give the same rows.
+    @Test func aSecondRunOfAConfigurationIsRefusedAndWritesNothing() throws {
         let dir = try TemporaryDirectory()
         let store = try TrackerStore(path: dir.path("t.db"))
-        let first = try RunSession.start(smallSpecification(algorithm: .ql, iterations: 5000, checkpointEvery: 100_000), in: store)
+        let specification = smallSpecification(algorithm: .ql, iterations: 2000, checkpointEvery: 100_000)
+        let first = try RunSession.start(specification, in: store)
         _ = try finish(first)
-        let second = try RunSession.start(smallSpecification(algorithm: .ql, iterations: 5000, checkpointEvery: 100_000), in: store)
+        let before = try Data(contentsOf: dir.url("t.db"))
+        #expect {
+            _ = try RunSession.start(specification, in: store)
+        } throws: { error in
+            guard case StoreError.configurationTaken(let runID, let status, let resumable) = error else { return false }
+            return runID == first.record.runID && status == "finished" && !resumable
+        }
+        #expect(try store.database.scalar("SELECT count(*) FROM runs") == .integer(1))
+        #expect(try Data(contentsOf: dir.url("t.db")) == before)
+
+        let other = try TrackerStore(path: dir.path("other.db"))
+        let second = try RunSession.start(specification, in: other)
         _ = try finish(second)
-        #expect(first.record.id != second.record.id)
-        #expect(try metricRows(of: second.record.id, in: store) == metricRows(of: first.record.id, in: store))
-        #expect(try store.run(second.record.runID).status == .finished)
+        #expect(try metricRows(of: second.record.id, in: other) == metricRows(of: first.record.id, in: store))
+
+        // Extending a shorter run of the same settings would make it a second copy: refused too.
+        let short = try RunSession.start(smallSpecification(algorithm: .ql, iterations: 1500, checkpointEvery: 100_000), in: store)
+        _ = try finish(short)
+        #expect(throws: StoreError.self) {
+            _ = try RunSession.resume(short.record.runID, in: store, additionalIterations: 500)
+        }
+        #expect(try store.run(short.record.runID).plannedIterations == 1500)
+        #expect(try store.run(short.record.runID).status == .finished)
     }
 }

@@ -1,0 +1,121 @@
+import Foundation
+import SQLite
+import Testing
+import TestSupport
+
+/// A configuration (config_hash) is claimed by exactly one run per database, whatever the number of
+/// processes, worker threads or duplicate spec lines; an older database with duplicates still upgrades,
+/// and `tracker check` finds them and `--fix` keeps the finished copy.
+@Suite(.serialized) struct OneRunPerConfigurationTests {
+    /// config_hash values held by more than one run.
+    static func duplicatedHashes(_ db: String) throws -> [String] {
+        try Database(path: db, mode: .readOnly).prepare(
+            "SELECT config_hash FROM runs GROUP BY config_hash HAVING count(*) > 1").rows([]) { $0.text(0) }
+    }
+
+    static func runCount(_ db: String) throws -> SQLiteValue? {
+        try Database(path: db, mode: .readOnly).scalar("SELECT count(*) FROM runs")
+    }
+
+    @Test func duplicateSpecLinesWithSeveralWorkersMakeOneRun() throws {
+        let dir = try TemporaryDirectory()
+        let spec = dir.path("dup.json")
+        try #"{"n":[4],"configurations":[{"algorithm":"ql"},{"algorithm":"ql"},{"algorithm":"ql"}],"iterations":50}"#
+            .write(toFile: spec, atomically: true, encoding: .utf8)
+        for attempt in 0..<3 {
+            let db = dir.path("d\(attempt).db")
+            let result = try CLI.run(["sweep", spec, "--db", db, "--jobs", "3", "--quiet"])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(try Self.runCount(db) == .integer(1))
+        }
+    }
+
+    /// Four sweep processes with two workers each on one spec and one new database: every configuration
+    /// ends up exactly once, finished.
+    @Test func concurrentSweepProcessesClaimEachConfigurationOnce() throws {
+        let dir = try TemporaryDirectory()
+        let spec = dir.path("grid.json")
+        try #"""
+            {"n": [4], "frames": 3, "iterations": 400,
+             "configurations": [{"algorithm": "ql"}, {"algorithm": "dteql", "phi": [4]},
+                                {"algorithm": "dtaql", "phi": [2], "delta": 8}]}
+            """#.write(toFile: spec, atomically: true, encoding: .utf8)
+        let db = dir.path("shared.db")
+        let processes = try (0..<4).map { _ in
+            try CLI.start(["sweep", spec, "--db", db, "--jobs", "2", "--quiet"], captureStderr: true)
+        }
+        let deadline = Date().addingTimeInterval(180)
+        for process in processes {
+            while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "\(CLI.capturedStderr(process))")
+        }
+        #expect(try Self.duplicatedHashes(db).isEmpty)
+        #expect(try Self.runCount(db) == .integer(9))
+        // Once the others are done, the sweep finds everything finished.
+        let again = try CLI.run(["sweep", spec, "--db", db, "--jobs", "2"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("0 started, 0 resumed, 9 already finished"), "\(again.stderr)")
+        #expect(try CLI.run(["check", "--db", db]).status == 0)
+    }
+
+    @Test func aRepeatedRunIsRefusedAndNamesTheExistingRun() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("t.db")
+        let arguments = ["run", "--db", db, "--algo", "ql", "--n", "4", "--iterations", "50", "--quiet", "--format", "json"]
+        let first = try CLI.run(arguments)
+        #expect(first.status == 0, "\(first.stderr)")
+        let runID = try #require((try CLI.json(first) as? [String: Any])?["run_id"] as? String)
+        let before = try Data(contentsOf: URL(fileURLWithPath: db))
+        let second = try CLI.run(arguments + ["--label", "again"])
+        #expect(second.status == 1)
+        #expect(second.errorLines == ["Error: this configuration is already recorded as run \(runID) (finished); "
+            + "see `tracker show \(runID)` (a database holds one run per configuration)"])
+        #expect(second.stdout.isEmpty)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == before)
+        #expect(try Self.runCount(db) == .integer(1))
+    }
+
+    /// A database from before the rule (schema version 5) holding two copies of a configuration: opening
+    /// it for writing upgrades it all the same, `check` reports the copy, `check --fix` keeps the finished one.
+    @Test func anOlderDatabaseWithDuplicatesUpgradesAndCheckFixesIt() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("old.db")
+        let made = try CLI.run(["run", "--db", db, "--algo", "ql", "--n", "4", "--iterations", "50", "--quiet", "--format", "json"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let runID = try #require((try CLI.json(made) as? [String: Any])?["run_id"] as? String)
+        do {
+            // What version 5 allowed: the rule's triggers gone, a second (interrupted) copy inserted first.
+            let database = try Database(path: db)
+            try database.execute("""
+                DROP TRIGGER runs_one_per_configuration_insert; DROP TRIGGER runs_one_per_configuration_update;
+                PRAGMA user_version = 5;
+                INSERT INTO runs (run_id, algorithm, n, phi, seed, frame_id, status, created_at, planned_iterations,
+                    done_iterations, tracker_version, host, label, config_hash)
+                SELECT 'dup00001', algorithm, n, phi, seed, frame_id, 'interrupted', created_at, planned_iterations,
+                    10, tracker_version, host, label, config_hash FROM runs;
+                """)
+        }
+        let check = try CLI.run(["check", "--db", db, "--format", "csv"])
+        #expect(check.status == 1, "\(check.stderr)")
+        #expect(check.stdout.contains("\(runID),finished,dup00001,interrupted,10"), "\(check.stdout)")
+        #expect(check.errorLines.last?.contains("1 configurations are held by more than one run") == true, "\(check.stderr)")
+        // The check upgraded the file although it holds a duplicate, and the rule now holds for new rows.
+        #expect(try Database(path: db, mode: .readOnly).userVersion == 6)
+        #expect(throws: SQLiteError.self) {
+            try Database(path: db).execute("INSERT INTO runs SELECT NULL, 'dup00002', algorithm, n, phi, seed, frame_id, status, created_at, started_at, finished_at, heartbeat_at, planned_iterations, done_iterations, elapsed_seconds, tracker_version, host, pid, label, error, config_hash FROM runs WHERE run_id = 'dup00001'")
+        }
+
+        let fix = try CLI.run(["check", "--db", db, "--fix"])
+        #expect(fix.status == 0, "\(fix.stderr)")
+        #expect(fix.errorLines == ["Removed 1 duplicate runs: dup00001."])
+        #expect(try Self.duplicatedHashes(db).isEmpty)
+        let listing = try CLI.json(try CLI.run(["list", "--db", db, "--format", "json"])) as? [[String: Any]]
+        #expect(listing?.map { $0["run_id"] as? String } == [runID])
+        #expect(listing?.first?["status"] as? String == "finished")
+        let clean = try CLI.run(["check", "--db", db])
+        #expect(clean.status == 0)
+        #expect(clean.errorLines == ["No duplicates: every configuration is held by one run."])
+    }
+}
