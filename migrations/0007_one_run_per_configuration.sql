@@ -7,13 +7,13 @@
 -- and a unique index on it would fail the upgrade. `tracker check` reports such duplicates and
 -- `tracker check --fix` removes them, keeping the finished copy.
 
-CREATE TRIGGER runs_one_per_configuration_insert BEFORE INSERT ON runs
+CREATE TRIGGER IF NOT EXISTS runs_one_per_configuration_insert BEFORE INSERT ON runs
 WHEN EXISTS (SELECT 1 FROM runs WHERE config_hash = NEW.config_hash)
 BEGIN
     SELECT RAISE(ABORT, 'this configuration is already claimed by another run (runs.config_hash)');
 END;
 
-CREATE TRIGGER runs_one_per_configuration_update BEFORE UPDATE OF config_hash ON runs
+CREATE TRIGGER IF NOT EXISTS runs_one_per_configuration_update BEFORE UPDATE OF config_hash ON runs
 WHEN EXISTS (SELECT 1 FROM runs WHERE config_hash = NEW.config_hash AND id <> NEW.id)
 BEGIN
     SELECT RAISE(ABORT, 'this configuration is already claimed by another run (runs.config_hash)');
