@@ -51,7 +51,7 @@ public struct SweepCommand: ParsableCommand {
         abstract: "Run a grid of runs from a JSON spec, in parallel; running it again resumes it.",
         discussion: """
             Finished runs are skipped, interrupted ones resumed and missing ones started: a run's identity \
-            is its configuration and label. Ctrl-C leaves every run resumable. See docs/sweeps.md for the \
+            is its configuration (config_hash), whatever its label. Ctrl-C leaves every run resumable. See docs/sweeps.md for the \
             spec format; sweeps/paper.json is the paper's grid.
             """
     )
@@ -160,7 +160,7 @@ public struct MergeCommand: ParsableCommand {
         commandName: "merge",
         abstract: "Merge tracker databases (e.g. sweep shards) into one.",
         discussion: """
-            Inputs must have the same schema version. A run's identity is its configuration and label: one \
+            Inputs must have the same schema version. A run's identity is its configuration (config_hash): one \
             present in several inputs is kept once, the copy furthest along (finished over unfinished, else \
             more iterations done). A run id taken by a different configuration gets a fresh id, with a note. \
             Prints, per input, the runs added, replaced and skipped.

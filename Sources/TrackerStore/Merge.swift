@@ -4,7 +4,7 @@ import SQLite
 /// What `merge` did with one input file.
 public struct MergeReport: Sendable, Equatable {
     public var framesAdded = 0
-    /// Runs whose identity (configuration hash and label) the output did not hold.
+    /// Runs whose identity (configuration hash) the output did not hold.
     public var runsAdded = 0
     /// Runs the output held as a copy less far along (unfinished where the input's is finished, or with
     /// fewer iterations done), replaced by the input's copy.
@@ -23,7 +23,8 @@ public struct MergeReport: Sendable, Equatable {
 
 extension TrackerStore {
     /// Copies every run of another tracker database (same schema version) into this one, with its frame,
-    /// parameters, metrics, checkpoints and summary. A run's identity is its configuration hash and label:
+    /// parameters, metrics, checkpoints and summary. A run's identity is its configuration hash (a database
+    /// holds one run per configuration, migration 0007), whatever its label:
     /// one already here is kept once, and the copy furthest along wins (a finished copy over an unfinished
     /// one, else the one with more iterations done). A run whose run id is taken here by a different
     /// configuration gets a fresh id. Runs in one transaction: an input that fails to merge leaves this
@@ -64,21 +65,21 @@ extension TrackerStore {
                     try copy(table: table, mapping: "frame_id", through: "frame_map", orIgnore: true)
                 }
 
-                // A run's identity is its configuration hash and label, never its run id alone: two
-                // different runs may draw the same 8-digit id on different shards.
+                // A run's identity is its configuration hash, never its run id: two different runs may draw
+                // the same 8-digit id on different shards. Nor its label: the output holds one run per
+                // configuration, so a copy labelled differently is still the same run.
                 let inputRuns = try database.prepare("""
-                    SELECT id, run_id, config_hash, label, status = 'finished', done_iterations
+                    SELECT id, run_id, config_hash, status = 'finished', done_iterations
                     FROM input.runs ORDER BY id
                     """).rows { row in
-                    (key: row.int64(0), runID: row.text(1), configHash: row.text(2),
-                     label: row.isNull(3) ? nil : row.text(3), finished: row.int(4) != 0, done: row.int(5))
+                    (key: row.int64(0), runID: row.text(1), configHash: row.text(2), finished: row.int(3) != 0, done: row.int(4))
                 }
                 // The copy here that an input run is weighed against: the one furthest along.
                 let copyHere = try database.prepare("""
                     SELECT status = 'finished', done_iterations FROM main.runs
-                    WHERE config_hash = ? AND label IS ? ORDER BY status = 'finished' DESC, done_iterations DESC LIMIT 1
+                    WHERE config_hash = ? ORDER BY status = 'finished' DESC, done_iterations DESC LIMIT 1
                     """)
-                let dropCopies = try database.prepare("DELETE FROM main.runs WHERE config_hash = ? AND label IS ?")
+                let dropCopies = try database.prepare("DELETE FROM main.runs WHERE config_hash = ?")
                 let runIDTaken = try database.prepare("SELECT 1 FROM main.runs WHERE run_id = ?")
                 let runColumns = try columns(of: "runs").filter { $0 != "id" && $0 != "frame_id" && $0 != "run_id" }
                 let insertRun = try database.prepare("""
@@ -88,8 +89,7 @@ extension TrackerStore {
                     """)
                 let mapRun = try database.prepare("INSERT INTO temp.run_map (old, new) VALUES (?, ?)")
                 for run in inputRuns {
-                    let labelValue: SQLiteValue = run.label.map { .text($0) } ?? .null
-                    if let here = try copyHere.rows([.text(run.configHash), labelValue], { row in
+                    if let here = try copyHere.rows([.text(run.configHash)], { row in
                         (finished: row.int(0) != 0, done: row.int(1))
                     }).first {
                         let furtherAlong = (run.finished && !here.finished) || (!here.finished && run.done > here.done)
@@ -98,7 +98,7 @@ extension TrackerStore {
                             continue
                         }
                         // Every copy here of this identity goes, so the output holds it once.
-                        try dropCopies.run([.text(run.configHash), labelValue])
+                        try dropCopies.run([.text(run.configHash)])
                         report.runsReplaced += 1
                     } else {
                         report.runsAdded += 1

@@ -13,6 +13,20 @@ import TestSupport
         try Database(path: path, mode: .readOnly).prepare("SELECT status FROM runs ORDER BY id").rows { $0.text(0) }
     }
 
+    /// One configuration recorded under two labels in two inputs is one run: the output keeps a single
+    /// copy (a database holds one run per configuration) instead of failing the merge on the second.
+    @Test func aConfigurationUnderAnotherLabelIsTheSameRun() throws {
+        let dir = try TemporaryDirectory()
+        let a = dir.path("a.db"), b = dir.path("b.db"), out = dir.path("out.db")
+        let settings = ["--algo", "ql", "--n", "4", "--seed", "1", "--iterations", "200", "--quiet"]
+        #expect(try CLI.run(["run", "--db", a, "--label", "x"] + settings).status == 0)
+        #expect(try CLI.run(["run", "--db", b, "--label", "y"] + settings).status == 0)
+        let result = try CLI.run(["merge", out, a, b])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("\(b): 0 runs added, 0 replaced a copy less far along, 1 skipped"), "\(result.stderr)")
+        #expect(try statuses(out) == ["finished"])
+    }
+
     /// The case: merged while killed, then again once resumed, the finished copy replaces the
     /// unfinished one (same run id); in one command, in either order of the inputs, the finished copy wins.
     @Test func aFinishedCopyReplacesAnUnfinishedOneWithTheSameRunID() throws {
