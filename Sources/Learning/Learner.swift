@@ -37,6 +37,22 @@ public struct Observation: Equatable, Sendable {
     }
 }
 
+/// One entry of a Q-table: the action (rank and order of task indices), its Q-value, and its objective,
+/// misses and mean completion time under the real model.
+public struct RankedAction: Equatable, Sendable {
+    public var rank: Int
+    public var order: [Int]
+    public var qValue: Double
+    public var outcome: Outcome
+
+    public init(rank: Int, order: [Int], qValue: Double, outcome: Outcome) {
+        self.rank = rank
+        self.order = order
+        self.qValue = qValue
+        self.outcome = outcome
+    }
+}
+
 /// Convergence as of the current iteration.
 public struct Convergence: Equatable, Sendable {
     /// The 0-based index of the first iteration from which the greedy action's J equals J* (relative
@@ -373,6 +389,27 @@ public final class Learner {
     public func realQTable() -> [Double] {
         if let single { return single.qValues() }
         return averaged!.table(agent: 0)
+    }
+
+    /// The `count` actions of highest Q-value in the real agent's table, highest first (ties to the lower
+    /// rank, as the greedy action), with their order and their figures under the real model: what the
+    /// learner believes, next to what each belief is worth. One pass over the table, no sort of all N!.
+    public func topActions(_ count: Int) -> [RankedAction] {
+        guard count > 0 else { return [] }
+        let table = realQTable()
+        // Kept best first; an entry enters only when it beats the current last, so equal values keep rank order.
+        var best = [(rank: Int, value: Double)]()
+        best.reserveCapacity(count + 1)
+        for (rank, value) in table.enumerated() where best.count < count || value > best[best.count - 1].value {
+            let position = best.firstIndex { value > $0.value } ?? best.count
+            best.insert((rank, value), at: position)
+            if best.count > count { best.removeLast() }
+        }
+        return best.map {
+            RankedAction(
+                rank: $0.rank, order: Permutations.order(rank: $0.rank, count: frame.count), qValue: $0.value,
+                outcome: real.outcome($0.rank))
+        }
     }
 
     /// Lowercase hex SHA-256 of `realQTable()` as little-endian Doubles in rank order.

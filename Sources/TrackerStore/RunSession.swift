@@ -236,24 +236,8 @@ public final class RunSession {
         let hyperparameters = try store.hyperparameters(of: record)
         let frame = try store.loadFrame(id: record.frameID)
 
-        // Newest intact checkpoint first; a damaged one is skipped, not trusted.
-        var learner: Learner?
-        for checkpoint in try store.checkpoints(ofRun: record.id).reversed() {
-            let blob = try storeOperation("reading a checkpoint of run \(record.runID)") { () throws -> [UInt8] in
-                let statement = try database.cachedStatement(
-                    "SELECT snapshot FROM checkpoints WHERE run = ? AND iteration = ?")
-                return try statement.rows([.integer(record.id), .integer(Int64(checkpoint.iteration))]) { $0.blob(0) }.first ?? []
-            }
-            guard CheckpointDigest.hex(blob) == checkpoint.sha256 else { continue }
-            if let restored = try? Learner(
-                restoring: blob, frame: frame.frame, hyperparameters: hyperparameters,
-                optimumObjective: frame.optimalObjective, memoryLimitBytes: memoryLimitBytes),
-                restored.iteration == checkpoint.iteration
-            {
-                learner = restored
-                break
-            }
-        }
+        let learner = try store.newestRestorableLearner(
+            of: record, frame: frame, hyperparameters: hyperparameters, memoryLimitBytes: memoryLimitBytes)
         let resumed = try learner ?? Learner(
             frame: frame.frame, hyperparameters: hyperparameters, optimumObjective: frame.optimalObjective,
             memoryLimitBytes: memoryLimitBytes)

@@ -100,7 +100,12 @@ struct Pages: Sendable {
         let checkpoints: [CheckpointInfo]
         let greedyOrder: [Int]?
         let optimalOrder: [Int]?
+        /// The newest restorable checkpoint's best actions; nil when the run has no checkpoint.
+        let topActions: CheckpointTopActions?
     }
+
+    /// How many actions of the newest Q-table the run page and its JSON list.
+    static let topActionCount = 10
 
     func details(id: String) throws -> RunDetails {
         try withStore { store in
@@ -114,7 +119,8 @@ struct Pages: Sendable {
             return RunDetails(
                 record: record, hyperparameters: try store.hyperparameters(of: record), frame: frame, summary: summary,
                 checkpoints: try store.checkpoints(ofRun: record.id), greedyOrder: greedy,
-                optimalOrder: try store.optimalOrder(ofFrame: record.frameID))
+                optimalOrder: try store.optimalOrder(ofFrame: record.frameID),
+                topActions: try store.topActions(ofRun: record.runID, count: Self.topActionCount))
         }
     }
 
@@ -162,6 +168,15 @@ struct Pages: Sendable {
                 ("wall_seconds", .number(summary.wallSeconds)), ("qtable_sha256", .string(summary.qTableSHA256)),
             ])))
         }
+        fields.append(("top_actions", details.topActions.map { top in
+            .object([
+                ("checkpoint_iteration", .integer(top.iteration)),
+                ("actions", .array(top.actions.map {
+                    .object([("rank", .integer($0.rank)), ("order", JSON.order($0.order)), ("q", .number($0.qValue)),
+                             ("objective", .number($0.outcome.objective)), ("misses", .integer($0.outcome.misses))])
+                })),
+            ])
+        } ?? .null))
         fields.append(("checkpoints", .array(details.checkpoints.map {
             .object([("iteration", .integer($0.iteration)), ("bytes", .integer($0.bytes)), ("sha256", .string($0.sha256)),
                      ("created_at", .string($0.createdAt))])

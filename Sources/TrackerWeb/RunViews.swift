@@ -182,6 +182,7 @@ struct RunView {
                         formatNumber(task.cyclesPerBit), formatNumber(frame.transmitSeconds(index)),
                         formatNumber(frame.processSeconds(index))]
             }, numeric: [0, 1, 2, 3, 4, 5], id: "tasks") + "</section>\n"
+        body += "<section><h2>Top actions of the newest Q-table</h2>" + topActionsMarkup() + "</section>\n"
         body += "<section><h2>Checkpoints</h2>" + (details.checkpoints.isEmpty ? "<p>none</p>" : htmlTable(
             ["iteration", "bytes", "SHA-256", "created"],
             details.checkpoints.suffix(20).reversed().map {
@@ -193,5 +194,17 @@ struct RunView {
         var page = HTMLPage(title: title, body: "<div class=\"run\"\(live ? " data-live-page=\"\(escapeHTML(record.runID))\"" : "")>\(body)</div>", section: .runs)
         page.title = title
         return page.render()
+    }
+
+    /// The highest-valued actions of the newest restorable checkpoint, with what each is worth under the
+    /// real model: shows what the learner believes beside the greedy order alone.
+    func topActionsMarkup() -> String {
+        guard let top = details.topActions else { return "<p>no checkpoint to read</p>" }
+        return "<p>as of the checkpoint at iteration \(top.iteration)</p>" + htmlTable(
+            ["#", "Q-value", "order", "J (s)", "misses"],
+            top.actions.enumerated().map { position, action in
+                [String(position + 1), formatNumber(action.qValue), action.order.map(String.init).joined(separator: ", "),
+                 formatNumber(action.outcome.objective), String(action.outcome.misses)]
+            }, numeric: [0, 1, 3, 4], id: "top-actions")
     }
 }

@@ -82,6 +82,28 @@ enum Fixture {
         #expect(a.0 != c.0)
     }
 
+    @Test(arguments: Algorithm.allCases) func topActionsAreTheTableSortedByValueThenRank(algorithm: Algorithm) throws {
+        let frame = Fixture.frame(5)
+        let learner = try Learner(frame: frame, hyperparameters: Hyperparameters(
+            algorithm: algorithm, phi: 20, delta: 16, iterations: 300, seed: 3))
+        _ = Fixture.run(learner, 300)
+        let table = learner.realQTable()
+        // Untried actions all hold 0, so a K past the tried ones checks the tie order too.
+        let expected = table.indices.sorted { table[$0] != table[$1] ? table[$0] > table[$1] : $0 < $1 }
+        for k in [0, 1, 7, 120] {
+            let top = learner.topActions(k)
+            #expect(top.map(\.rank) == Array(expected.prefix(k)))
+            for action in top {
+                #expect(action.qValue == table[action.rank])
+                #expect(action.order == Permutations.order(rank: action.rank, count: 5))
+                let evaluation = frame.evaluate(action.order)
+                #expect(action.outcome.misses == evaluation.misses)
+                #expect(abs(action.outcome.objective - evaluation.objective) <= 1e-9 * evaluation.objective)
+            }
+        }
+        #expect(learner.topActions(1).first?.rank == learner.greedyAction)
+    }
+
     @Test func qTableHashIsOfLittleEndianDoubles() throws {
         let learner = try Learner(frame: Fixture.frame(4), hyperparameters: Hyperparameters(algorithm: .dteql, phi: 5))
         _ = Fixture.run(learner, 10)

@@ -64,6 +64,17 @@ import TestSupport
         let detail = try #require(try JSONSerialization.jsonObject(with: Data(server.get("/api/runs/\(plain)").body.utf8)) as? [String: Any])
         #expect((detail["summary"] as? [String: Any])?["objective"] is Double)
         #expect(((detail["frame"] as? [String: Any])?["tasks"] as? [Any])?.count == 5)
+        // The newest checkpoint (the finishing one) rates the greedy order highest; values never rise down the list.
+        let top = try #require(detail["top_actions"] as? [String: Any])
+        #expect(top["checkpoint_iteration"] as? Int == 400)
+        let actions = try #require(top["actions"] as? [[String: Any]])
+        #expect(actions.count == 10)
+        #expect(actions.first?["order"] as? [Int] == detail["greedy_order"] as? [Int])
+        #expect(actions.first?["objective"] as? Double == (detail["summary"] as? [String: Any])?["objective"] as? Double)
+        let values = actions.compactMap { $0["q"] as? Double }
+        #expect(values.count == 10 && zip(values, values.dropFirst()).allSatisfy { $0 >= $1 })
+        let runPage = try server.get("/runs/\(plain)").body
+        #expect(runPage.contains("Top actions of the newest Q-table") && runPage.contains("id=\"top-actions\""))
         #expect(server.stop() == 0)
     }
 
