@@ -77,7 +77,7 @@ import TestSupport
         #expect(try Self.runCount(db) == .integer(1))
     }
 
-    /// A database from before the rule (schema version 5) holding two copies of a configuration: opening
+    /// A database from before the rule (schema version 6) holding two copies of a configuration: opening
     /// it for writing upgrades it all the same, `check` reports the copy, `check --fix` keeps the finished one.
     @Test func anOlderDatabaseWithDuplicatesUpgradesAndCheckFixesIt() throws {
         let dir = try TemporaryDirectory()
@@ -86,11 +86,11 @@ import TestSupport
         #expect(made.status == 0, "\(made.stderr)")
         let runID = try #require((try CLI.json(made) as? [String: Any])?["run_id"] as? String)
         do {
-            // What version 5 allowed: the rule's triggers gone, a second (interrupted) copy inserted first.
+            // What version 6 allowed: the rule's triggers gone, a second (interrupted) copy inserted first.
             let database = try Database(path: db)
             try database.execute("""
                 DROP TRIGGER runs_one_per_configuration_insert; DROP TRIGGER runs_one_per_configuration_update;
-                PRAGMA user_version = 5;
+                PRAGMA user_version = 6;
                 INSERT INTO runs (run_id, algorithm, n, phi, seed, frame_id, status, created_at, planned_iterations,
                     done_iterations, tracker_version, host, label, config_hash)
                 SELECT 'dup00001', algorithm, n, phi, seed, frame_id, 'interrupted', created_at, planned_iterations,
@@ -102,7 +102,7 @@ import TestSupport
         #expect(check.stdout.contains("\(runID),finished,dup00001,interrupted,10"), "\(check.stdout)")
         #expect(check.errorLines.last?.contains("1 configurations are held by more than one run") == true, "\(check.stderr)")
         // The check upgraded the file although it holds a duplicate, and the rule now holds for new rows.
-        #expect(try Database(path: db, mode: .readOnly).userVersion == 6)
+        #expect(try Database(path: db, mode: .readOnly).userVersion == 7)
         #expect(throws: SQLiteError.self) {
             try Database(path: db).execute("INSERT INTO runs SELECT NULL, 'dup00002', algorithm, n, phi, seed, frame_id, status, created_at, started_at, finished_at, heartbeat_at, planned_iterations, done_iterations, elapsed_seconds, tracker_version, host, pid, label, error, config_hash FROM runs WHERE run_id = 'dup00001'")
         }
