@@ -150,25 +150,11 @@ func trackerBinary() -> String {
     URL(fileURLWithPath: selfExecutable()).deletingLastPathComponent().appendingPathComponent("tracker").path
 }
 
-/// Wall time of a process run to its end, stdout and stderr to /dev/null: posix_spawn and waitpid, since
-/// Foundation's `waitUntilExit` polls in steps of about 50 ms on Linux and would hide a fast command's time.
+/// Wall time of a process run to its end, stdout and stderr to /dev/null (posix_spawn and wait4 through
+/// measureProcess, since Foundation's `waitUntilExit` polls in steps of about 50 ms on Linux and would hide a
+/// fast command's time).
 func timeProcess(_ executable: String, _ arguments: [String]) throws -> Double {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-    defer { for pointer in argv { free(pointer) } }
-    var pid: pid_t = 0
-    let start = now()
-    let rc = posix_spawn(&pid, executable, &actions, nil, argv, environ)
-    guard rc == 0 else { throw UsageError(description: "cannot start \(executable): error \(rc)") }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    let elapsed = now() - start
-    guard status == 0 else { throw UsageError(description: "\(executable) \(arguments.joined(separator: " ")) failed (wait status \(status))") }
-    return elapsed
+    try measureProcess(executable, arguments).wall
 }
 
 /// Runs a process to its end with stdout and stderr discarded (or stdout captured); returns the wall time.
