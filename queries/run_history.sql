@@ -1,5 +1,5 @@
 -- One run's metric history from the iteration_metrics view, every step-th iteration (and the last).
--- :run_id text              the run's id (exact, as `tracker list` shows it)
+-- :run_id text              the run's id (or a unique prefix of it, as `tracker list` shows it)
 -- :step integer = 1         keep iterations that are multiples of step, plus the final one
 -- normalized_reward, objective, misses and mean_completion_s describe the greedy action after the
 -- iteration; reward is the real action's reward in the run's reward form.

@@ -1,37 +1,87 @@
 import ArgumentParser
 import Foundation
+import TrackerReports
 import TrackerStore
 
-/// `tracker delete`: remove a run with everything recorded for it.
+/// `tracker delete`: remove runs with everything recorded for them.
 public struct DeleteCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "delete",
-        abstract: "Delete a run with its metrics, checkpoints and summary (asks first unless --yes)."
+        abstract: "Delete runs with their metrics, checkpoints and summaries (asks first unless --yes).",
+        discussion: """
+            Give run ids (or unique prefixes), or filters that select runs as list does (--label, --status, \
+            --where, ...), not both. The command names the runs and their count before it deletes; \
+            --dry-run only prints them. It deletes all of them or none: a run still running in a live process \
+            (its heartbeat younger than the staleness bound, $TRACKER_STALE_AFTER_S, default 120 s) is \
+            refused; a dead one may go. Frames stay for other runs.
+            """
     )
 
     @OptionGroup var database: DatabaseOptions
 
-    @Argument(help: ArgumentHelp("The run's id (or a unique prefix of it).", valueName: "run-id"))
-    var runID: String
+    @Argument(help: ArgumentHelp("Runs' ids (or unique prefixes of them).", valueName: "run-id"))
+    var runIDs: [String] = []
+
+    @OptionGroup var selection: RunSelectionOptions
+
+    @Flag(help: "Print the runs that would be deleted, and delete nothing.")
+    var dryRun = false
 
     @Flag(name: [.short, .long], help: "Do not ask.")
     var yes = false
 
+    @OptionGroup var output: ReportFormatOptions
+
     public init() {}
 
+    public func validate() throws {
+        if !runIDs.isEmpty && selection.isFiltering {
+            throw ValidationError("Give run ids or filters (--label, --status, --where, ...), not both.")
+        }
+        if runIDs.isEmpty && !selection.isFiltering {
+            throw ValidationError("Give the run ids to delete, or filters that select them (--label, --status, --where, ...).")
+        }
+    }
+
     public func run() throws {
-        let store = try database.openStore(.readWriteExisting)
-        let record = try store.run(runID)
+        let store = try database.openStore(dryRun ? .readOnly : .readWriteExisting)
+        let records = try selectedRuns(in: store)
+        let count = records.count == 1 ? "1 run" : "\(records.count) runs"
+        let table = Table(columns: ["run_id", "algorithm", "n", "phi", "status", "label"], rows: records.map { record in
+            [.string(record.runID), .string(record.algorithm.rawValue), .integer(record.n), .integer(record.phi),
+             .string(record.displayStatus), .optional(record.label)]
+        })
+        if dryRun || records.isEmpty {
+            print(table.render(output.format), terminator: "")
+            StandardError.write(records.isEmpty ? "No run matches; nothing deleted.\n" : "\(count) would be deleted (dry run).\n")
+            return
+        }
         if !yes {
-            StandardError.write("Delete run \(record.runID) (\(record.algorithm.rawValue), N=\(record.n), \(record.status.rawValue))? [y/N] ")
+            StandardError.write("Delete \(count) (\(Self.names(records)))? [y/N] ")
             let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased()
             guard answer == "y" || answer == "yes" else {
                 StandardError.write("Not deleted.\n")
                 throw ExitCode(1)
             }
         }
-        try store.deleteRun(id: record.id)
-        StandardError.write("Deleted run \(record.runID).\n")
+        try store.deleteRuns(records)
+        print(table.render(output.format), terminator: "")
+        StandardError.write("Deleted \(count).\n")
+    }
+
+    /// The runs named by id (each resolved as everywhere, duplicates once) or selected by the filters,
+    /// oldest first.
+    func selectedRuns(in store: TrackerStore) throws -> [RunRecord] {
+        if runIDs.isEmpty {
+            return try selection.matchingSettings(try store.runs(matching: try selection.filter), in: store) { $0.runID }
+        }
+        var seen = Set<Int64>()
+        return try runIDs.map { try store.run($0) }.filter { seen.insert($0.id).inserted }.sorted { $0.id < $1.id }
+    }
+
+    /// "a, b, c" for a prompt, the first ten and a count of the rest.
+    static func names(_ records: [RunRecord]) -> String {
+        records.prefix(10).map(\.runID).joined(separator: ", ") + (records.count > 10 ? ", and \(records.count - 10) more" : "")
     }
 }
 

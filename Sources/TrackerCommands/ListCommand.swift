@@ -1,39 +1,69 @@
 import ArgumentParser
+import Foundation
 import Learning
 import TrackerReports
 import TrackerStore
 
 extension RunStatus: ExpressibleByArgument {}
 
+/// A column of `tracker list`: what `--columns` picks and `--sort` orders by. Sorting happens on the
+/// rows already read, so a column name never reaches SQL.
+enum ListColumn: String, CaseIterable, ExpressibleByArgument {
+    case runID = "run_id", algorithm, n, phi, seed
+    case frameSeed = "frame_seed", settings, status, resumable, iterations, planned, objective
+    case iterationsToOptimal = "iterations_to_optimal", label
+    case createdAt = "created_at"
+
+    static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
+
+    func cell(_ run: ListedRun) -> JSON {
+        let record = run.record
+        switch self {
+        case .runID: return .string(record.runID)
+        case .algorithm: return .string(record.algorithm.rawValue)
+        case .n: return .integer(record.n)
+        case .phi: return .integer(record.phi)
+        case .seed: return seedCell(record.seed)
+        case .frameSeed: return seedCell(run.frameSeed)
+        case .settings: return .string(run.nonDefaultSettings.joined(separator: " "))
+        case .status: return .string(record.displayStatus)
+        case .resumable: return .bool(record.isResumable)
+        case .iterations: return .integer(record.doneIterations)
+        case .planned: return .integer(record.plannedIterations)
+        case .objective: return .optional(run.objective)
+        case .iterationsToOptimal: return .optional(run.iterationsToOptimal)
+        case .label: return .optional(record.label)
+        case .createdAt: return .string(record.createdAt)
+        }
+    }
+}
+
 /// `tracker list`: the runs in the database, filtered.
 public struct ListCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "List runs. A 'running' run whose process died shows as resumable."
+        abstract: "List runs. A 'running' run whose process died shows as resumable.",
+        discussion: """
+            Columns: \(ListColumn.names). seed is the learner's seed, frame_seed the generated frame's \
+            (empty for a task file); settings lists the settings that differ from tracker run's defaults.
+            """
     )
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "Only this algorithm.")
-    var algo: Algorithm?
+    @OptionGroup var selection: RunSelectionOptions
 
-    @Option(help: ArgumentHelp("Only runs with N tasks.", valueName: "N"))
-    var n: Int?
+    @Option(help: ArgumentHelp("Order by this column (default: created_at, oldest first).", valueName: "column"))
+    var sort: ListColumn?
 
-    @Option(help: "Only runs with this status.")
-    var status: RunStatus?
+    @Flag(help: "Reverse the order (newest or largest first).")
+    var descending = false
 
-    @Option(help: ArgumentHelp("Only runs with this label.", valueName: "text"))
-    var label: String?
+    @Option(help: ArgumentHelp("Show at most this many runs (after sorting).", valueName: "count"))
+    var limit: Int?
 
-    @Option(name: .customLong("where"), help: ArgumentHelp(
-        "Only runs whose setting KEY equals VALUE (lr=0.9, iterations=2000, reward=negative, ...). Repeatable.",
-        valueName: "KEY=VALUE"))
-    var conditions: [String] = []
-
-    @Option(name: .customLong("tag"), help: ArgumentHelp(
-        "Only runs tagged KEY=VALUE (the same as --where tag.KEY=VALUE). Repeatable.", valueName: "KEY=VALUE"))
-    var tags: [String] = []
+    @Option(help: ArgumentHelp("Show only these columns, in this order (comma-separated).", valueName: "a,b,c"))
+    var columns: String?
 
     @Option(help: "Output format.")
     var format: ListingFormat = .table
@@ -41,44 +71,63 @@ public struct ListCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        _ = try allConditions()
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit).") }
+        _ = try chosenColumns()
     }
 
-    /// `--where` and `--tag` together: `--tag K=V` is `--where tag.K=V`.
-    func allConditions() throws -> [SettingCondition] {
-        let tagConditions = try tags.map { text in
-            do {
-                let tag = try RunTags.parse(text)
-                return SettingCondition(key: RunTags.settingPrefix + tag.key, value: tag.value)
-            } catch {
-                throw ValidationError("--tag: \(error)")
+    func chosenColumns() throws -> [ListColumn] {
+        guard let columns else { return ListColumn.allCases }
+        let names = columns.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        return try names.map { name in
+            guard let column = ListColumn(rawValue: name) else {
+                throw ValidationError("--columns: unknown column '\(name)'; known: \(ListColumn.names).")
             }
+            return column
         }
-        return try settingConditions(conditions) + tagConditions
     }
 
     public func run() throws {
         let store = try database.openStore(.readOnly)
-        var records = try store.runs(matching: RunFilter(algorithm: algo, n: n, status: status, label: label))
-        let conditions = try allConditions()
-        if !conditions.isEmpty {
-            try store.checkSettingKeys(conditions.map(\.key), option: "--where")
-            let settings = try store.runSettings()
-            records = records.filter { settings[$0.runID]?.matches(conditions) ?? false }
+        var runs = try selection.matchingSettings(try store.listRuns(matching: try selection.filter), in: store) {
+            $0.record.runID
         }
-        let table = Table(
-            columns: ["run_id", "algorithm", "n", "phi", "seed", "status", "resumable", "iterations", "planned",
-                      "objective", "iterations_to_optimal", "label", "created_at"],
-            rows: try records.map { record in
-                let summary = try store.summary(ofRun: record.id)
-                return [
-                    .string(record.runID), .string(record.algorithm.rawValue), .integer(record.n), .integer(record.phi),
-                    .integer(Int(record.seed)), .string(record.displayStatus), .bool(record.isResumable),
-                    .integer(record.doneIterations), .integer(record.plannedIterations),
-                    .optional(summary?.objective), .optional(summary?.iterationsToOptimal), .optional(record.label),
-                    .string(record.createdAt),
-                ]
-            })
+        if let sort {
+            // Stable: runs equal in the column stay oldest first; empty cells go last either way.
+            runs = runs.enumerated().sorted { left, right in
+                let order = compareCells(sort.cell(left.element), sort.cell(right.element))
+                if order == .orderedSame { return left.offset < right.offset }
+                if sort.cell(left.element) == .null || sort.cell(right.element) == .null { return order == .orderedAscending }
+                return descending ? order == .orderedDescending : order == .orderedAscending
+            }.map(\.element)
+        } else if descending {
+            runs.reverse()
+        }
+        if let limit { runs = Array(runs.prefix(limit)) }
+        let shown = try chosenColumns()
+        let table = Table(columns: shown.map(\.rawValue), rows: runs.map { run in shown.map { $0.cell(run) } })
         print(table.render(format), terminator: "")
+    }
+}
+
+/// Orders two cells of one column: numbers by value, text and booleans as text; an empty cell after
+/// any value.
+func compareCells(_ left: JSON, _ right: JSON) -> ComparisonResult {
+    func number(_ cell: JSON) -> Double? {
+        switch cell {
+        case .integer(let value): return Double(value)
+        case .number(let value): return value
+        default: return nil
+        }
+    }
+    switch (left, right) {
+    case (.null, .null): return .orderedSame
+    case (.null, _): return .orderedDescending
+    case (_, .null): return .orderedAscending
+    default:
+        if let a = number(left), let b = number(right) {
+            return a < b ? .orderedAscending : a > b ? .orderedDescending : .orderedSame
+        }
+        let a = Table.displayText(left), b = Table.displayText(right)
+        return a < b ? .orderedAscending : a > b ? .orderedDescending : .orderedSame
     }
 }

@@ -9,7 +9,8 @@ public struct QueryCommand: ParsableCommand {
         commandName: "query",
         abstract: "Run a saved query (queries/NAME.sql) on the database; --list shows them.",
         discussion: """
-            Parameters are given as --param name=value and converted to the type the query declares. \
+            Parameters are given as --param name=value and converted to the type the query declares; \
+            run_id takes a unique prefix of a run id, as every command does. \
             The database is opened read-only. See docs/queries.md.
             """
     )
@@ -43,7 +44,7 @@ public struct QueryCommand: ParsableCommand {
         }
         let query = try SavedQueries.named(name ?? "")
         let store = try database.openStore(.readOnly)
-        let result = try store.run(query, parameters: try parseParameters(parameters))
+        let result = try store.run(query, parameters: try store.resolvingRunIDs(in: try parseParameters(parameters)))
         print(Table(result).render(format), terminator: "")
     }
 }

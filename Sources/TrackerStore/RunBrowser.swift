@@ -126,9 +126,10 @@ extension Hyperparameters {
     }
 }
 
-/// 0.9, 5000, 1e+06: integers in full up to a million, otherwise Swift's shortest round-trip form.
+/// 0.9, 5000, 6000000, 1e+20: whole numbers in full below 10^15 (a rate in bit/s, a frequency in Hz),
+/// otherwise Swift's shortest round-trip form.
 private func shortNumber(_ value: Double) -> String {
-    if value == value.rounded(), abs(value) < 1e6 { return String(Int(value)) }
+    if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
     return String(value)
 }
 
@@ -165,7 +166,7 @@ extension TrackerStore {
             // The ORDER BY text is one of RunSortKey's constant expressions and ASC/DESC; nothing from
             // the request is spliced in.
             let page = try database.cachedStatement("""
-                SELECT \(RunRecord.columns.split(separator: ",").map { "r." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")),
+                SELECT \(RunRecord.prefixedColumns),
                        p.delta, p.learning_rate, p.discount, p.epsilon_start, p.epsilon_min, p.epsilon_decay, p.reward,
                        p.twin_uplink_rate, p.twin_cpu_hz, p.twin_zeta, p.twin_noise, p.twin_noise_seed, p.aggregation,
                        s.optimality_ratio, s.iterations_to_optimal, s.normalized_reward
@@ -206,6 +207,64 @@ extension TrackerStore {
             let statement = try database.cachedStatement(
                 "SELECT greedy_action FROM metrics WHERE run = ? ORDER BY iteration DESC LIMIT 1")
             return try statement.rows([.integer(id)]) { $0.int(0) }.first
+        }
+    }
+}
+
+/// One row of `tracker list`: the run, its settings, its frame's seed and model constants, and the
+/// figures of its summary once it finished.
+public struct ListedRun: Sendable {
+    public let record: RunRecord
+    public let hyperparameters: Hyperparameters
+    /// The seed the frame was generated from; nil for a frame read from a task file.
+    public let frameSeed: UInt64?
+    public let model: ModelParameters
+    public let objective: Double?
+    public let iterationsToOptimal: Int?
+
+    /// The settings that differ from `tracker run`'s defaults, model constants included, as `name=value`
+    /// (phi, N and the seeds are columns of their own).
+    public var nonDefaultSettings: [String] {
+        var differences = hyperparameters.differencesFromDefaults
+        func add(_ name: String, _ value: Double, _ fallback: Double) {
+            if value != fallback { differences.append("\(name)=\(shortNumber(value))") }
+        }
+        add("rate", model.uplinkRate, ModelParameters.defaultUplinkRate)
+        add("cpu_hz", model.cpuHz, ModelParameters.defaultCPUHz)
+        add("zeta", model.zeta, ModelParameters.defaultZeta)
+        return differences
+    }
+}
+
+extension TrackerStore {
+    /// The runs `filter` selects, oldest first, with what `tracker list` shows of each: one statement
+    /// whatever the number of runs.
+    public func listRuns(matching filter: RunFilter = RunFilter()) throws -> [ListedRun] {
+        try storeOperation("listing runs") {
+            let statement = try database.cachedStatement("""
+                SELECT \(RunRecord.prefixedColumns),
+                       p.delta, p.learning_rate, p.discount, p.epsilon_start, p.epsilon_min, p.epsilon_decay, p.reward,
+                       p.twin_uplink_rate, p.twin_cpu_hz, p.twin_zeta, p.twin_noise, p.twin_noise_seed, p.aggregation,
+                       f.seed, f.uplink_rate, f.cpu_hz, f.zeta, s.objective, s.iterations_to_optimal
+                FROM runs AS r
+                JOIN run_params AS p ON p.run = r.id
+                JOIN frames AS f ON f.frame_id = r.frame_id
+                LEFT JOIN run_summaries AS s ON s.run = r.id
+                \(RunFilter.whereClause)
+                ORDER BY r.id
+                """)
+            return try statement.rows(filter.bindings) { row -> ListedRun in
+                let record = RunRecord(row: row)
+                let base: Int32 = 21
+                let frame = base + 13
+                return ListedRun(
+                    record: record, hyperparameters: Hyperparameters(record: record, parameterRow: row, firstColumn: base),
+                    frameSeed: row.isNull(frame) ? nil : UInt64(bitPattern: row.int64(frame)),
+                    model: ModelParameters(uplinkRate: row.double(frame + 1), cpuHz: row.double(frame + 2),
+                                           zeta: row.double(frame + 3)),
+                    objective: row.isNull(frame + 4) ? nil : row.double(frame + 4),
+                    iterationsToOptimal: row.isNull(frame + 5) ? nil : row.int(frame + 5))
+            }
         }
     }
 }

@@ -75,6 +75,10 @@ public struct RunRecord: Sendable {
         planned_iterations, done_iterations, elapsed_seconds, tracker_version, host, pid, label, error, config_hash
         """
 
+    /// ``columns`` of `runs AS r`, for statements that join other tables.
+    static let prefixedColumns = columns.split(separator: ",")
+        .map { "r." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
+
     init(row: Statement) {
         id = row.int64(0)
         runID = row.text(1)
@@ -127,17 +131,39 @@ public struct CheckpointInfo: Sendable {
     public let createdAt: String
 }
 
-/// Filters of `tracker list`.
+/// Filters of `tracker list` and `tracker delete`.
 public struct RunFilter: Sendable {
     public var algorithm: Algorithm?
     public var n: Int?
     public var status: RunStatus?
     public var label: String?
-    public init(algorithm: Algorithm? = nil, n: Int? = nil, status: RunStatus? = nil, label: String? = nil) {
+    /// Only runs created at or after this time.
+    public var since: Date?
+    public init(algorithm: Algorithm? = nil, n: Int? = nil, status: RunStatus? = nil, label: String? = nil,
+                since: Date? = nil) {
         self.algorithm = algorithm
         self.n = n
         self.status = status
         self.label = label
+        self.since = since
+    }
+
+    /// The conditions on `runs AS r`; each filter is bound (see ``bindings``), a NULL switches it off.
+    static let whereClause = """
+        WHERE (?1 IS NULL OR r.algorithm = ?1) AND (?2 IS NULL OR r.n = ?2)
+          AND (?3 IS NULL OR r.status = ?3) AND (?4 IS NULL OR r.label = ?4)
+          AND (?5 IS NULL OR r.created_at >= ?5)
+        """
+
+    var bindings: [SQLiteValue] {
+        [
+            algorithm.map { .text($0.rawValue) } ?? .null,
+            n.map { .integer(Int64($0)) } ?? .null,
+            status.map { .text($0.rawValue) } ?? .null,
+            label.map { .text($0) } ?? .null,
+            // created_at is ISO 8601 UTC text with milliseconds, which sorts as time does.
+            since.map { .text(Timestamp.format($0)) } ?? .null,
+        ]
     }
 }
 
@@ -157,6 +183,17 @@ extension TrackerStore {
         }
     }
 
+    /// `--param` values of a saved query with each `run_id` resolved like a run id argument anywhere
+    /// else (``run(_:)``): a unique prefix becomes the full id; an ambiguous or unknown one is an error
+    /// rather than an empty result.
+    public func resolvingRunIDs(in parameters: [String: String]) throws -> [String: String] {
+        var resolved = parameters
+        for (name, value) in parameters where Self.bareName(name) == "run_id" {
+            resolved[name] = try run(value).runID
+        }
+        return resolved
+    }
+
     /// The run with this integer key (`runs.id`).
     public func run(key: Int64) throws -> RunRecord {
         try storeOperation("looking up run \(key)") {
@@ -170,19 +207,9 @@ extension TrackerStore {
 
     public func runs(matching filter: RunFilter = RunFilter()) throws -> [RunRecord] {
         try storeOperation("listing runs") {
-            // Each filter is bound; a NULL parameter switches its condition off.
-            let statement = try database.cachedStatement("""
-                SELECT \(RunRecord.columns) FROM runs
-                WHERE (?1 IS NULL OR algorithm = ?1) AND (?2 IS NULL OR n = ?2)
-                  AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR label = ?4)
-                ORDER BY id
-                """)
-            return try statement.rows([
-                filter.algorithm.map { .text($0.rawValue) } ?? .null,
-                filter.n.map { .integer(Int64($0)) } ?? .null,
-                filter.status.map { .text($0.rawValue) } ?? .null,
-                filter.label.map { .text($0) } ?? .null,
-            ], RunRecord.init)
+            let statement = try database.cachedStatement(
+                "SELECT \(RunRecord.prefixedColumns) FROM runs AS r \(RunFilter.whereClause) ORDER BY r.id")
+            return try statement.rows(filter.bindings, RunRecord.init)
         }
     }
 
@@ -219,12 +246,26 @@ extension TrackerStore {
         }
     }
 
-    /// Deletes a run with its metrics, checkpoints and summary. Its frame stays for other runs.
-    public func deleteRun(id: Int64) throws {
-        try storeOperation("deleting run \(id)") {
+    /// Deletes runs with their metrics, checkpoints and summaries, all or none; their frames stay for
+    /// other runs. A run still running in a live process (its heartbeat within the staleness bound,
+    /// ``Liveness``) is refused, since its owner would otherwise die on its next commit. The check reads
+    /// the rows again inside the deleting transaction, so no run can be claimed between check and delete.
+    /// A dead 'running' run may go.
+    public func deleteRuns(_ records: [RunRecord]) throws {
+        let names = records.map(\.runID)
+        let context = names.count == 1 ? "deleting run \(names[0])" : "deleting runs \(names.prefix(5).joined(separator: ", "))"
+            + (names.count > 5 ? ", ..." : "")
+        try storeOperation(context) {
             try database.transaction(.immediate) {
+                let lookup = try database.cachedStatement("SELECT \(RunRecord.columns) FROM runs WHERE id = ?")
+                for record in records {
+                    guard let current = try lookup.rows([.integer(record.id)], RunRecord.init).first else { continue }
+                    if current.status == .running, !current.isAbandoned {
+                        throw StoreError.runIsLive(runID: current.runID, owner: current.ownerDescription)
+                    }
+                }
                 let statement = try database.cachedStatement("DELETE FROM runs WHERE id = ?")
-                try statement.run([.integer(id)])
+                for record in records { try statement.run([.integer(record.id)]) }
             }
         }
     }

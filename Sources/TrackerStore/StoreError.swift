@@ -7,6 +7,8 @@ public enum StoreError: Error, CustomStringConvertible {
     case runNotFound(String)
     case ambiguousRunID(String, matches: [String])
     case notResumable(runID: String, reason: String)
+    /// A run that a live process still records (`delete` refuses it).
+    case runIsLive(runID: String, owner: String)
     /// Another process claimed the run (`resume --force`, `sweep --takeover`) while this one ran it.
     case takenOver(runID: String)
     case corruptCheckpoint(runID: String, iteration: Int, reason: String)
@@ -28,6 +30,10 @@ public enum StoreError: Error, CustomStringConvertible {
             return "no run with id '\(id)' (see `tracker list`)"
         case .ambiguousRunID(let id, let matches):
             return "run id '\(id)' matches several runs: \(matches.prefix(5).joined(separator: ", "))"
+                + (matches.count > 5 ? ", ..." : "") + "; give more of it"
+        case .runIsLive(let runID, let owner):
+            return "run \(runID) is running in another process (\(owner)); nothing was deleted. "
+                + "Stop it first; once its heartbeat is older than \(Int(Liveness.staleAfterSeconds)) s it counts as dead and may be deleted"
         case .notResumable(let runID, let reason):
             return "run \(runID) cannot be resumed: \(reason)"
         case .takenOver(let runID):

@@ -110,7 +110,7 @@ import TestSupport
         #expect(Self.rows.count >= 60, "docs/errors.md: \(Self.rows.count) rows parsed")
         #expect(Self.rows.map(\.number) == Array(1...Self.rows.count), "rows must be numbered 1, 2, 3, ...")
         #expect(Self.fixtures.count >= 20)
-        let setups: Set = ["db", "none", "text", "newer", "locked", "immutable", "fsize", "fifo", "foreign", "empty"]
+        let setups: Set = ["db", "none", "text", "newer", "locked", "immutable", "fsize", "fifo", "foreign", "empty", "live"]
         for row in Self.rows { #expect(setups.contains(row.setup), "\(row): unknown setup '\(row.setup)'") }
         // Every fixture a command names exists.
         for row in Self.rows {
@@ -175,6 +175,11 @@ import TestSupport
         switch row.setup {
         case "db", "locked", "immutable":
             runID = try Self.makeDatabase(db)
+        case "live":
+            runID = try Self.makeDatabase(db)
+            try Database(path: db).prepare("""
+                UPDATE runs SET status = 'running', host = 'node1', pid = 4242, heartbeat_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                """).run()
         case "text":
             try String(repeating: "not a database\n", count: 100).write(toFile: db, atomically: true, encoding: .utf8)
         case "newer":
@@ -205,7 +210,7 @@ import TestSupport
         // Only regular files are read: reading a FIFO would wait for a writer forever.
         let byteIdentical = ["text", "newer", "immutable", "foreign", "empty"].contains(row.setup)
         let before = byteIdentical ? try Data(contentsOf: URL(fileURLWithPath: db)) : nil
-        let contentsBefore = ["db", "locked", "immutable"].contains(row.setup) ? try Self.contents(db) : nil
+        let contentsBefore = ["db", "locked", "immutable", "live"].contains(row.setup) ? try Self.contents(db) : nil
 
         let arguments = Self.words(row.command).map {
             $0.replacingOccurrences(of: "$DB", with: db).replacingOccurrences(of: "$DIR", with: dir.url.path)

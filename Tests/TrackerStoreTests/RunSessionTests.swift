@@ -172,7 +172,7 @@ import TestSupport
         let store = try TrackerStore(path: dir.path("t.db"))
         let session = try RunSession.start(smallSpecification(algorithm: .dteql, iterations: 300), in: store)
         _ = try finish(session)
-        try store.deleteRun(id: session.record.id)
+        try store.deleteRuns([session.record])
         for table in ["runs", "run_params", "metrics", "checkpoints", "run_summaries"] {
             #expect(try store.database.scalar("SELECT count(*) FROM \(table)") == .integer(0), "\(table)")
         }
