@@ -63,7 +63,20 @@ public struct SweepCommand: ParsableCommand {
 
     @OptionGroup var sweep: SweepOptions
 
+    @Flag(help: ArgumentHelp(
+        "Only report how many of the grid's runs are finished, running, dead, interrupted, failed or not started in --db, without writing anything; --db may be a quoted glob such as 'shard-*.db'."))
+    var status = false
+
+    @Option(help: "Output format of --status.")
+    var format: ReportFormat = .table
+
     public init() {}
+
+    public func validate() throws {
+        if status && (sweep.dryRun || sweep.takeover) {
+            throw ValidationError("--status only reads; it cannot be combined with --dry-run or --takeover.")
+        }
+    }
 
     public func run() throws {
         guard FileManager.default.fileExists(atPath: spec) else {
@@ -76,6 +89,9 @@ public struct SweepCommand: ParsableCommand {
             throw CommandFailure("cannot read sweep spec \(spec): not readable UTF-8 text")
         }
         let parsed = try SweepSpec.parse(text, source: spec)
+        if status {
+            return try printSweepStatus(parsed, databasePattern: database.path, options: sweep, format: format)
+        }
         _ = try runSweep(parsed, database: database.path, options: sweep, provenance: .current(sweep: (spec, text)))
     }
 }

@@ -15,6 +15,12 @@ public final class TrackerStore {
         case readWriteExisting
         /// Read only, an existing tracker database of this schema version.
         case readOnly
+        /// Read only like `.readOnly` (`query_only`, nothing migrated), and leaving no `-wal` or `-shm`
+        /// beside the file: a read-only connection to a WAL database creates both and cannot remove them,
+        /// so where the file is writable and has no `-wal` yet, this opens it read-write without create;
+        /// closing the last connection then removes them (the log is empty: nothing was written). For
+        /// commands that look at files other processes own, such as `sweep --status` over shards.
+        case inspect
     }
 
     /// Opens a database, migrating it when writing. `path` is a plain file path: never an SQLite URI
@@ -26,10 +32,15 @@ public final class TrackerStore {
         self.path = path
         let location = try Self.sqliteLocation(of: path, mayCreate: access == .readWrite)
         try Self.refuseAnotherProgramsDatabase(path: path, location: location)
+        let mode: Database.OpenMode
+        switch access {
+        case .readWrite: mode = .readWriteCreate
+        case .readWriteExisting: mode = .readWrite
+        case .readOnly: mode = .readOnly
+        case .inspect: mode = Self.readingLeavesNoTrace(path) ? .readWrite : .readOnly
+        }
         do {
-            database = try Database(
-                path: location, mode: access == .readOnly ? .readOnly : access == .readWrite ? .readWriteCreate : .readWrite,
-                busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+            database = try Database(path: location, mode: mode, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         } catch {
             throw StoreError.cannotOpen(path: path, reason: Self.withoutLocation(error.message, location))
         }
@@ -41,7 +52,7 @@ public final class TrackerStore {
             throw StoreError.cannotOpen(path: path, reason: error.message)
         }
         let version = try Self.checkOwnership(of: database, path: path, mayBeNew: access == .readWrite)
-        guard access != .readOnly else {
+        guard access != .readOnly && access != .inspect else {
             // Belt and braces over the read-only open: query_only refuses writes at the statement level too.
             try storeOperation("opening \(path) query-only") { try database.execute("PRAGMA query_only = ON") }
             guard version == Schema.latestVersion else {
@@ -101,15 +112,20 @@ public final class TrackerStore {
     private static func refuseAnotherProgramsDatabase(path: String, location: String) throws {
         var status = stat()
         guard stat(path, &status) == 0, status.st_size > 0 else { return }
-        let quiet = access(path, W_OK) == 0 && access(path + "-wal", F_OK) != 0
         let probe: Database
         do {
-            probe = try Database(path: location, mode: quiet ? .readWrite : .readOnly, busyTimeoutMilliseconds: 1000)
+            probe = try Database(path: location, mode: readingLeavesNoTrace(path) ? .readWrite : .readOnly, busyTimeoutMilliseconds: 1000)
         } catch {
             // Not a database at all, locked, unreadable: the real open reports it.
             return
         }
         try checkOwnership(of: probe, path: path, mayBeNew: true)
+    }
+
+    /// Whether a read-write connection that only reads removes, when it closes, the `-wal` and `-shm` it
+    /// made: the file is writable and has no `-wal` of another connection's beside it.
+    private static func readingLeavesNoTrace(_ path: String) -> Bool {
+        access(path, W_OK) == 0 && access(path + "-wal", F_OK) != 0
     }
 
     /// Refuses, before anything is written, an SQLite file that is not a tracker database: one with
