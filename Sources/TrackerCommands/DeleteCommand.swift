@@ -94,6 +94,8 @@ public struct GCCommand: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @OptionGroup var output: ReportFormatOptions
+
     public init() {}
 
     public func run() throws {
@@ -101,5 +103,11 @@ public struct GCCommand: ParsableCommand {
         let collected = try store.collectGarbage()
         StandardError.write(
             "Dropped \(collected.checkpoints) checkpoints (\(collected.snapshotBytes) bytes of snapshots) and vacuumed \(database.path).\n")
+        if output.format == .json {
+            print(JSON.object([
+                ("database", .string(database.path)), ("checkpoints_dropped", .integer(collected.checkpoints)),
+                ("snapshot_bytes_dropped", .integer(collected.snapshotBytes)),
+            ]).serialized(pretty: true))
+        }
     }
 }

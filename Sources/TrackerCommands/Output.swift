@@ -11,3 +11,17 @@ enum StandardError {
         FileHandle.standardError.write(Data(text.utf8))
     }
 }
+
+/// Columns available to text on stdout: `$COLUMNS` when it is a number, else the terminal's width
+/// (TIOCGWINSZ) when stdout is one, else 80 (a pipe or a file).
+func terminalWidth() -> Int {
+    if let text = ProcessInfo.processInfo.environment["COLUMNS"], let columns = Int(text.trimmingCharacters(in: .whitespaces)),
+       columns > 0 {
+        return columns
+    }
+    var size = winsize()
+    if isatty(STDOUT_FILENO) == 1, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 {
+        return Int(size.ws_col)
+    }
+    return 80
+}

@@ -29,7 +29,7 @@ public struct PlotCommand: ParsableCommand {
     @Option(help: "The metric on the y axis.")
     var metric: CurveMetric = .normalizedReward
 
-    @Option(help: ArgumentHelp("The SVG file to write (default: fig2-nN[-metric][-logx].svg).", valueName: "file.svg"))
+    @Option(help: ArgumentHelp("The SVG file to write (default: reports/fig2-nN[-metric][-logx].svg; reports/ is created if missing).", valueName: "file.svg"))
     var out: String?
 
     @Flag(name: .customLong("log-x"), help: "Logarithmic x axis (plots iteration + 1).")
@@ -62,17 +62,24 @@ public struct PlotCommand: ParsableCommand {
         _ = try settingConditions(conditions)
     }
 
-    /// --out, else fig2-n8.svg and the like in the working directory.
+    /// Where plots go without --out: a folder .gitignore lists, so figures never land among the sources.
+    static let defaultFolder = "reports"
+
+    /// --out, else reports/fig2-n8.svg and the like under the working directory.
     var outputPath: String {
-        out ?? Fig2Chart.defaultFileName(n: n, metric: metric, logX: logX)
+        out ?? (Self.defaultFolder as NSString).appendingPathComponent(Fig2Chart.defaultFileName(n: n, metric: metric, logX: logX))
     }
 
     public func run() throws {
-        // Every file this writes is checked before anything is read or written.
+        // Every file this writes is checked before anything is read or written; a default folder that
+        // does not exist yet is created only once there is a figure to put in it.
         let path = outputPath
+        let createsFolder = out == nil && !FileManager.default.fileExists(atPath: Self.defaultFolder)
         let converter = executableOnPath("rsvg-convert")
-        try OutputFile.check(path, kind: .svg)
-        if converter != nil { try OutputFile.check(Self.pngPath(forSVG: path), kind: .png) }
+        if !createsFolder {
+            try OutputFile.check(path, kind: .svg)
+            if converter != nil { try OutputFile.check(Self.pngPath(forSVG: path), kind: .png) }
+        }
         let store = try database.openStore(.readOnly)
         if let by { try store.checkSettingKeys([by], option: "--by") }
         let runs = try store.compareRuns(CompareFilter(n: n, label: label, conditions: try settingConditions(conditions)),
@@ -91,6 +98,13 @@ public struct PlotCommand: ParsableCommand {
             svg = try chart.svg()
         } catch {
             throw CommandFailure("cannot plot: \(error)")
+        }
+        if createsFolder {
+            do {
+                try FileManager.default.createDirectory(atPath: Self.defaultFolder, withIntermediateDirectories: true)
+            } catch {
+                throw CommandFailure("cannot create \(Self.defaultFolder)/: \((error as NSError).localizedDescription)")
+            }
         }
         try OutputFile.write(svg, to: path, kind: .svg)
         StandardError.write("wrote \(path)\n")

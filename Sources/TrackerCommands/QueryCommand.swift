@@ -20,7 +20,7 @@ public struct QueryCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The saved query's name (see --list).", valueName: "name"))
     var name: String?
 
-    @Flag(help: "List the saved queries with their descriptions and parameters.")
+    @Flag(help: "List the saved queries with their descriptions and parameters (wrapped to $COLUMNS or the terminal's width, else 80).")
     var list = false
 
     @Option(name: .customLong("param"), help: ArgumentHelp("A parameter, repeatable.", valueName: "name=value"))
@@ -39,7 +39,9 @@ public struct QueryCommand: ParsableCommand {
 
     public func run() throws {
         if list {
-            print(Table.savedQueryListing().render(format), terminator: "")
+            // The descriptions are long: in table form they wrap to the terminal's width.
+            let listing = Table.savedQueryListing()
+            print(format == .table ? listing.renderWrapped(width: terminalWidth()) : listing.render(format), terminator: "")
             return
         }
         let query = try SavedQueries.named(name ?? "")

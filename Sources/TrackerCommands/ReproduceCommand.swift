@@ -61,6 +61,8 @@ public struct ReproduceCommand: ParsableCommand {
 
     @OptionGroup var sweep: SweepOptions
 
+    @OptionGroup var output: ReportFormatOptions
+
     public init() {}
 
     public func validate() throws {
@@ -90,17 +92,19 @@ public struct ReproduceCommand: ParsableCommand {
             try checkReportOutputs(tableN: tableN)
         }
         let started = Date()
-        let items = try runSweep(spec, database: database.path, options: sweep,
-                                 provenance: .current(sweep: ("sweeps/paper.json", text)))
-        if sweep.dryRun { return }
+        let (items, outcome) = try runSweep(spec, database: database.path, options: sweep,
+                                            provenance: .current(sweep: ("sweeps/paper.json", text)), format: output.format)
+        guard let outcome else { return }
+        let sweepJSON = outcome.json(database: database.path, runs: items.count)
         if sweep.shard != nil {
+            if output.format == .json { print(JSON.object([("sweep", sweepJSON)]).serialized(pretty: true)) }
             StandardError.write("This shard is done. Merge the shards (tracker merge OUT.db shard*.db), then run "
                 + "`tracker reproduce --db OUT.db\(reading == .spec ? "" : " --reading \(reading.rawValue)")` to print the tables "
                 + "and write the report.\n")
             return
         }
         let wall = Date().timeIntervalSince(started)
-        try writeReport(spec: spec, runs: items.count, wallSeconds: wall)
+        try writeReport(spec: spec, runs: items.count, wallSeconds: wall, sweepJSON: sweepJSON)
     }
 
     static let reportTitle = "# Reproduction of the paper's Tables I and II and Fig. 2"
@@ -135,7 +139,9 @@ public struct ReproduceCommand: ParsableCommand {
         for file in reportFiles(tableN: tableN) { try OutputFile.check(file.path, kind: file.kind) }
     }
 
-    private func writeReport(spec: SweepSpec, runs: Int, wallSeconds: Double) throws {
+    /// Prints Tables I and II (or, with --format json, one object: the sweep's outcome, both tables as
+    /// `compare --format json` gives them, and the files written) and writes the report with Fig. 2.
+    private func writeReport(spec: SweepSpec, runs: Int, wallSeconds: Double, sweepJSON: JSON) throws {
         let name = reading.sweepName
         let label = spec.label
         let budget = spec.iterations
@@ -145,10 +151,12 @@ public struct ReproduceCommand: ParsableCommand {
         let tableI = try CompareCommand.parse(common + ["--n", String(tableN)])
         let tableII = try CompareCommand.parse(common)
         let readingNote = reading == .spec ? "" : ", \(reading.rawValue) reading"
-        print("Table I (N = \(tableN), \(spec.frameSeeds.count) frames, budget \(budget)\(readingNote))")
-        print(try tableI.render(), terminator: "")
-        print("\nTable II (convergence time, iterations)")
-        print(try tableII.render(), terminator: "")
+        if output.format == .table {
+            print("Table I (N = \(tableN), \(spec.frameSeeds.count) frames, budget \(budget)\(readingNote))")
+            print(try tableI.render(), terminator: "")
+            print("\nTable II (convergence time, iterations)")
+            print(try tableII.render(), terminator: "")
+        }
 
         let directory = reportDirectory
         do {
@@ -209,5 +217,13 @@ public struct ReproduceCommand: ParsableCommand {
         let reportPath = (directory as NSString).appendingPathComponent("report.md")
         try OutputFile.write(text, to: reportPath, kind: .report)
         StandardError.write("wrote \(reportPath)\n")
+        if output.format == .json {
+            // The tables are already JSON text from compare; they are spliced in as values, not re-encoded.
+            let jsonI = try CompareCommand.parse(common + ["--n", String(tableN), "--format", "json"]).render()
+            let jsonII = try CompareCommand.parse(common + ["--format", "json"]).render()
+            let files = JSON.array([reportPath, figure, logFigure].map(JSON.string)).serialized()
+            print("{\n\"sweep\": \(sweepJSON.serialized()),\n\"table_i\": \(jsonI.trimmingCharacters(in: .whitespacesAndNewlines)),\n"
+                + "\"table_ii\": \(jsonII.trimmingCharacters(in: .whitespacesAndNewlines)),\n\"files\": \(files)\n}")
+        }
     }
 }

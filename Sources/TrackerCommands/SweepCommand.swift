@@ -6,8 +6,10 @@ import TrackerStore
 
 /// Options shared by `sweep` and `reproduce`.
 public struct SweepOptions: ParsableArguments {
+    // Optional rather than defaulting to the core count, so --help names the default once, in words,
+    // and the same on every machine.
     @Option(help: ArgumentHelp("Worker threads (default: the number of cores).", valueName: "J"))
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    var jobs: Int?
 
     @Option(help: ArgumentHelp("Run only the I-th of K deterministic slices of the grid, e.g. 2/4.", valueName: "I/K"))
     var shard: String?
@@ -28,8 +30,11 @@ public struct SweepOptions: ParsableArguments {
 
     public init() {}
 
+    /// `--jobs`, else one worker per core.
+    var workers: Int { jobs ?? ProcessInfo.processInfo.activeProcessorCount }
+
     public func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1, got \(jobs).") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs).") }
         try keepCheckpoints?.validate()
         _ = try parsedShard()
     }
@@ -67,8 +72,8 @@ public struct SweepCommand: ParsableCommand {
         "Only report how many of the grid's runs are finished, running, dead, interrupted, failed or not started in --db, without writing anything; --db may be a quoted glob such as 'shard-*.db'."))
     var status = false
 
-    @Option(help: "Output format of --status.")
-    var format: ReportFormat = .table
+    /// The summary (or --status, or --dry-run's plan) as a table or JSON.
+    @OptionGroup var output: ReportFormatOptions
 
     public init() {}
 
@@ -90,15 +95,21 @@ public struct SweepCommand: ParsableCommand {
         }
         let parsed = try SweepSpec.parse(text, source: spec)
         if status {
-            return try printSweepStatus(parsed, databasePattern: database.path, options: sweep, format: format)
+            return try printSweepStatus(parsed, databasePattern: database.path, options: sweep, format: output.format)
         }
-        _ = try runSweep(parsed, database: database.path, options: sweep, provenance: .current(sweep: (spec, text)))
+        let sweepRun = try runSweep(parsed, database: database.path, options: sweep, provenance: .current(sweep: (spec, text)),
+                                    format: output.format)
+        if output.format == .json, let outcome = sweepRun.outcome {
+            print(outcome.json(database: database.path, runs: sweepRun.items.count).serialized(pretty: true))
+        }
     }
 }
 
 /// Expands, shards, plans and runs a sweep with an overall progress bar; exits 130/143 when stopped.
-/// Each run it starts records `provenance`. Returns the items it covered.
-func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions, provenance: Provenance) throws -> [SweepItem] {
+/// Each run it starts records `provenance`. Returns the items it covered and, unless it was a dry run
+/// (whose plan it prints in `format`), what it did.
+func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions, provenance: Provenance,
+              format: ReportFormat) throws -> (items: [SweepItem], outcome: SweepOutcome?) {
     var items = try spec.items()
     for index in items.indices {
         items[index].specification.provenance = provenance
@@ -107,7 +118,7 @@ func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions, proven
     if let (index, count) = try options.parsedShard() {
         items = SweepRunner.shard(items, index: index, count: count)
     }
-    let runner = SweepRunner(path: database, items: items, jobs: options.jobs, trackerVersion: Tracker.version,
+    let runner = SweepRunner(path: database, items: items, jobs: options.workers, trackerVersion: Tracker.version,
                              busyTimeoutMilliseconds: DatabaseOptions.busyTimeoutMilliseconds, takeover: options.takeover)
     if options.dryRun {
         let actions = try runner.plan()
@@ -120,14 +131,14 @@ func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions, proven
             case .start: return [.string(item.summary), .string("start"), .null]
             }
         })
-        print(table.render(ListingFormat.table), terminator: "")
-        return runner.items
+        print(table.render(format), terminator: "")
+        return (runner.items, nil)
     }
     StopSignal.install()
     let progress = runner.makeProgress()
     let display = ProgressDisplay(quiet: options.quiet, label: "sweep")
     if !options.quiet {
-        StandardError.write("sweep: \(runner.items.count) runs into \(database) with \(options.jobs) workers\n")
+        StandardError.write("sweep: \(runner.items.count) runs into \(database) with \(options.workers) workers\n")
     }
     let result = Mutex<Result<SweepOutcome, any Error>?>(nil)
     let worker = Thread {
@@ -137,19 +148,18 @@ func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions, proven
     worker.stackSize = 8 << 20
     worker.start()
     let started = Date()
-    let startIterations = progress.iterationsDone
     while result.withLock({ $0 == nil }) {
         Thread.sleep(forTimeInterval: 0.1)
-        display.updateSweep(progress, seconds: Date().timeIntervalSince(started), startIterations: startIterations)
+        display.updateSweep(progress, seconds: Date().timeIntervalSince(started))
     }
-    display.updateSweep(progress, seconds: Date().timeIntervalSince(started), startIterations: startIterations, force: true)
+    display.updateSweep(progress, seconds: Date().timeIntervalSince(started), force: true)
     display.finish()
     let outcome = try result.withLock { $0! }.get()
     if !options.quiet {
         StandardError.write("sweep: \(outcome.started) started, \(outcome.resumed) resumed, \(outcome.skipped) already finished"
             + (outcome.busy > 0 ? ", \(outcome.busy) running elsewhere" : "")
-            + (outcome.interrupted > 0 ? ", \(outcome.interrupted) interrupted" : "")
-            + (outcome.failures.isEmpty ? "" : ", \(outcome.failures.count) failed") + "\n")
+            + (outcome.failures.isEmpty ? "" : ", \(outcome.failures.count) failed")
+            + (outcome.interrupted > 0 ? "; \(outcome.interrupted) of those started or resumed interrupted (resumable)" : "") + "\n")
     }
     if StopSignal.pending != 0 {
         StandardError.write("Stopped; run the same command again to resume.\n")
@@ -158,14 +168,25 @@ func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions, proven
     if let first = outcome.failures.first {
         throw CommandFailure("\(outcome.failures.count) runs failed; the first: \(first)")
     }
-    return runner.items
+    return (runner.items, outcome)
+}
+
+extension SweepOutcome {
+    /// What `sweep --format json` prints (and `reproduce --format json` under "sweep").
+    func json(database: String, runs: Int) -> JSON {
+        .object([
+            ("database", .string(database)), ("runs", .integer(runs)), ("started", .integer(started)),
+            ("resumed", .integer(resumed)), ("already_finished", .integer(skipped)), ("running_elsewhere", .integer(busy)),
+            ("failed", .integer(failures.count)), ("interrupted", .integer(interrupted)),
+        ])
+    }
 }
 
 extension ProgressDisplay {
-    /// The sweep's one bar: runs done of total, iterations/s, ETA.
-    func updateSweep(_ progress: SweepProgress, seconds: Double, startIterations: Int, force: Bool = false) {
+    /// The sweep's one bar: runs done of total, iterations/s (of the iterations computed now), ETA.
+    func updateSweep(_ progress: SweepProgress, seconds: Double, force: Bool = false) {
         update(done: progress.iterationsDone, total: progress.totalIterations,
-               sessionDone: progress.iterationsDone - startIterations, seconds: seconds, force: force,
+               sessionDone: progress.iterationsComputed, seconds: seconds, force: force,
                prefix: "\(progress.runsDone)/\(progress.total) runs")
     }
 }
@@ -189,6 +210,8 @@ public struct MergeCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Databases to merge.", valueName: "in.db"))
     var inputs: [String]
 
+    @OptionGroup var report: ReportFormatOptions
+
     public init() {}
 
     public func validate() throws {
@@ -207,13 +230,23 @@ public struct MergeCommand: ParsableCommand {
             _ = try TrackerStore(path: input, access: .readOnly, busyTimeoutMilliseconds: DatabaseOptions.busyTimeoutMilliseconds)
         }
         let store = try TrackerStore(path: output, busyTimeoutMilliseconds: DatabaseOptions.busyTimeoutMilliseconds)
+        var reports: [JSON] = []
         for input in inputs {
             let report = try store.merge(from: input)
+            reports.append(.object([
+                ("input", .string(input)), ("runs_added", .integer(report.runsAdded)),
+                ("runs_replaced", .integer(report.runsReplaced)), ("runs_skipped", .integer(report.runsAlreadyPresent)),
+                ("frames_added", .integer(report.framesAdded)),
+                ("renamed_run_ids", .array(report.renamedRunIDs.map { renamed in
+                    .object([("original", .string(renamed.original)), ("assigned", .string(renamed.assigned))])
+                })),
+            ]))
             StandardError.write("\(input): \(report.runsAdded) runs added, \(report.runsReplaced) replaced a copy less far along, "
                 + "\(report.runsAlreadyPresent) skipped (already present), \(report.framesAdded) frames added\n")
             for renamed in report.renamedRunIDs {
                 StandardError.write("\(input): note: run id \(renamed.original) is taken by a different configuration; added as \(renamed.assigned)\n")
             }
         }
+        if report.format == .json { print(JSON.array(reports).serialized(pretty: true)) }
     }
 }

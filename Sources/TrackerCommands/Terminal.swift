@@ -49,7 +49,9 @@ final class ProgressDisplay {
         lastDraw = seconds
         let rate = seconds > 0 ? Double(sessionDone) / seconds : 0
         let remaining = rate > 0 ? Double(total - done) / rate : .nan
-        let stats = (prefix ?? "\(done)/\(total)") + "  \(Self.formatRate(rate)) it/s  ETA \(Self.formatDuration(remaining))"
+        // Nothing computed yet (or nothing to do): no speed and no ETA to claim.
+        let stats = (prefix ?? "\(done)/\(total)")
+            + (sessionDone > 0 ? "  \(Self.formatRate(rate)) it/s  ETA \(Self.formatDuration(remaining))" : "")
         switch mode {
         case .bar:
             let width = 30

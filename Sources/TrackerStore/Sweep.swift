@@ -21,6 +21,7 @@ public final class SweepProgress: Sendable {
     public let totalIterations: Int
     private let finishedRuns = Atomic<Int>(0)
     private let doneIterations = Atomic<Int>(0)
+    private let computedIterations = Atomic<Int>(0)
     private let failedRuns = Atomic<Int>(0)
 
     init(total: Int, totalIterations: Int) {
@@ -30,9 +31,18 @@ public final class SweepProgress: Sendable {
 
     public var runsDone: Int { finishedRuns.load(ordering: .relaxed) }
     public var iterationsDone: Int { doneIterations.load(ordering: .relaxed) }
+    /// The iterations this sweep computed itself: without those of finished or skipped runs and those a
+    /// resumed run had done before, so a rate from it is the sweep's own speed (none when nothing ran).
+    public var iterationsComputed: Int { computedIterations.load(ordering: .relaxed) }
     public var runsFailed: Int { failedRuns.load(ordering: .relaxed) }
 
+    /// Iterations done already (a skipped run, a resumed run's earlier part): they count towards the
+    /// total but were not computed now.
     func addIterations(_ count: Int) { doneIterations.add(count, ordering: .relaxed) }
+    func addComputedIterations(_ count: Int) {
+        doneIterations.add(count, ordering: .relaxed)
+        computedIterations.add(count, ordering: .relaxed)
+    }
     func finishRun() { finishedRuns.add(1, ordering: .relaxed) }
     func failRun() { failedRuns.add(1, ordering: .relaxed) }
 }
@@ -43,6 +53,8 @@ public struct SweepOutcome: Sendable {
     public var resumed = 0
     public var skipped = 0
     public var busy = 0
+    /// Of the runs started or resumed, those stopped before their budget (counted in `started` or
+    /// `resumed` too): resumable.
     public var interrupted = 0
     public var failures: [String] = []
 }
@@ -139,37 +151,38 @@ public struct SweepRunner: Sendable {
         SweepProgress(total: items.count, totalIterations: items.reduce(0) { $0 + $1.specification.hyperparameters.iterations })
     }
 
-    private enum ItemResult { case started, resumed, skipped, busy, interrupted }
+    private enum ItemResult { case started, resumed, skipped, busy }
 
-    private func tally(_ outcome: inout SweepOutcome, _ result: ItemResult) {
-        switch result {
+    /// A run stopped mid-way still counts as started or resumed (it was), and as interrupted too.
+    private func tally(_ outcome: inout SweepOutcome, _ result: (kind: ItemResult, interrupted: Bool)) {
+        switch result.kind {
         case .started: outcome.started += 1
         case .resumed: outcome.resumed += 1
         case .skipped: outcome.skipped += 1
         case .busy: outcome.busy += 1
-        case .interrupted: outcome.interrupted += 1
         }
+        if result.interrupted { outcome.interrupted += 1 }
     }
 
     private func runItem(
         _ item: SweepItem, in store: TrackerStore, version: String, progress: SweepProgress,
         shouldStop: @escaping @Sendable () -> Bool
-    ) throws -> ItemResult {
+    ) throws -> (kind: ItemResult, interrupted: Bool) {
         let planned = item.specification.hyperparameters.iterations
         let session: RunSession
         let kind: ItemResult
         switch try action(for: item, in: store) {
         case .skip:
             progress.addIterations(planned)
-            return .skipped
+            return (.skipped, false)
         case .busy where !takeover:
             progress.addIterations(planned)
-            return .busy
+            return (.busy, false)
         case .resume(let runID), .busy(let runID):
             guard case .session(let resumed) = try RunSession.resume(
                 runID, in: store, force: takeover, keepCheckpoints: item.specification.keepCheckpoints) else {
                 progress.addIterations(planned)
-                return .skipped
+                return (.skipped, false)
             }
             session = resumed
             kind = .resumed
@@ -181,8 +194,8 @@ public struct SweepRunner: Sendable {
             } catch StoreError.configurationTaken {
                 // Another worker or process claimed it between the plan and the claim: it runs there.
                 progress.addIterations(planned)
-                if case .skip = try action(for: item, in: store) { return .skipped }
-                return .busy
+                if case .skip = try action(for: item, in: store) { return (.skipped, false) }
+                return (.busy, false)
             }
             kind = .started
         }
@@ -192,13 +205,13 @@ public struct SweepRunner: Sendable {
             progress: { step in
                 // Batched, so the shared counter is touched every 256 iterations, not every one.
                 if step.iteration - reported >= 256 || step.iteration == step.plannedIterations {
-                    progress.addIterations(step.iteration - reported)
+                    progress.addComputedIterations(step.iteration - reported)
                     reported = step.iteration
                 }
             },
             shouldStop: shouldStop)
-        if case .interrupted = end { return .interrupted }
-        return kind
+        if case .interrupted = end { return (kind, true) }
+        return (kind, false)
     }
 }
 

@@ -35,10 +35,11 @@ import TestSupport
         #expect(parsed.texts.contains("Normalized reward of the greedy order, N = 5"))
         #expect(parsed.texts.contains("iteration"))
 
-        // Log x, another metric, the default file name in the working directory.
+        // Log x, another metric, the default file name in reports/ under the working directory (created).
         let log = try CLI.run(["plot", "--db", db, "--n", "5", "--log-x", "--metric", "distinct_actions"], in: dir.url)
         #expect(log.status == 0, "\(log.stderr)")
-        let logPath = dir.path("fig2-n5-distinct_actions-logx.svg")
+        let logPath = dir.path("reports/fig2-n5-distinct_actions-logx.svg")
+        #expect(log.stderr.contains("wrote reports/fig2-n5-distinct_actions-logx.svg"), "\(log.stderr)")
         let logParsed = try parseSVG(try String(contentsOfFile: logPath, encoding: .utf8)).get()
         #expect(logParsed.count("path") == 4)
         #expect(logParsed.texts.contains("iteration + 1 (log scale)"))

@@ -101,6 +101,9 @@ import TestSupport
         let progress = runner.makeProgress()
         let first = try runner.run(progress: progress, shouldStop: { progress.iterationsDone > 9000 })
         #expect(first.interrupted > 0)
+        // A run stopped mid-way was started all the same: every run in the database came from this pass.
+        #expect(try TrackerStore(path: path).runs().count == first.started)
+        #expect(first.resumed == 0 && first.skipped == 0)
         let afterStop = try runner.plan()
         #expect(afterStop.contains { if case .resume = $0 { return true } else { return false } })
         #expect(afterStop.contains { if case .skip = $0 { return true } else { return false } })
@@ -108,8 +111,13 @@ import TestSupport
         let second = try runner.run(shouldStop: { false })
         #expect(second.failures.isEmpty)
         #expect(second.resumed == first.interrupted)
-        #expect(second.skipped == first.started + first.resumed)
-        let third = try runner.run(shouldStop: { false })
+        #expect(second.skipped == first.started + first.resumed - first.interrupted)
+        #expect(second.started + second.resumed + second.skipped == items.count)
+        #expect(progress.iterationsComputed == progress.iterationsDone)
+        // Nothing left to do: no iteration is computed, so no speed can be claimed.
+        let idle = runner.makeProgress()
+        let third = try runner.run(progress: idle, shouldStop: { false })
+        #expect(idle.iterationsComputed == 0 && idle.iterationsDone == idle.totalIterations)
         #expect(third.skipped == items.count)
         #expect(third.started == 0)
 
