@@ -110,13 +110,11 @@ public struct SweepCommand: ParsableCommand {
 /// (whose plan it prints in `format`), what it did.
 func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions, provenance: Provenance,
               format: ReportFormat) throws -> (items: [SweepItem], outcome: SweepOutcome?) {
-    var items = try spec.items()
+    // Only this shard's slice of the grid is built (the spec's size was checked when it was parsed).
+    var items = try spec.items(shard: options.parsedShard())
     for index in items.indices {
         items[index].specification.provenance = provenance
         if let retention = options.keepCheckpoints { items[index].specification.keepCheckpoints = retention.newest }
-    }
-    if let (index, count) = try options.parsedShard() {
-        items = SweepRunner.shard(items, index: index, count: count)
     }
     let runner = SweepRunner(path: database, items: items, jobs: options.workers, trackerVersion: Tracker.version,
                              busyTimeoutMilliseconds: DatabaseOptions.busyTimeoutMilliseconds, takeover: options.takeover)

@@ -9,10 +9,7 @@ import Glibc
 /// `sweep SPEC --status`: where each of the grid's runs stands in one or more databases (shards), read
 /// without writing anything. `--shard I/K` narrows the grid to that slice.
 func printSweepStatus(_ spec: SweepSpec, databasePattern: String, options: SweepOptions, format: ReportFormat) throws {
-    var items = try spec.items()
-    if let (index, count) = try options.parsedShard() {
-        items = SweepRunner.shard(items, index: index, count: count)
-    }
+    let items = try spec.items(shard: options.parsedShard())
     let paths = try databasePaths(matching: databasePattern)
     let report = try SweepStatusReport.read(
         items: items, databases: paths, busyTimeoutMilliseconds: DatabaseOptions.busyTimeoutMilliseconds)

@@ -90,11 +90,6 @@ public struct SweepRunner: Sendable {
         try TrackerStore(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
     }
 
-    /// The `index`-th of `count` deterministic slices of the grid: every count-th item from index - 1.
-    public static func shard(_ items: [SweepItem], index: Int, count: Int) -> [SweepItem] {
-        items.filter { $0.index % count == index - 1 }
-    }
-
     /// What would happen to each item now.
     public func plan() throws -> [SweepAction] {
         // A dry run only reads: it neither creates the database nor upgrades it.

@@ -152,9 +152,15 @@ public struct SweepSpec: Sendable, Equatable {
             model: model,
             checkpointEvery: try reader.integer(root["checkpoint_every"], key: "checkpoint_every", default: 1024, range: 1...Int(Int32.max)),
             keepCheckpoints: keep)
-        // Every combination must be a valid run before anything starts.
-        for item in try spec.items() {
-            do {
+        // Counted before anything is expanded: a few short lists can multiply into more runs than memory holds.
+        let count = spec.runCount
+        guard let count, count <= maximumRuns else {
+            let counted = count.map { "\($0) runs" } ?? "more than \(Int.max) runs"
+            throw fail("the grid has \(counted), more than the limit of \(maximumRuns) runs per sweep; split it into several specs")
+        }
+        // Every combination must be a valid run before anything starts; checked one at a time, never all held.
+        try spec.forEachItem { item in
+            do throws(LearningError) {
                 try item.specification.hyperparameters.validate(taskCount: item.specification.frame.count)
             } catch {
                 throw fail("run \(item.index + 1) (\(item.summary)): \(error.description)")
@@ -163,10 +169,57 @@ public struct SweepSpec: Sendable, Equatable {
         return spec
     }
 
+    /// The most runs one spec may hold (docs/sweeps.md). A million runs of even 100 iterations is days of
+    /// work and gigabytes of database; a bigger grid is nearly always a typo (`"frames": 100000` for 100).
+    public static let maximumRuns = 1_000_000
+
+    /// How many runs the grid holds, counted from the lengths of its axes without expanding anything; nil
+    /// when the count does not fit in an Int. `sweep --status` and other readers of a grid can use it too.
+    public var runCount: Int? {
+        guard let perSetting = SweepSpec.checkedProduct([
+            learningRates.count, discounts.count, epsilonStarts.count, epsilonMins.count, epsilonDecays.count,
+            rewards.count, twinNoises.count,
+        ]) else { return nil }
+        var perSeed = 0
+        for configuration in configurations {
+            guard let perConfiguration = SweepSpec.checkedProduct([
+                configuration.phis.count, configuration.deltas.count, configuration.aggregations.count, perSetting,
+            ]) else { return nil }
+            let (sum, overflow) = perSeed.addingReportingOverflow(perConfiguration)
+            if overflow { return nil }
+            perSeed = sum
+        }
+        return SweepSpec.checkedProduct([taskCounts.count, frameSeeds.count, seeds.count, perSeed])
+    }
+
+    /// The product of non-negative factors, or nil when it overflows Int (or a factor is negative).
+    public static func checkedProduct(_ factors: [Int]) -> Int? {
+        var product = 1
+        for factor in factors {
+            guard factor >= 0 else { return nil }
+            let (result, overflow) = product.multipliedReportingOverflow(by: factor)
+            if overflow { return nil }
+            product = result
+        }
+        return product
+    }
+
     /// Every run of the grid, in a fixed order: N, frame, seed, configuration, phi, delta, aggregation, then the
-    /// hyperparameter values in the order listed. Shards and progress refer to this order.
-    public func items() throws -> [SweepItem] {
+    /// hyperparameter values in the order listed. Shards and progress refer to this order. With `shard`
+    /// (I of K, 1-based), only the items whose position is I-1 modulo K are built: a shard holds its slice, never the grid.
+    public func items(shard: (index: Int, count: Int)? = nil) throws -> [SweepItem] {
         var items: [SweepItem] = []
+        try forEachItem(shard: shard) { items.append($0) }
+        return items
+    }
+
+    /// Calls `body` with each item of the grid (or of one shard) in grid order, building one at a time.
+    public func forEachItem(
+        shard: (index: Int, count: Int)? = nil, _ body: (SweepItem) throws -> Void
+    ) throws {
+        let stride = max(shard?.count ?? 1, 1)
+        let wanted = (shard?.index ?? 1) - 1
+        var position = 0
         for n in taskCounts {
             for frameSeed in frameSeeds {
                 let frame = FrameGenerator.generate(count: n, seed: frameSeed, parameters: model)
@@ -177,6 +230,8 @@ public struct SweepSpec: Sendable, Equatable {
                                 for lr in learningRates { for gamma in discounts { for start in epsilonStarts {
                                     for minimum in epsilonMins { for decay in epsilonDecays { for reward in rewards {
                                         for noise in twinNoises {
+                                            defer { position += 1 }
+                                            guard position % stride == wanted else { continue }
                                             let h = Hyperparameters(
                                                 algorithm: configuration.algorithm, phi: phi, delta: delta,
                                                 iterations: iterations, seed: seed, learningRate: lr, discount: gamma,
@@ -187,7 +242,7 @@ public struct SweepSpec: Sendable, Equatable {
                                                 frame: frame, frameSource: .generated(seed: frameSeed), hyperparameters: h,
                                                 checkpointEvery: checkpointEvery, keepCheckpoints: keepCheckpoints,
                                                 label: label, trackerVersion: "")
-                                            items.append(SweepItem(index: items.count, specification: specification, frameSeed: frameSeed))
+                                            try body(SweepItem(index: position, specification: specification, frameSeed: frameSeed))
                                         }
                                     } } }
                                 } } }
@@ -197,7 +252,6 @@ public struct SweepSpec: Sendable, Equatable {
                 }
             }
         }
-        return items
     }
 }
 

@@ -27,9 +27,12 @@ import TestSupport
         // Every configuration runs on the same frames.
         let frames = Set(items.filter { $0.specification.frame.count == 5 }.map { $0.specification.frame.fingerprint })
         #expect(frames.count == 2)
-        // Shards partition the grid.
-        let shards = (1...3).map { SweepRunner.shard(items, index: $0, count: 3).map(\.index) }
-        #expect(shards.flatMap { $0 }.sorted() == Array(0..<items.count))
+        // Shards partition the grid, each built on its own: every count-th item from index - 1.
+        let shards = try (1...3).map { try spec.items(shard: ($0, 3)) }
+        #expect(shards.flatMap { $0.map(\.index) }.sorted() == Array(0..<items.count))
+        for (offset, shard) in shards.enumerated() {
+            #expect(shard.map(\.specification.configHash) == items.filter { $0.index % 3 == offset }.map(\.specification.configHash))
+        }
     }
 
     @Test func theShippedPaperSpecParses() throws {
@@ -129,13 +132,14 @@ import TestSupport
 
     @Test func fourShardsMergedEqualOneSweep() throws {
         let dir = try TemporaryDirectory()
-        let items = try SweepSpec.parse(Self.smallSpec, source: "s.json").items()
+        let spec = try SweepSpec.parse(Self.smallSpec, source: "s.json")
+        let items = try spec.items()
         let whole = dir.path("whole.db")
         _ = try SweepRunner(path: whole, items: items, jobs: 2, trackerVersion: "test").run(shouldStop: { false })
         let merged = try TrackerStore(path: dir.path("merged.db"))
         for shard in 1...4 {
             let path = dir.path("shard\(shard).db")
-            _ = try SweepRunner(path: path, items: SweepRunner.shard(items, index: shard, count: 4), jobs: 1,
+            _ = try SweepRunner(path: path, items: spec.items(shard: (shard, 4)), jobs: 1,
                                 trackerVersion: "test").run(shouldStop: { false })
             let report = try merged.merge(from: path)
             #expect(report.runsAdded == items.count / 4)
