@@ -146,6 +146,25 @@ public struct Hyperparameters: Codable, Equatable, Sendable {
         ExplorationSchedule(start: epsilonStart, minimum: epsilonMin, decay: epsilonDecay)
     }
 
+    /// Throws unless these hyperparameters can train on `frame`: `validate(taskCount:)`, then the frame as
+    /// the real environment and as the twin sees it must pass `Frame.validate` (rewards divide by J, so
+    /// every J must be finite and > 0). The learner checks this; so do `run` and `sweep` before they write.
+    public func validate(for frame: Frame) throws(LearningError) {
+        try validate(taskCount: frame.count)
+        do throws(SchedulingError) {
+            try frame.validate()
+        } catch {
+            throw .invalidHyperparameter(error.description)
+        }
+        if let parameters = twin.parameters {
+            do throws(SchedulingError) {
+                try Frame(tasks: frame.tasks, parameters: parameters).validate()
+            } catch {
+                throw .invalidHyperparameter("twin: \(error.description)")
+            }
+        }
+    }
+
     /// Throws `invalidHyperparameter` with one line naming the first offending option.
     public func validate(taskCount: Int) throws(LearningError) {
         guard taskCount >= 2 else {

@@ -118,7 +118,8 @@ public final class Learner {
         frame: Frame, hyperparameters: Hyperparameters, optimumObjective: Double? = nil,
         memoryLimitBytes: Int = 4 << 30
     ) throws(LearningError) {
-        try hyperparameters.validate(taskCount: frame.count)
+        try hyperparameters.validate(for: frame)
+        let twinParameters = hyperparameters.twin.parameters ?? frame.parameters
         if let optimumObjective {
             guard optimumObjective.isFinite, optimumObjective > 0 else {
                 throw .invalidHyperparameter("optimum objective must be a finite number > 0, got \(optimumObjective)")
@@ -137,7 +138,7 @@ public final class Learner {
         if hyperparameters.twin.isExact(for: frame.parameters) {
             twin = real
         } else {
-            let twinFrame = Frame(tasks: frame.tasks, parameters: hyperparameters.twin.parameters ?? frame.parameters)
+            let twinFrame = Frame(tasks: frame.tasks, parameters: twinParameters)
             twin = RewardTable(frame: twinFrame, form: hyperparameters.reward, twin: hyperparameters.twin)
         }
         schedule = hyperparameters.exploration

@@ -28,16 +28,11 @@ public enum ExactOptimum {
 
     /// J* and one order achieving it. The returned evaluation is `frame.evaluate(order)`, so its objective
     /// is exactly that order's; it may differ from the dynamic program's own sum in the last bit.
-    /// Throws `.tooManyTasks` above `maximumTasks`, and `.invalidParameter` for non-finite values.
+    /// Throws `.tooManyTasks` above `maximumTasks`, and `.invalidParameter` for a frame `Frame.validate` refuses.
     public static func solve(_ frame: Frame) throws(SchedulingError) -> Evaluation {
         let n = frame.count
         guard n <= maximumTasks else { throw .tooManyTasks(count: n, maximum: maximumTasks) }
-        try frame.parameters.validate()
-        for (index, task) in frame.tasks.enumerated() {
-            guard task.dataBits.isFinite, task.deadlineSeconds.isFinite, task.cyclesPerBit.isFinite else {
-                throw .invalidParameter("task \(index) has a value that is not a finite number")
-            }
-        }
+        try frame.validate()
         if n <= 1 { return frame.evaluate(Array(0..<n)) }
 
         let rate = frame.parameters.uplinkRate

@@ -101,6 +101,56 @@ public struct Frame: Sendable, Equatable, Hashable, Codable {
         tasks[i].dataBits * tasks[i].cyclesPerBit / parameters.cpuHz
     }
 
+    /// The range every time the model derives from an accepted frame is kept in, in seconds: the total
+    /// sending and processing time, and the bound N x (sending + processing + zeta) on any order's J, at
+    /// most 1e50; their sum, which every order's J is at least, at least 1e-50. Far beyond any real frame
+    /// (the universe is 4e17 s old), and narrow enough that everything derived from J stays finite:
+    /// ratio rewards J_EDF / J (at most 1e100), their squares in the statistics, sums over many runs.
+    public static let timeLimits: ClosedRange<Double> = 1e-50...1e50
+
+    /// Throws `.invalidParameter`, one line, unless the parameters are valid (`ModelParameters.validate`),
+    /// every task value is a finite number > 0, and the times derived from them stay within `timeLimits`,
+    /// so that every transfer, processing and completion time, J and reward of every order is finite and
+    /// J > 0. Every way a frame enters the tracker (options, task files, sweep specs, the database) and
+    /// every consumer that divides by J (the exact optimum, the learners) checks this one rule.
+    public func validate() throws(SchedulingError) {
+        try parameters.validate()
+        for (index, task) in tasks.enumerated() {
+            for (name, value) in [("data_bits", task.dataBits), ("deadline_s", task.deadlineSeconds), ("cycles_per_bit", task.cyclesPerBit)] {
+                guard value.isFinite, value > 0 else {
+                    throw .invalidParameter("task \(index): \(name) must be a finite number > 0, got \(value)")
+                }
+            }
+        }
+        guard !tasks.isEmpty else { return }
+        var sending = 0.0
+        var processing = 0.0
+        for index in tasks.indices {
+            sending += transmitSeconds(index)
+            processing += processSeconds(index)
+        }
+        let limits = Frame.timeLimits
+        guard sending <= limits.upperBound else {
+            throw .invalidParameter(
+                "sending the tasks takes \(sending) s in all (data_bits / rate), more than the limit of \(limits.upperBound) s")
+        }
+        guard processing <= limits.upperBound else {
+            throw .invalidParameter(
+                "processing the tasks takes \(processing) s in all (data_bits * cycles_per_bit / cpu-hz), more than the limit of \(limits.upperBound) s")
+        }
+        // Every completion is at most sending + processing, and each of the N tasks adds at most zeta.
+        let largestObjective = Double(count) * (sending + processing + parameters.zeta)
+        guard largestObjective <= limits.upperBound else {
+            throw .invalidParameter(
+                "an order's J could reach \(largestObjective) s (N x (sending + processing + zeta)), more than the limit of \(limits.upperBound) s")
+        }
+        // Each task completes after its own sending and processing time at the least.
+        guard sending + processing >= limits.lowerBound else {
+            throw .invalidParameter(
+                "the tasks take only \(sending + processing) s in all to send and process, less than the limit of \(limits.lowerBound) s (J must stay > 0 for the ratio reward J_EDF / J)")
+        }
+    }
+
     /// Throws unless `order` is a permutation of 0..<count.
     public func validate(order: [Int]) throws(SchedulingError) {
         guard order.count == count else {

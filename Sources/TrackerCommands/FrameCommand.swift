@@ -38,7 +38,7 @@ public struct FrameCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let frame = FrameGenerator.generate(count: n, seed: seed, parameters: model.parameters)
+        let frame = try checkedFrame(FrameGenerator.generate(count: n, seed: seed, parameters: model.parameters), taskFile: nil)
         if let out {
             try OutputFile.write(TaskFile.format(frame.tasks), to: out, kind: .taskFile)
             StandardError.write("Wrote \(n) tasks to \(out)\n")

@@ -91,10 +91,22 @@ public struct FrameSourceOptions: ParsableArguments {
 
     func frame(parameters: ModelParameters) throws -> Frame {
         if let tasks {
-            return Frame(tasks: try TaskFile.read(path: tasks), parameters: parameters)
+            return try checkedFrame(Frame(tasks: try TaskFile.read(path: tasks), parameters: parameters), taskFile: tasks)
         }
-        return FrameGenerator.generate(count: n ?? 0, seed: seed, parameters: parameters)
+        return try checkedFrame(FrameGenerator.generate(count: n ?? 0, seed: seed, parameters: parameters), taskFile: nil)
     }
+}
+
+/// `frame` if `Frame.validate` accepts it (every time, J and reward the model derives is finite), else
+/// one line naming the task file, if any, and the quantity out of range (exit 1: the options were each
+/// valid, their combination with the tasks is not).
+func checkedFrame(_ frame: Frame, taskFile: String?) throws -> Frame {
+    do {
+        try frame.validate()
+    } catch {
+        throw CommandFailure((taskFile.map { "\($0): " } ?? "") + error.description)
+    }
+    return frame
 }
 
 /// `--where KEY=VALUE` options as conditions; a malformed one is a usage error.

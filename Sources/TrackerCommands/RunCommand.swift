@@ -80,12 +80,12 @@ public struct RunCommand: ParsableCommand {
         let frame: Frame
         let source: FrameSource
         if let tasks {
-            frame = Frame(tasks: try TaskFile.read(path: tasks), parameters: parameters)
+            frame = try checkedFrame(Frame(tasks: try TaskFile.read(path: tasks), parameters: parameters), taskFile: tasks)
             source = .file
             guard frame.count >= 2 else { throw CommandFailure("\(tasks): a run needs at least 2 tasks") }
         } else {
             let seed = frameSeed ?? learning.seed
-            frame = FrameGenerator.generate(count: n ?? 0, seed: seed, parameters: parameters)
+            frame = try checkedFrame(FrameGenerator.generate(count: n ?? 0, seed: seed, parameters: parameters), taskFile: nil)
             source = .generated(seed: seed)
         }
         let hyperparameters = try learning.hyperparameters(
@@ -96,7 +96,7 @@ public struct RunCommand: ParsableCommand {
             memoryLimitBytes: learning.memoryLimitBytes, trackerVersion: Tracker.version)
         specification.provenance = .current()
         // Validate before touching the database, so bad settings leave no trace in it.
-        try hyperparameters.validate(taskCount: frame.count)
+        try hyperparameters.validate(for: frame)
         let store = try database.openStore()
         let session = try RunSession.start(specification, in: store)
         try drive(session, quiet: quiet, format: format)

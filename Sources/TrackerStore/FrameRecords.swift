@@ -139,8 +139,16 @@ extension TrackerStore {
             let tasks = try taskRows.rows([.integer(frameID)]) { row in
                 OffloadTask(dataBits: row.double(0), deadlineSeconds: row.double(1), cyclesPerBit: row.double(2))
             }
+            // Values read back are checked like values typed in: a file edited by hand (or by another
+            // program) must not smuggle in a frame whose times overflow.
+            let frame = Frame(tasks: tasks, parameters: parameters)
+            do throws(SchedulingError) {
+                try frame.validate()
+            } catch {
+                throw StoreError.invalidArgument("frame \(frameID) in the database cannot be used: \(error.description)")
+            }
             return StoredFrame(
-                frameID: frameID, frame: Frame(tasks: tasks, parameters: parameters), source: source,
+                frameID: frameID, frame: frame, source: source,
                 optimalObjective: optimal, edfObjective: edf)
         }
     }

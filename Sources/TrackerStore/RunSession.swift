@@ -134,7 +134,7 @@ public final class RunSession {
         guard specification.hyperparameters.seed <= UInt64(Int64.max) else {
             throw StoreError.invalidArgument("seed must be at most \(Int64.max), got \(specification.hyperparameters.seed)")
         }
-        try specification.hyperparameters.validate(taskCount: specification.frame.count)
+        try specification.hyperparameters.validate(for: specification.frame)
         let analysis = FrameAnalysis(frame: specification.frame)
         let learner = try Learner(
             frame: specification.frame, hyperparameters: specification.hyperparameters,

@@ -161,7 +161,7 @@ public struct SweepSpec: Sendable, Equatable {
         // Every combination must be a valid run before anything starts; checked one at a time, never all held.
         try spec.forEachItem { item in
             do throws(LearningError) {
-                try item.specification.hyperparameters.validate(taskCount: item.specification.frame.count)
+                try item.specification.hyperparameters.validate(for: item.specification.frame)
             } catch {
                 throw fail("run \(item.index + 1) (\(item.summary)): \(error.description)")
             }
