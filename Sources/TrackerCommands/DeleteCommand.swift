@@ -56,6 +56,8 @@ public struct DeleteCommand: ParsableCommand {
             StandardError.write(records.isEmpty ? "No run matches; nothing deleted.\n" : "\(count) would be deleted (dry run).\n")
             return
         }
+        // Refused before asking (the store checks again as it deletes, in case a run was claimed since).
+        if let live = records.first(where: \.isLive) { throw live.liveRefusal }
         if !yes {
             StandardError.write("Delete \(count) (\(Self.names(records)))? [y/N] ")
             let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased()

@@ -57,6 +57,13 @@ public struct RunRecord: Sendable {
         return "pid \(pid.map(String.init) ?? "?") on \(host), \(age)"
     }
 
+    /// A 'running' run whose process is still alive as far as the liveness rule can tell: `delete`
+    /// refuses it.
+    public var isLive: Bool { status == .running && !isAbandoned }
+
+    /// The refusal for deleting a live run: names the run, its host and pid and its heartbeat's age.
+    public var liveRefusal: StoreError { .runIsLive(runID: runID, owner: ownerDescription) }
+
     public var isResumable: Bool {
         switch status {
         case .interrupted, .failed: return true
@@ -260,9 +267,7 @@ extension TrackerStore {
                 let lookup = try database.cachedStatement("SELECT \(RunRecord.columns) FROM runs WHERE id = ?")
                 for record in records {
                     guard let current = try lookup.rows([.integer(record.id)], RunRecord.init).first else { continue }
-                    if current.status == .running, !current.isAbandoned {
-                        throw StoreError.runIsLive(runID: current.runID, owner: current.ownerDescription)
-                    }
+                    if current.isLive { throw current.liveRefusal }
                 }
                 let statement = try database.cachedStatement("DELETE FROM runs WHERE id = ?")
                 for record in records { try statement.run([.integer(record.id)]) }

@@ -137,6 +137,10 @@ import TestSupport
             #expect(refused.stderr.contains(", heartbeat "), "\(refused.stderr)")
             #expect(refused.stdout.isEmpty)
         }
+        // Refused before it asks, so a "y" cannot be wasted on a run that will not go.
+        let asked = try CLI.run(["delete", "--db", db, runID], stdin: "y\n")
+        #expect(asked.status == 1 && !asked.stderr.contains("[y/N]"), "\(asked.stderr)")
+        #expect(asked.stderr.contains("is running in another process"), "\(asked.stderr)")
         // The owner never noticed: it stops cleanly on SIGINT, its run intact.
         kill(owner.processIdentifier, SIGINT)
         owner.waitUntilExit()
