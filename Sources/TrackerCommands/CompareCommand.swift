@@ -18,7 +18,10 @@ public struct CompareCommand: ParsableCommand {
             seed; where runs of one algorithm and phi differ (say in --lr), each configuration gets its own \
             column, named by what differs (DTEQL phi=500 lr=0.9). Only finished runs are aggregated. Convergence time is the median of \
             iterations-to-optimal over the K runs, shown as >B when the median lies beyond the budget B. \
-            With 3 or more runs a cell shows its spread (--spread). See docs/queries.md.
+            With 3 or more runs a cell shows its spread (--spread); table and markdown round the spread to \
+            --digits significant digits and the mean to the same decimal place (1.313 ± 0.090 at 2). CSV and \
+            JSON keep every number in full precision; CSV gives the bounds their own columns (NAME_lo, \
+            NAME_hi). See docs/queries.md.
             """
     )
 
@@ -55,6 +58,11 @@ public struct CompareCommand: ParsableCommand {
     @Option(help: "Spread of cells with 3+ runs: ci (95% interval), iqr (25th-75th percentile) or none.")
     var spread: CompareSpread = .ci
 
+    @Option(help: ArgumentHelp(
+        "Significant digits of a cell's spread in table and markdown output (\(SpreadRounding.digitRange.lowerBound)-\(SpreadRounding.digitRange.upperBound)); the mean is rounded to the same decimal place.",
+        valueName: "N"))
+    var digits: Int = SpreadRounding.defaultDigits
+
     @Option(help: "Output format.")
     var format: ListingFormat = .table
 
@@ -66,6 +74,9 @@ public struct CompareCommand: ParsableCommand {
             throw ValidationError("--by \(by): the columns are algorithm and phi already; give another setting.")
         }
         _ = try settingConditions(conditions)
+        guard SpreadRounding.digitRange.contains(digits) else {
+            throw ValidationError("--digits must be in \(SpreadRounding.digitRange.lowerBound)...\(SpreadRounding.digitRange.upperBound), got \(digits).")
+        }
     }
 
     public func run() throws {
@@ -84,6 +95,6 @@ public struct CompareCommand: ParsableCommand {
             throw CommandFailure("no \(includeUnfinished ? "" : "finished ")runs match" + (n.map { " with N=\($0)" } ?? "")
                 + (conditions.isEmpty ? "" : " where \(conditions.joined(separator: " and "))") + " (see `tracker list`)")
         }
-        return CompareReport(spread: spread).render(comparisons, singleN: n != nil && by == nil, format: format)
+        return CompareReport(spread: spread, rounding: SpreadRounding(digits: digits)).render(comparisons, singleN: n != nil && by == nil, format: format)
     }
 }

@@ -11,49 +11,75 @@ public enum CompareSpread: String, CaseIterable, Sendable {
 /// `tracker compare` and the web dashboard so both show the same cells.
 public struct CompareReport: Sendable {
     public var spread: CompareSpread
+    /// How a cell rounds a mean to its spread in text and markdown; CSV and JSON keep full precision.
+    public var rounding: SpreadRounding
 
-    public init(spread: CompareSpread = .ci) {
+    public init(spread: CompareSpread = .ci, rounding: SpreadRounding = SpreadRounding()) {
         self.spread = spread
+        self.rounding = rounding
     }
 
     /// The comparisons in `format`: a JSON array of `jsonObject`s, else Table I (`singleN`) or Table II.
+    /// CSV has numbers only: each configuration's value, then (with a spread) its bounds in the columns
+    /// `NAME_lo` and `NAME_hi`.
     public func render(_ comparisons: [ConfigurationComparison], singleN: Bool, format: ListingFormat) -> String {
-        if format == .json {
-            return JSON.array(comparisons.map(jsonObject)).serialized(pretty: true) + "\n"
-        } else if singleN {
-            return tableI(comparisons).render(format)
-        } else {
-            return tableII(comparisons).render(format)
+        switch format {
+        case .json: return JSON.array(comparisons.map(jsonObject)).serialized(pretty: true) + "\n"
+        case .csv: return (singleN ? tableI(comparisons, layout: .numeric) : tableII(comparisons, layout: .numeric)).render(format)
+        case .table, .markdown: return (singleN ? tableI(comparisons) : tableII(comparisons)).render(format)
         }
     }
 
     // MARK: Tables
 
+    /// How a table holds a cell with its spread: one rounded text (`1.31 ± 0.090`), or numbers in full
+    /// precision with the bounds in two more columns per configuration (CSV).
+    public enum Layout: Sendable {
+        case text, numeric
+    }
+
+    /// `NAME`, then `NAME_lo` and `NAME_hi` in the numeric layout with a spread.
+    func columnNames(_ name: String, layout: Layout) -> [String] {
+        layout == .numeric && spread != .none ? [name, name + "_lo", name + "_hi"] : [name]
+    }
+
     /// Table I: one column per configuration (the comparisons of one N), one row per measure.
-    public func tableI(_ comparisons: [ConfigurationComparison]) -> Table {
-        var table = Table(columns: ["measure"] + comparisons.map(\.name))
+    public func tableI(_ comparisons: [ConfigurationComparison], layout: Layout = .text) -> Table {
+        var table = Table(columns: ["measure"] + comparisons.flatMap { columnNames($0.name, layout: layout) })
+        func row(_ measure: String, _ cells: (ConfigurationComparison) -> [JSON]) -> [JSON] {
+            [.string(measure)] + comparisons.flatMap(cells)
+        }
+        let blanks: [JSON] = columnNames("", layout: layout).dropFirst().map { _ in .null }
         table.rows = [
-            [.string("normalized reward")] + comparisons.map { meanCell($0.normalizedReward) },
-            [.string("deadline miss ratio")] + comparisons.map { meanCell($0.deadlineMissRatio) },
-            [.string("average delay (s)")] + comparisons.map { meanCell($0.averageDelay) },
-            [.string("convergence time (iterations)")] + comparisons.map { convergenceCell($0.convergence) },
-            [.string("optimality ratio J*/J")] + comparisons.map { meanCell($0.optimalityRatio) },
-            [.string("delay score")] + comparisons.map { meanCell($0.delayScore) },
-            [.string("runs")] + comparisons.map(runsCell),
+            row("normalized reward") { meanCells($0.normalizedReward, layout: layout) },
+            row("deadline miss ratio") { meanCells($0.deadlineMissRatio, layout: layout) },
+            row("average delay (s)") { meanCells($0.averageDelay, layout: layout) },
+            row("convergence time (iterations)") { convergenceCells($0.convergence, layout: layout) },
+            row("optimality ratio J*/J") { meanCells($0.optimalityRatio, layout: layout) },
+            row("delay score") { meanCells($0.delayScore, layout: layout) },
         ]
+        if layout == .numeric {
+            table.rows.append(row("runs") { [.integer($0.runs)] + blanks })
+            if comparisons.contains(where: { $0.unfinishedRuns > 0 }) {
+                table.rows.append(row("unfinished runs") { [.integer($0.unfinishedRuns)] + blanks })
+            }
+        } else {
+            table.rows.append(row("runs") { [runsCell($0)] })
+        }
         return table
     }
 
     /// Table II: one row per N (or per value of the `--by` key), one column per configuration, cells =
     /// convergence time.
-    public func tableII(_ comparisons: [ConfigurationComparison]) -> Table {
+    public func tableII(_ comparisons: [ConfigurationComparison], layout: Layout = .text) -> Table {
         let columns = Dictionary(comparisons.map { ($0.column, $0.name) }, uniquingKeysWith: { first, _ in first })
             .sorted { $0.key < $1.key }
         let values = Dictionary(uniqueKeysWithValues: comparisons.map { (RowAndColumn(row: $0.by.value, column: $0.column), $0) })
-        var table = Table(columns: [comparisons.first?.by.key ?? "n"] + columns.map(\.value))
+        let blanks: [JSON] = columnNames("", layout: layout).map { _ in .null }
+        var table = Table(columns: [comparisons.first?.by.key ?? "n"] + columns.flatMap { columnNames($0.value, layout: layout) })
         for row in Set(comparisons.map(\.by.value)).sorted() {
-            table.rows.append([Self.rowLabel(row)] + columns.map { column in
-                values[RowAndColumn(row: row, column: column.key)].map { convergenceCell($0.convergence) } ?? .null
+            table.rows.append([Self.rowLabel(row)] + columns.flatMap { column in
+                values[RowAndColumn(row: row, column: column.key)].map { convergenceCells($0.convergence, layout: layout) } ?? blanks
             })
         }
         return table
@@ -74,18 +100,18 @@ public struct CompareReport: Sendable {
             : .string("\(comparison.runs) (+\(comparison.unfinishedRuns) unfinished)")
     }
 
-    /// A number alone, or `mean ± half-width` / `mean [p25, p75]` with enough runs.
+    /// A number alone, or `mean ± half-width` / `mean [p25, p75]` with enough runs, rounded by `rounding`.
     public func meanCell(_ aggregate: MeanAggregate?) -> JSON {
         guard let aggregate else { return .null }
         switch spread {
         case .ci:
             if let interval = aggregate.confidenceInterval {
                 let halfWidth = (interval.upperBound - interval.lowerBound) / 2
-                return .string("\(short(aggregate.mean)) ± \(short(halfWidth))")
+                return .string(rounding.meanAndHalfWidth(aggregate.mean, halfWidth))
             }
         case .iqr:
             if let range = aggregate.interquartileRange {
-                return .string("\(short(aggregate.mean)) [\(short(range.lowerBound)), \(short(range.upperBound))]")
+                return .string(rounding.centerAndInterval(aggregate.mean, low: range.lowerBound, high: range.upperBound))
             }
         case .none:
             break
@@ -93,28 +119,51 @@ public struct CompareReport: Sendable {
         return .number(aggregate.mean)
     }
 
+    /// The mean cell in `layout`: numeric is [mean, low, high] in full precision (bounds empty without
+    /// enough runs), or [mean] without a spread.
+    func meanCells(_ aggregate: MeanAggregate?, layout: Layout) -> [JSON] {
+        guard layout == .numeric else { return [meanCell(aggregate)] }
+        let bounds: ClosedRange<Double>?
+        switch spread {
+        case .ci: bounds = aggregate?.confidenceInterval
+        case .iqr: bounds = aggregate?.interquartileRange
+        case .none: return [.optional(aggregate?.mean)]
+        }
+        return [.optional(aggregate?.mean), .optional(bounds?.lowerBound), .optional(bounds?.upperBound)]
+    }
+
     /// The median or `>B`, with its interval `[low, high]` (bounds may read `>B`) when asked and available.
+    /// Iteration counts are printed in full, not rounded to the spread.
     public func convergenceCell(_ aggregate: ConvergenceAggregate?) -> JSON {
         guard let aggregate else { return .null }
         func text(_ value: Double) -> String { value.isInfinite ? ">\(aggregate.budget)" : short(value) }
-        var bounds: (Double, Double)?
-        switch spread {
-        case .ci: bounds = aggregate.confidenceInterval.map { ($0.lower, $0.upper) }
-        case .iqr: bounds = aggregate.interquartileRange.map { ($0.lower, $0.upper) }
-        case .none: bounds = nil
-        }
-        if let (low, high) = bounds {
+        if let (low, high) = convergenceBounds(aggregate) {
             return .string("\(text(aggregate.median)) [\(text(low)), \(text(high))]")
         }
         return aggregate.exceedsBudget ? .string(text(aggregate.median)) : .number(aggregate.median)
     }
 
-    /// Four significant digits, but iteration counts in full: 10350, not 1.035e+04.
-    public func short(_ value: Double) -> String {
-        if value.isFinite, abs(value) >= 1000 {
-            return value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
+    func convergenceBounds(_ aggregate: ConvergenceAggregate) -> (Double, Double)? {
+        switch spread {
+        case .ci: return aggregate.confidenceInterval.map { ($0.lower, $0.upper) }
+        case .iqr: return aggregate.interquartileRange.map { ($0.lower, $0.upper) }
+        case .none: return nil
         }
-        return Table.formatNumber(value, significantDigits: 4)
+    }
+
+    /// The convergence cell in `layout`: numeric is [median, low, high] where a value beyond the budget
+    /// (`>B` in text) is `inf`, which CSV readers take as a number.
+    func convergenceCells(_ aggregate: ConvergenceAggregate?, layout: Layout) -> [JSON] {
+        guard layout == .numeric else { return [convergenceCell(aggregate)] }
+        let median: JSON = .optional(aggregate?.median)
+        guard spread != .none else { return [median] }
+        let bounds = aggregate.flatMap(convergenceBounds)
+        return [median, .optional(bounds?.0), .optional(bounds?.1)]
+    }
+
+    /// Four significant digits, but iteration counts in full (`Table.shortNumber`).
+    public func short(_ value: Double) -> String {
+        Table.shortNumber(value)
     }
 
     // MARK: JSON

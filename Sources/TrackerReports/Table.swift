@@ -111,6 +111,14 @@ public struct Table: Sendable {
         }
     }
 
+    /// Four significant digits, but iteration counts in full: 10350, not 1.035e+04.
+    public static func shortNumber(_ value: Double) -> String {
+        if value.isFinite, abs(value) >= 1000, abs(value) < 1e15 {
+            return value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
+        }
+        return formatNumber(value, significantDigits: 4)
+    }
+
     public static func formatNumber(_ value: Double, significantDigits: Int = 6) -> String {
         guard value.isFinite else { return "\(value)" }
         return String(format: "%.\(significantDigits)g", value)

@@ -66,6 +66,8 @@ extension Pages {
         var label: String?
         var algorithm: Algorithm?
         var spread: CompareSpread
+        /// `tracker compare --digits N`: significant digits of a cell's spread.
+        var rounding: SpreadRounding
         var includeUnfinished: Bool
         /// Ticked runs (ids or unique prefixes); when given, only they are compared.
         var runs: [String]
@@ -79,6 +81,7 @@ extension Pages {
             label = form.text("label")
             algorithm = try form.choice("algo", Algorithm.self)
             spread = try form.choice("spread", CompareSpread.self) ?? .ci
+            rounding = SpreadRounding(digits: try form.integer("digits", in: SpreadRounding.digitRange) ?? SpreadRounding.defaultDigits)
             includeUnfinished = form.text("unfinished") == "1"
             runs = form.all("run")
             guard runs.count <= 1000 else { throw WebError.badRequest("compare at most 1000 ticked runs at once") }
@@ -91,6 +94,8 @@ extension Pages {
             }
         }
 
+        var report: CompareReport { CompareReport(spread: spread, rounding: rounding) }
+
         /// The same request as query pairs, for download and chart links.
         var pairs: [(String, String)] {
             var pairs: [(String, String)] = []
@@ -98,6 +103,7 @@ extension Pages {
             if let label { pairs.append(("label", label)) }
             if let algorithm { pairs.append(("algo", algorithm.rawValue)) }
             if spread != .ci { pairs.append(("spread", spread.rawValue)) }
+            if rounding != SpreadRounding() { pairs.append(("digits", String(rounding.digits))) }
             if includeUnfinished { pairs.append(("unfinished", "1")) }
             if let by { pairs.append(("by", by)) }
             pairs += conditions.map { ("where", "\($0.key)=\($0.value)") }
@@ -130,7 +136,7 @@ extension Pages {
     func compare(_ form: Form) throws -> Response {
         let request = try CompareRequest(form)
         let comparisons = try comparisons(request)
-        let report = CompareReport(spread: request.spread)
+        let report = request.report
         let sizes = Set(comparisons.map(\.n)).sorted()
         var body = compareForm(request)
         if comparisons.isEmpty {
@@ -150,7 +156,7 @@ extension Pages {
             for n in request.by == nil ? sizes : [] {
                 let forN = comparisons.filter { $0.n == n }
                 body += "<section><h2>Table I: N = \(n)</h2>" + htmlTable(report.tableI(forN), id: "table-i-\(n)")
-                var chartPairs = request.pairs.filter { $0.0 != "n" && $0.0 != "spread" && $0.0 != "unfinished" && $0.0 != "by" }
+                var chartPairs = request.pairs.filter { $0.0 != "n" && $0.0 != "spread" && $0.0 != "digits" && $0.0 != "unfinished" && $0.0 != "by" }
                 chartPairs.insert(("n", String(n)), at: 0)
                 let caption = "Fig. 2: mean normalized reward of the greedy order over the finished runs of each column"
                     + (request.runs.isEmpty ? "." : " (only the ticked runs).")
@@ -182,6 +188,7 @@ extension Pages {
             <label>label <input name="label" value="\(escapeHTML(request.label ?? ""))"></label>
             <label>algorithm <select name="algo">\(algorithmOptions())</select></label>
             <label>spread <select name="spread">\(spreads)</select></label>
+            <label title="significant digits of the spread; the mean is rounded to the same decimal place">digits <input name="digits" type="number" min="\(SpreadRounding.digitRange.lowerBound)" max="\(SpreadRounding.digitRange.upperBound)" value="\(request.rounding.digits)"></label>
             <label>rows by <input name="by" size="10" placeholder="n" value="\(escapeHTML(request.by ?? ""))"></label>
             \(whereFields)
             <label><input type="checkbox" name="unfinished" value="1"\(request.includeUnfinished ? " checked" : "")> count unfinished runs</label>
@@ -197,13 +204,13 @@ extension Pages {
         let comparisons = try comparisons(request)
         // As `tracker compare`: Table I with N given (or ticked runs of one N), Table II otherwise.
         let singleN = request.by == nil && (request.n != nil || (!request.runs.isEmpty && Set(comparisons.map(\.n)).count == 1))
-        let text = CompareReport(spread: request.spread).render(comparisons, singleN: singleN, format: format.listing)
+        let text = request.report.render(comparisons, singleN: singleN, format: format.listing)
         return format.response(text, name: request.n.map { "compare-n\($0)" } ?? "compare")
     }
 
     func compareJSON(_ form: Form) throws -> Response {
         let request = try CompareRequest(form)
-        let report = CompareReport(spread: request.spread)
+        let report = request.report
         return Self.jsonResponse(.array(try comparisons(request).map(report.jsonObject)))
     }
 

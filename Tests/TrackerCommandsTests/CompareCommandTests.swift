@@ -72,7 +72,7 @@ import TestSupport
 
         let only = try CLI.run(["compare", "--db", db, "--n", "5", "--where", "lr=0.9", "--format", "csv"])
         #expect(only.status == 0, "\(only.stderr)")
-        #expect(only.stdout.split(separator: "\n").first == "measure,DTEQL phi=40")
+        #expect(only.stdout.split(separator: "\n").first == "measure,DTEQL phi=40,DTEQL phi=40_lo,DTEQL phi=40_hi")
         #expect(only.stdout.contains("runs,1"))
 
         let listed = try CLI.run(["list", "--db", db, "--where", "iterations=2000", "--where", "phi=40", "--format", "csv"])

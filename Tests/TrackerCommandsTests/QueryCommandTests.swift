@@ -110,15 +110,92 @@ import TestSupport
         #expect(markdown.stdout.hasPrefix("| measure | DTEQL phi=50 |"))
     }
 
+    /// `a ± b` split into its two numbers' texts.
+    static func meanAndHalfWidth(_ cell: Substring) throws -> (mean: String, halfWidth: String) {
+        let parts = cell.components(separatedBy: " ± ")
+        try #require(parts.count == 2, "\(cell)")
+        return (parts[0], parts[1])
+    }
+
+    static func decimals(_ text: String) -> Int {
+        text.firstIndex(of: ".").map { text.distance(from: $0, to: text.endIndex) - 1 } ?? 0
+    }
+
+    static func significantDigits(_ text: String) -> Int {
+        text.filter(\.isNumber).drop { $0 == "0" }.count
+    }
+
+    @Test func tableCellsRoundTheHalfWidthAndTheMeanToTheSameDecimalPlace() throws {
+        let rows = try #require(try json(["compare", "--n", "5", "--db", db, "--format", "json"]) as? [[String: Any]])
+        for digits in [2, 3] {
+            let table = try CLI.run(["compare", "--n", "5", "--db", db, "--digits", String(digits), "--format", "markdown"])
+            #expect(table.status == 0, "\(table.stderr)")
+            let line = try #require(table.stdout.split(separator: "\n").first { $0.hasPrefix("| normalized reward |") })
+            let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.dropFirst()
+            #expect(cells.count == rows.count)
+            for (cell, row) in zip(cells, rows) {
+                let (meanText, halfText) = try Self.meanAndHalfWidth(Substring(cell))
+                let mean = try #require(row["normalized_reward"] as? Double)
+                let bounds = try #require(row["normalized_reward_ci"] as? [Double])
+                let halfWidth = (bounds[1] - bounds[0]) / 2
+                guard halfWidth > 0 else {
+                    #expect(halfText == "0")
+                    continue
+                }
+                #expect(Self.significantDigits(halfText) == digits, "\(cell)")
+                #expect(Self.decimals(meanText) == Self.decimals(halfText), "\(cell)")
+                let unit = pow(10, -Double(Self.decimals(halfText)))
+                #expect(abs(try #require(Double(meanText)) - mean) <= unit / 2 + 1e-12, "\(cell) vs \(mean)")
+                #expect(abs(try #require(Double(halfText)) - halfWidth) <= unit / 2 + 1e-12, "\(cell) vs \(halfWidth)")
+            }
+        }
+    }
+
+    @Test func csvKeepsFullPrecisionNumbersWithTheBoundsInTheirOwnColumns() throws {
+        let rows = try #require(try json(["compare", "--n", "5", "--db", db, "--format", "json"]) as? [[String: Any]])
+        let csv = try CLI.run(["compare", "--n", "5", "--db", db, "--format", "csv", "--digits", "1"])
+        #expect(csv.status == 0, "\(csv.stderr)")
+        let lines = csv.stdout.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let header = try #require(lines.first)
+        #expect(header.count == 1 + 3 * rows.count)
+        let byMeasure = Dictionary(uniqueKeysWithValues: lines.dropFirst().map { ($0[0], Array($0.dropFirst())) })
+        for (index, row) in rows.enumerated() {
+            let name = try #require(row["configuration"] as? String)
+            #expect(Array(header[(1 + 3 * index)...(3 + 3 * index)]) == [name, name + "_lo", name + "_hi"])
+            for (measure, key) in [("normalized reward", "normalized_reward"), ("average delay (s)", "average_delay_s"),
+                                   ("optimality ratio J*/J", "optimality_ratio")] {
+                let cells = try #require(byMeasure[measure])
+                // The JSON's doubles, nothing rounded (Foundation's JSON reader may be one ulp off), each in
+                // its shortest round-trip form.
+                let values = try (0..<3).map { try #require(Double(cells[3 * index + $0]), "\(measure) \(name)") }
+                #expect((0..<3).allSatisfy { "\(values[$0])" == cells[3 * index + $0] })
+                let bounds = try #require(row[key + "_ci"] as? [Double])
+                let expected = [try #require(row[key] as? Double), bounds[0], bounds[1]]
+                #expect(zip(values, expected).allSatisfy { abs($0 - $1) <= 4 * $1.ulp }, "\(values) vs \(expected)")
+            }
+            #expect(byMeasure["runs"]?[3 * index] == "3")
+        }
+        // Every cell but the measure names is a number or empty.
+        for cells in byMeasure.values { #expect(cells.allSatisfy { $0.isEmpty || Double($0) != nil }, "\(cells)") }
+
+        let iqr = try CLI.run(["compare", "--n", "5", "--db", db, "--format", "csv", "--spread", "iqr"])
+        let iqrRows = try #require(try json(["compare", "--n", "5", "--db", db, "--format", "json", "--spread", "iqr"]) as? [[String: Any]])
+        let reward = try #require(iqr.stdout.split(separator: "\n").first { $0.hasPrefix("normalized reward,") })
+            .split(separator: ",").dropFirst().map { Double($0) }
+        let quartiles = try #require(iqrRows[0]["normalized_reward_iqr"] as? [Double])
+        #expect(abs((reward[1] ?? 0) - quartiles[0]) <= 4 * quartiles[0].ulp && abs((reward[2] ?? 0) - quartiles[1]) <= 4 * quartiles[1].ulp)
+    }
+
     @Test func tableIIHasOneRowPerN() throws {
         let csv = try CLI.run(["compare", "--db", db, "--format", "csv"])
         #expect(csv.status == 0, "\(csv.stderr)")
         let lines = csv.stdout.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.isEmpty }
-        #expect(lines.first == "n,DTEQL phi=50,DTEQL phi=20,DTAQL phi=4,QL")
+        #expect(lines.first == "n," + ["DTEQL phi=50", "DTEQL phi=20", "DTAQL phi=4", "QL"]
+            .map { "\($0),\($0)_lo,\($0)_hi" }.joined(separator: ","))
         #expect(lines.count == 3)
         #expect(lines[1].hasPrefix("5,"))
-        // N=6 has no DTEQL phi=20 or DTAQL run: empty cells.
-        #expect(lines[2].hasPrefix("6,") && lines[2].contains(",,,"))
+        // N=6 has no DTEQL phi=20 or DTAQL run: empty cells (value and bounds).
+        #expect(lines[2].hasPrefix("6,") && lines[2].contains(",,,,,,"))
         let byN = try CLI.run(["compare", "--by", "n", "--db", db, "--format", "csv"])
         #expect(byN.stdout == csv.stdout)
         let all = try #require(try json(["compare", "--db", db, "--format", "json"]) as? [[String: Any]])
