@@ -92,6 +92,12 @@ import TestSupport
             #expect(download.status == 200 && download.body == printed.stdout, "\(path)")
             #expect(download.headers["content-disposition"]?.hasPrefix("attachment; filename=\"compare-n5.") == true)
         }
+        // digits= is --digits.
+        let threeDigits = try server.get("/compare.md?n=5&digits=3")
+        let threePrinted = try CLI.run(["compare", "--db", db, "--n", "5", "--digits", "3", "--format", "markdown"])
+        #expect(threeDigits.status == 200 && threeDigits.body == threePrinted.stdout)
+        #expect(try server.get("/compare?n=5&digits=0").status == 400)
+        #expect(try server.get("/compare?n=5&digits=3").body.contains("name=\"digits\" type=\"number\" min=\"1\" max=\"6\" value=\"3\""))
         let fig2 = try server.get("/compare/fig2.svg?n=5")
         #expect(fig2.status == 200 && fig2.body.contains("Normalized reward of the greedy order, N = 5"))
         // Ticked runs: only they are compared.
