@@ -4,6 +4,7 @@
 -- :runs text = NULL       only these runs: a JSON array of run ids, e.g. ["3fa9c2d1","77b0e412"]
 -- :points integer = 200   about how many iterations to sample per curve; each run's last iteration is always included
 -- :log_x integer = 0      1: sample geometrically in iteration + 1 (for a log x axis); 0: every k-th iteration
+-- :per_run integer = 0    1: one row per run and sampled iteration (runs = 1), the values a spread band is computed from
 --
 -- Fast on any number of metric rows: the sampled iteration numbers are generated first and each
 -- (run, iteration) pair is looked up through metrics' primary key, so no run is scanned.
@@ -65,5 +66,5 @@ CROSS JOIN sample_points AS p
 CROSS JOIN iteration_metrics AS m ON m.run = s.id AND m.iteration = p.iteration
 JOIN frames AS f ON f.frame_id = s.frame_id
 WHERE p.iteration < s.done_iterations
-GROUP BY s.algorithm, s.phi, s.configuration, p.iteration
+GROUP BY s.algorithm, s.phi, s.configuration, p.iteration, CASE WHEN :per_run THEN s.id END
 ORDER BY CASE s.algorithm WHEN 'dteql' THEN 0 WHEN 'dtaql' THEN 1 ELSE 2 END, s.phi DESC, s.configuration, p.iteration

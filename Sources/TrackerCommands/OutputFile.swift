@@ -1,7 +1,7 @@
 import Foundation
 import TrackerStore
 
-/// Every file a command writes besides the database (`plot --out`, `frame --out`, the PNG beside an SVG,
+/// Every file a command writes besides the database (`plot --out` in SVG, PNG or PDF, `frame --out`,
 /// `reproduce`'s report folder) goes through here, so no output can land on a database, a device or
 /// someone else's file, and no crash leaves half a file.
 ///
@@ -12,12 +12,13 @@ import TrackerStore
 enum OutputFile {
     /// What is written, and how to recognise an earlier copy of it from its first bytes.
     enum Kind {
-        case svg, png, taskFile, report
+        case svg, png, pdf, taskFile, report
 
         var name: String {
             switch self {
             case .svg: return "an SVG file"
             case .png: return "a PNG file"
+            case .pdf: return "a PDF file"
             case .taskFile: return "a task file"
             case .report: return "a reproduction report"
             }
@@ -28,6 +29,7 @@ enum OutputFile {
             switch self {
             case .svg: return text.contains("<svg")
             case .png: return head.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+            case .pdf: return text.hasPrefix("%PDF-")
             case .taskFile:
                 // Any column order TaskFile accepts: the first line names the three columns.
                 let firstLine = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""

@@ -169,10 +169,16 @@ public struct ReproduceCommand: ParsableCommand {
         let figure = (directory as NSString).appendingPathComponent("fig2-n\(tableN).svg")
         var plotArguments = ["--db", database.path, "--n", String(tableN), "--out", figure]
         if let label { plotArguments += ["--label", label] }
-        try PlotCommand.parse(plotArguments).run()
         // Most of the learning happens in the first thousand iterations: a log-x twin of the figure shows it.
         let logFigure = (directory as NSString).appendingPathComponent("fig2-n\(tableN)-logx.svg")
-        try PlotCommand.parse(plotArguments.dropLast(2) + ["--out", logFigure, "--log-x"]).run()
+        let figures = [(figure, [String]()), (logFigure, ["--log-x"])]
+        for (svg, options) in figures {
+            try PlotCommand.parse(plotArguments.dropLast(2) + ["--out", svg] + options).run()
+            // And a PNG of each where rsvg-convert is installed (plot --format png refuses without it).
+            if executableOnPath("rsvg-convert") != nil {
+                try PlotCommand.parse(plotArguments.dropLast(2) + ["--out", PlotCommand.pngPath(forSVG: svg)] + options).run()
+            }
+        }
 
         let markdownI = try CompareCommand.parse(common + ["--n", String(tableN), "--format", "markdown"]).render()
         let markdownII = try CompareCommand.parse(common + ["--format", "markdown"]).render()

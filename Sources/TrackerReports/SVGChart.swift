@@ -2,7 +2,9 @@ import Foundation
 
 /// A small, dependency-free SVG line chart: named series of (x, y) points on a linear or logarithmic x
 /// axis, with nice ticks, axis labels, a title and a legend to the right of the plot area (never over the
-/// data). The output is a standalone SVG document (white background, `viewBox`, `width`, `height`).
+/// data). A series may carry a shaded band (its spread) and may be drawn against a second y axis on the
+/// right (`secondaryYLabel`), for a quantity of another unit or range. The output is a standalone SVG
+/// document (white background, `viewBox`, `width`, `height`).
 public struct LineChart: Sendable {
     public struct Point: Sendable, Equatable {
         public var x: Double
@@ -10,10 +12,29 @@ public struct LineChart: Sendable {
         public init(x: Double, y: Double) { self.x = x; self.y = y }
     }
 
+    /// A band's bounds at one x.
+    public struct BandPoint: Sendable, Equatable {
+        public var x: Double
+        public var low: Double
+        public var high: Double
+        public init(x: Double, low: Double, high: Double) { self.x = x; self.low = low; self.high = high }
+    }
+
+    /// Which y axis a series is drawn against.
+    public enum YAxis: Sendable { case primary, secondary }
+
     public struct Series: Sendable {
         public var name: String
         public var points: [Point]
-        public init(name: String, points: [Point]) { self.name = name; self.points = points }
+        /// Shaded under the line in the series' colour; empty for none.
+        public var band: [BandPoint]
+        public var axis: YAxis
+        public init(name: String, points: [Point], band: [BandPoint] = [], axis: YAxis = .primary) {
+            self.name = name
+            self.points = points
+            self.band = band
+            self.axis = axis
+        }
     }
 
     public enum Scale: Sendable { case linear, logarithmic }
@@ -23,6 +44,7 @@ public struct LineChart: Sendable {
         case emptySeries(String)
         case notFinite(String)
         case nonPositiveOnLogAxis(String)
+        case secondaryWithoutLabel(String)
 
         public var description: String {
             switch self {
@@ -30,6 +52,7 @@ public struct LineChart: Sendable {
             case .emptySeries(let name): return "nothing to plot: series '\(name)' has no points"
             case .notFinite(let name): return "series '\(name)' has a value that is not a finite number"
             case .nonPositiveOnLogAxis(let name): return "series '\(name)' has x <= 0, which a logarithmic x axis cannot show"
+            case .secondaryWithoutLabel(let name): return "series '\(name)' is on the secondary y axis, which has no label"
             }
         }
     }
@@ -39,15 +62,31 @@ public struct LineChart: Sendable {
     public var yLabel: String
     public var xScale: Scale
     public var series: [Series]
+    /// The right-hand y axis' label; needed when a series is drawn against it.
+    public var secondaryYLabel: String?
+    /// A last line in the legend, under the series (what the shaded bands are).
+    public var legendNote: String?
     public var width: Double = 860
     public var height: Double = 500
 
-    public init(title: String, xLabel: String, yLabel: String, xScale: Scale = .linear, series: [Series]) {
+    public init(title: String, xLabel: String, yLabel: String, xScale: Scale = .linear, series: [Series],
+                secondaryYLabel: String? = nil) {
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
         self.xScale = xScale
         self.series = series
+        self.secondaryYLabel = secondaryYLabel
+    }
+
+    /// The legend's text for a series: its name, and where its axis is the right-hand one, so.
+    func legendName(_ s: Series) -> String {
+        s.axis == .secondary ? s.name + " (right axis)" : s.name
+    }
+
+    /// The y values (points and band bounds) of the series on `axis`.
+    private func yValues(_ axis: YAxis) -> [Double] {
+        series.filter { $0.axis == axis }.flatMap { $0.points.map(\.y) + $0.band.flatMap { [$0.low, $0.high] } }
     }
 
     /// Okabe and Ito's colour-blind-safe palette, darkest first; yellow (hard to see on white) last.
@@ -63,25 +102,36 @@ public struct LineChart: Sendable {
         guard !series.isEmpty else { throw .noSeries }
         for s in series {
             guard !s.points.isEmpty else { throw .emptySeries(s.name) }
-            guard s.points.allSatisfy({ $0.x.isFinite && $0.y.isFinite }) else { throw .notFinite(s.name) }
-            if xScale == .logarithmic, s.points.contains(where: { $0.x <= 0 }) { throw .nonPositiveOnLogAxis(s.name) }
+            guard s.points.allSatisfy({ $0.x.isFinite && $0.y.isFinite }),
+                  s.band.allSatisfy({ $0.x.isFinite && $0.low.isFinite && $0.high.isFinite }) else { throw .notFinite(s.name) }
+            if xScale == .logarithmic, s.points.contains(where: { $0.x <= 0 }) || s.band.contains(where: { $0.x <= 0 }) {
+                throw .nonPositiveOnLogAxis(s.name)
+            }
+            if s.axis == .secondary, secondaryYLabel == nil { throw .secondaryWithoutLabel(s.name) }
         }
         let xs = series.flatMap { $0.points.map(\.x) }
-        let ys = series.flatMap { $0.points.map(\.y) }
         let xAxis = Axis.x(min: xs.min()!, max: xs.max()!, scale: xScale)
-        let yAxis = Axis.y(min: ys.min()!, max: ys.max()!)
+        // The primary axis fits its series; with every series on the secondary one, it takes theirs.
+        let primaryYs = yValues(.primary), secondaryYs = yValues(.secondary)
+        let yAxis = primaryYs.isEmpty ? Axis.y(values: secondaryYs) : Axis.y(values: primaryYs)
+        let secondaryAxis = secondaryYs.isEmpty ? nil : Axis.y(values: secondaryYs)
 
-        // Layout: the y tick labels' width sets the left margin; the legend's width the right one.
+        // Layout: the y tick labels' width sets the left margin; the secondary axis' labels and the
+        // legend's width the right one.
         let characterWidth = 0.62 * Self.fontSize
         let yTickWidth = Double(yAxis.ticks.map { $0.label.count }.max() ?? 1) * characterWidth
+        let secondaryWidth = secondaryAxis.map { axis in
+            10 + Double(axis.ticks.map { $0.label.count }.max() ?? 1) * characterWidth + 12 + 18
+        } ?? 0
         let legendLineLength = 34.0
-        let legendWidth = legendLineLength + 10 + Double(series.map { $0.name.count }.max() ?? 0) * characterWidth + 16
+        let legendTexts = series.map(legendName) + (legendNote.map { [$0] } ?? [])
+        let legendWidth = legendLineLength + 10 + Double(legendTexts.map(\.count).max() ?? 0) * characterWidth + 16
         let left = 30 + yTickWidth + 12
-        let right = legendWidth + 24
+        let right = secondaryWidth + legendWidth + 24
         let top = 48.0
         let bottom = 58.0
         let legendRowHeight = 22.0
-        let legendHeight = Double(series.count) * legendRowHeight + 12
+        let legendHeight = Double(legendTexts.count) * legendRowHeight + 12
         let totalHeight = max(height, top + legendHeight + bottom)
         let plotWidth = max(width - left - right, 200)
         let totalWidth = left + plotWidth + right
@@ -89,6 +139,10 @@ public struct LineChart: Sendable {
 
         func px(_ x: Double) -> Double { left + xAxis.fraction(x) * plotWidth }
         func py(_ y: Double) -> Double { top + (1 - yAxis.fraction(y)) * plotHeight }
+        func py(_ y: Double, on axis: YAxis) -> Double {
+            guard axis == .secondary, let secondaryAxis else { return py(y) }
+            return top + (1 - secondaryAxis.fraction(y)) * plotHeight
+        }
 
         var out = """
             <?xml version="1.0" encoding="UTF-8"?>
@@ -122,12 +176,33 @@ public struct LineChart: Sendable {
         out += "<text x=\"\(n(yLabelX))\" y=\"\(n(yLabelY))\" text-anchor=\"middle\" "
             + "transform=\"rotate(-90 \(n(yLabelX)) \(n(yLabelY)))\">\(xmlEscaped(yLabel))</text>\n"
         out += "</g>\n"
+        if let secondaryAxis, let secondaryYLabel {
+            let edge = left + plotWidth
+            out += "<g class=\"secondary-axis\">\n"
+            for tick in secondaryAxis.ticks {
+                let y = top + (1 - secondaryAxis.fraction(tick.value)) * plotHeight
+                out += "<line x1=\"\(n(edge))\" y1=\"\(n(y))\" x2=\"\(n(edge + 6))\" y2=\"\(n(y))\" stroke=\"#444444\"/>"
+                out += "<text x=\"\(n(edge + 10))\" y=\"\(n(y + 4.5))\" fill=\"#222222\">\(xmlEscaped(tick.label))</text>\n"
+            }
+            let labelX = edge + secondaryWidth - 10
+            out += "<text x=\"\(n(labelX))\" y=\"\(n(yLabelY))\" text-anchor=\"middle\" fill=\"#222222\" "
+                + "transform=\"rotate(90 \(n(labelX)) \(n(yLabelY)))\">\(xmlEscaped(secondaryYLabel))</text>\n</g>\n"
+        }
 
-        // The data, clipped to the plot area, then its frame on top.
+        // The data, clipped to the plot area, then its frame on top: bands under every line.
         out += "<clipPath id=\"plot-area\"><rect x=\"\(n(left))\" y=\"\(n(top))\" width=\"\(n(plotWidth))\" height=\"\(n(plotHeight))\"/></clipPath>\n"
+        out += "<g clip-path=\"url(#plot-area)\" stroke=\"none\">\n"
+        for (index, s) in series.enumerated() where !s.band.isEmpty {
+            // Along the upper bounds, back along the lower ones.
+            let outline = s.band.map { "\(n(px($0.x))),\(n(py($0.high, on: s.axis)))" }
+                + s.band.reversed().map { "\(n(px($0.x))),\(n(py($0.low, on: s.axis)))" }
+            out += "<polygon class=\"band\" points=\"\(outline.joined(separator: " "))\" fill=\"\(Self.style(index).colour)\" "
+                + "fill-opacity=\"0.15\"><title>\(xmlEscaped(s.name)): spread</title></polygon>\n"
+        }
+        out += "</g>\n"
         out += "<g clip-path=\"url(#plot-area)\" fill=\"none\" stroke-width=\"2\" stroke-linejoin=\"round\" stroke-linecap=\"round\">\n"
         for (index, s) in series.enumerated() {
-            let d = s.points.enumerated().map { i, p in (i == 0 ? "M" : "L") + "\(n(px(p.x))) \(n(py(p.y)))" }.joined(separator: " ")
+            let d = s.points.enumerated().map { i, p in (i == 0 ? "M" : "L") + "\(n(px(p.x))) \(n(py(p.y, on: s.axis)))" }.joined(separator: " ")
             let style = Self.style(index)
             // A single point draws as a dot: a zero-length segment with a round cap.
             let path = s.points.count == 1 ? d + " l0 0" : d
@@ -138,15 +213,23 @@ public struct LineChart: Sendable {
         out += "<rect x=\"\(n(left))\" y=\"\(n(top))\" width=\"\(n(plotWidth))\" height=\"\(n(plotHeight))\" fill=\"none\" stroke=\"#444444\" stroke-width=\"1\"/>\n"
 
         // Legend, right of the plot area.
-        let legendX = left + plotWidth + 18
+        let legendX = left + plotWidth + secondaryWidth + 18
         out += "<g>\n<rect x=\"\(n(legendX))\" y=\"\(n(top))\" width=\"\(n(legendWidth))\" height=\"\(n(legendHeight))\" "
             + "fill=\"#ffffff\" stroke=\"#bbbbbb\" stroke-width=\"1\"/>\n"
         for (index, s) in series.enumerated() {
             let style = Self.style(index)
             let y = top + 6 + legendRowHeight * (Double(index) + 0.5)
+            if !s.band.isEmpty {
+                out += "<rect x=\"\(n(legendX + 8))\" y=\"\(n(y - 7))\" width=\"\(n(legendLineLength))\" height=\"14\" "
+                    + "fill=\"\(style.colour)\" fill-opacity=\"0.18\"/>\n"
+            }
             out += "<line x1=\"\(n(legendX + 8))\" y1=\"\(n(y))\" x2=\"\(n(legendX + 8 + legendLineLength))\" y2=\"\(n(y))\" "
                 + "stroke=\"\(style.colour)\" stroke-width=\"2\"\(style.dash.isEmpty ? "" : " stroke-dasharray=\"\(style.dash)\"")/>\n"
-            out += "<text x=\"\(n(legendX + 16 + legendLineLength))\" y=\"\(n(y + 4.5))\" fill=\"#222222\">\(xmlEscaped(s.name))</text>\n"
+            out += "<text x=\"\(n(legendX + 16 + legendLineLength))\" y=\"\(n(y + 4.5))\" fill=\"#222222\">\(xmlEscaped(legendName(s)))</text>\n"
+        }
+        if let legendNote {
+            let y = top + 6 + legendRowHeight * (Double(series.count) + 0.5)
+            out += "<text x=\"\(n(legendX + 8))\" y=\"\(n(y + 4.5))\" fill=\"#555555\" font-style=\"italic\">\(xmlEscaped(legendNote))</text>\n"
         }
         out += "</g>\n</svg>\n"
         return out
@@ -212,13 +295,15 @@ public enum NiceTicks {
         let (mantissa, exponent) = step(span: max - min, target: target)
         let stepValue = Double(mantissa) * pow(10, Double(exponent))
         let decimals = Swift.max(0, -exponent)
+        // One notation per axis: every label in powers of ten once the axis reaches a million.
+        let scientific = decimals == 0 && Swift.max(abs(min), abs(max)) >= 1e6
         let first = Int((min / stepValue - 1e-9).rounded(.up)), last = Int((max / stepValue + 1e-9).rounded(.down))
         guard first <= last else { return [] }
         return (first...last).map { k in
             // k * mantissa is exact; scale by the power of ten with one rounding.
             let value = exponent >= 0 ? Double(k * mantissa) * pow(10, Double(exponent))
                                       : Double(k * mantissa) / pow(10, Double(-exponent))
-            return Tick(value: value, label: label(value, decimals: decimals))
+            return Tick(value: value, label: label(value, decimals: decimals, scientific: scientific))
         }
     }
 
@@ -242,9 +327,11 @@ public enum NiceTicks {
         var values = candidates([1])
         if values.count < 3 { values = candidates([1, 2, 5]) }
         if values.count < 2 { values = candidates([1, 2, 3, 4, 5, 6, 7, 8, 9]) }
+        // One notation per axis, as on a linear one.
+        let scientific = (values.last ?? max) >= 1e6
         return values.map { value in
             let e = Int(floor(log10(value) + 1e-9))
-            return Tick(value: value, label: label(value, decimals: Swift.max(0, -e)))
+            return Tick(value: value, label: label(value, decimals: Swift.max(0, -e), scientific: scientific))
         }
     }
 
@@ -263,11 +350,11 @@ public enum NiceTicks {
         return values
     }
 
-    /// A fixed-point label with `decimals` places; large round numbers in plain digits up to 10^6,
-    /// then as 1e6, 2e7, ...; never "-0".
-    static func label(_ value: Double, decimals: Int) -> String {
+    /// A fixed-point label with `decimals` places, or with `scientific` a mantissa and a power of ten
+    /// (5e5, 1e6, 1.5e6: an axis reaching a million is labelled so throughout); never "-0".
+    static func label(_ value: Double, decimals: Int, scientific: Bool = false) -> String {
         if value == 0 { return "0" }
-        if abs(value) >= 1e6, decimals == 0 {
+        if scientific {
             let e = Int(floor(log10(abs(value)) + 1e-9))
             let mantissa = value / pow(10, Double(e))
             let m = String(format: "%.1f", mantissa)
@@ -308,12 +395,18 @@ struct Axis {
         }
     }
 
-    /// The y axis pads the data by 5% of its span on each side, so no line runs along the frame.
+    /// The y axis of these values (not empty): see ``y(min:max:)``.
+    static func y(values: [Double]) -> Axis {
+        y(min: values.min()!, max: values.max()!)
+    }
+
+    /// The y axis pads the data by 5% of its span on each side, so no line runs along the frame, but never
+    /// below zero for data that is not negative (a count, a rate): the axis fits what the data can be.
     static func y(min: Double, max: Double) -> Axis {
         let (low, high): (Double, Double)
         if min < max {
             let pad = (max - min) * 0.05
-            (low, high) = (min - pad, max + pad)
+            (low, high) = (min >= 0 ? Swift.max(0, min - pad) : min - pad, max + pad)
         } else {
             (low, high) = widened(min)
         }

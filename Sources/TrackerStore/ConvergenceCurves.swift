@@ -14,6 +14,28 @@ public enum CurveMetric: String, CaseIterable, Sendable {
     case optimalityRatio = "optimality_ratio"
 }
 
+/// The spread a curve's band shows at each sampled iteration, over the runs there: the 95% Student-t
+/// interval of the mean (`ci`) or the 25th-75th percentiles (`iqr`), as `tracker compare --spread` computes
+/// them; only where at least `CurveBand.minimumRuns` runs contribute.
+public enum CurveBand: String, CaseIterable, Sendable {
+    case ci, iqr, none
+
+    /// As compare: a spread needs three runs.
+    public static let minimumRuns = 3
+
+    /// The band's bounds for these values, nil with too few of them.
+    func bounds(_ values: [Double]) -> ClosedRange<Double>? {
+        guard values.count >= Self.minimumRuns else { return nil }
+        switch self {
+        case .ci: return Statistics.meanConfidenceInterval(values)
+        case .iqr:
+            guard let low = Statistics.percentile(values, 0.25), let high = Statistics.percentile(values, 0.75) else { return nil }
+            return low...high
+        case .none: return nil
+        }
+    }
+}
+
 /// One configuration's curve: the mean of a metric over its finished runs at each sampled iteration.
 public struct ConvergenceCurve: Sendable, Equatable {
     public let algorithm: Algorithm
@@ -27,10 +49,13 @@ public struct ConvergenceCurve: Sendable, Equatable {
     /// (iteration, mean) in iteration order; iterations count from 0. Iterations where the metric is
     /// NULL for every run (an optimality ratio without a known optimum) are left out.
     public let points: [(iteration: Int, value: Double)]
+    /// The spread band (`CurveBand`) at the sampled iterations where enough runs contribute; empty without.
+    public var band: [(iteration: Int, low: Double, high: Double)] = []
 
     public static func == (a: ConvergenceCurve, b: ConvergenceCurve) -> Bool {
         a.configuration == b.configuration && a.name == b.name && a.runs == b.runs
             && a.points.elementsEqual(b.points) { $0.iteration == $1.iteration && $0.value == $1.value }
+            && a.band.elementsEqual(b.band) { $0.iteration == $1.iteration && $0.low == $1.low && $0.high == $1.high }
     }
 }
 
@@ -48,9 +73,10 @@ extension TrackerStore {
 
     /// The curves of these runs (rows of `compareRuns`; unfinished ones and other Ns are left out), one per
     /// configuration: the saved query `convergence_curve` over each configuration's runs.
-    /// `showing` names these settings on every line where they vary (`plot --by lr`).
+    /// `showing` names these settings on every line where they vary (`plot --by lr`); `band` adds each
+    /// curve's spread band, from the same query run once per run (`:per_run`).
     public func convergenceCurves(runs: [CompareRun], n: Int, metric: CurveMetric, points: Int,
-                                  logarithmic: Bool, showing: Set<String> = []) throws -> [ConvergenceCurve] {
+                                  logarithmic: Bool, showing: Set<String> = [], band: CurveBand = .none) throws -> [ConvergenceCurve] {
         let selected = runs.filter { $0.n == n && $0.isFinished }
         let groups = Dictionary(grouping: selected, by: \.configuration)
         var curves: [ConvergenceCurve] = []
@@ -73,9 +99,57 @@ extension TrackerStore {
                 if let value = row[valueColumn].doubleValue { values.append((Int(iteration), value)) }
             }
             guard runCount > 0, let algorithm = Algorithm(rawValue: configuration.algorithm) else { continue }
-            curves.append(ConvergenceCurve(algorithm: algorithm, phi: configuration.phi, configuration: configuration,
-                                           name: name, runs: runCount, points: values))
+            var curve = ConvergenceCurve(algorithm: algorithm, phi: configuration.phi, configuration: configuration,
+                                         name: name, runs: runCount, points: values)
+            if band != .none, runCount >= CurveBand.minimumRuns {
+                curve.band = try self.band(band, parameters: parameters, metric: metric)
+            }
+            curves.append(curve)
         }
         return curves
+    }
+
+    /// The band over the runs of one curve's query: its rows run by run, grouped by iteration.
+    private func band(_ band: CurveBand, parameters: [String: String], metric: CurveMetric) throws
+        -> [(iteration: Int, low: Double, high: Double)]
+    {
+        var perRun = parameters
+        perRun["per_run"] = "1"
+        let result = try run(try SavedQueries.named("convergence_curve"), parameters: perRun)
+        guard let iterationColumn = result.column("iteration"), let valueColumn = result.column(metric.rawValue) else {
+            preconditionFailure("queries/convergence_curve.sql lacks a column this reader needs: \(result.columns)")
+        }
+        // Rows come in iteration order, one per run.
+        var valuesByIteration: [(iteration: Int, values: [Double])] = []
+        for row in result.rows {
+            guard case .integer(let iteration) = row[iterationColumn] else { continue }
+            if valuesByIteration.last?.iteration != Int(iteration) { valuesByIteration.append((Int(iteration), [])) }
+            if let value = row[valueColumn].doubleValue { valuesByIteration[valuesByIteration.count - 1].values.append(value) }
+        }
+        return valuesByIteration.compactMap { entry in
+            band.bounds(entry.values).map { (entry.iteration, $0.lowerBound, $0.upperBound) }
+        }
+    }
+}
+
+extension TrackerStore {
+    /// One run's metric against iteration, from the saved query `run_history` (every step-th iteration and
+    /// the newest, about `points` of them): what is committed so far, so a running run draws up to its
+    /// last committed iteration. The optimality ratio is J*/J of the greedy order, empty where the frame's
+    /// optimum is unknown.
+    public func runCurve(_ record: RunRecord, metric: CurveMetric, points: Int) throws -> [(iteration: Int, value: Double)] {
+        let step = max(1, record.doneIterations / max(points, 1))
+        let result = try run(try SavedQueries.named("run_history"), parameters: ["run_id": record.runID, "step": String(step)])
+        let column = metric == .optimalityRatio ? "objective" : metric.rawValue
+        guard let iterationColumn = result.column("iteration"), let valueColumn = result.column(column) else {
+            preconditionFailure("queries/run_history.sql lacks a column this reader needs: \(result.columns)")
+        }
+        let optimum = metric == .optimalityRatio ? try loadFrame(id: record.frameID).optimalObjective : nil
+        if metric == .optimalityRatio, optimum == nil { return [] }
+        return result.rows.compactMap { row in
+            guard case .integer(let iteration) = row[iterationColumn], let value = row[valueColumn].doubleValue else { return nil }
+            if let optimum { return value > 0 ? (Int(iteration), optimum / value) : nil }
+            return (Int(iteration), value)
+        }
     }
 }

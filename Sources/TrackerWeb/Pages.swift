@@ -230,17 +230,19 @@ struct Pages: Sendable {
             return LineChart.Point(x: Double(row.iteration), y: optimum / objective)
         }
         let epsilonPoints = history.compactMap { row in row.epsilon.map { LineChart.Point(x: Double(row.iteration), y: $0) } }
+        // Epsilon falls from 1 to its floor while the ratios sit near 1 or above: on an axis of its own
+        // (right) neither squeezes the other.
         let series = [
             LineChart.Series(name: "normalized reward J_EDF / J", points: rewardPoints),
             LineChart.Series(name: "optimality ratio J* / J", points: ratioPoints),
-            LineChart.Series(name: "exploration rate epsilon", points: epsilonPoints),
+            LineChart.Series(name: "exploration rate ε", points: epsilonPoints, axis: .secondary),
         ].filter { !$0.points.isEmpty }
         guard !series.isEmpty else {
             return Self.svgResponse(Self.placeholderSVG("No iterations recorded yet"))
         }
         let chart = LineChart(
             title: "Run \(record.runID): greedy order and exploration", xLabel: "iteration",
-            yLabel: "value (all three share this axis)", series: series)
+            yLabel: "normalized reward, optimality ratio", series: series, secondaryYLabel: "exploration rate ε")
         do {
             return Self.svgResponse(try chart.svg())
         } catch {

@@ -54,6 +54,9 @@ import TestSupport
         #expect(schedule.body.contains("Optimal order") && schedule.body.contains("class=\"deadline\""))
         let curve = try server.get("/runs/\(hostile)/convergence.svg")
         #expect(curve.status == 200 && curve.body.contains("<path d=\"M"))
+        // Epsilon on the right-hand axis, the ratios on the left one.
+        #expect(curve.body.contains("exploration rate ε (right axis)") && curve.body.contains("class=\"secondary-axis\""))
+        #expect(curve.body.contains(">normalized reward, optimality ratio</text>"))
 
         let api = try server.get("/api/runs?sort=n&dir=asc")
         #expect(api.headers["content-type"] == "application/json")

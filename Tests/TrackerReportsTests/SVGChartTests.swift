@@ -39,6 +39,10 @@ import Testing
         #expect(NiceTicks.logarithmic(min: 0.01, max: 1).map(\.label) == ["0.01", "0.1", "1"])
         #expect(NiceTicks.logarithmic(min: 1, max: 60).map(\.label) == ["1", "2", "5", "10", "20", "50"])
         #expect(NiceTicks.logarithmic(min: 3, max: 8).map(\.label) == ["3", "4", "5", "6", "7", "8"])
+        // One notation per axis: once an axis reaches a million, every label is a power-of-ten form.
+        #expect(NiceTicks.logarithmic(min: 1, max: 3e6).map(\.label) == ["1e0", "1e1", "1e2", "1e3", "1e4", "1e5", "1e6"])
+        #expect(NiceTicks.linear(min: 0, max: 2.2e6).map(\.label) == ["0", "5e5", "1e6", "1.5e6", "2e6"])
+        #expect(NiceTicks.linear(min: 0, max: 900_000).map(\.label).last == "800000")
         let minor = NiceTicks.logarithmicMinor(min: 1, max: 100, excluding: NiceTicks.logarithmic(min: 1, max: 100))
         #expect(minor.count == 16)
         #expect(!minor.contains(10))
@@ -121,6 +125,65 @@ import Testing
             try Self.chart([.init(name: "x", points: [.init(x: 0, y: 1), .init(x: 10, y: 2)])], scale: .logarithmic).svg()
         }
         #expect(LineChart.ChartError.noSeries.description == "nothing to plot: no series")
+    }
+
+    @Test func aSecondaryAxisHasItsOwnTicksOnTheRightAndItsSeriesSaySo() throws {
+        let reward = LineChart.Series(name: "normalized reward", points: (0..<20).map { .init(x: Double($0), y: 1.2 + Double($0) / 100) })
+        let epsilon = LineChart.Series(name: "exploration rate ε", points: (0..<20).map { .init(x: Double($0), y: 1 - Double($0) / 25) },
+                                       axis: .secondary)
+        var chart = Self.chart([reward, epsilon])
+        #expect(throws: LineChart.ChartError.secondaryWithoutLabel("exploration rate ε")) { try chart.svg() }
+        chart.secondaryYLabel = "exploration rate ε"
+        let svg = try chart.svg()
+        let parsed = try parseSVG(svg).get()
+        #expect(parsed.count("path") == 2)
+        #expect(parsed.texts.contains("exploration rate ε (right axis)"))
+        #expect(parsed.texts.contains("normalized reward"))
+        #expect(parsed.texts.filter { $0 == "exploration rate ε" }.count == 1, "the right axis' label")
+        let plot = try #require(zip(parsed.elements, parsed.attributes).filter { $0.0 == "rect" }.dropFirst().first?.1)
+        let plotLeft = try #require(Double(plot["x"] ?? "")), plotRight = plotLeft + (try #require(Double(plot["width"] ?? "")))
+        let plotTop = try #require(Double(plot["y"] ?? "")), plotBottom = plotTop + (try #require(Double(plot["height"] ?? "")))
+        // The right axis' tick labels: left-anchored just right of the plot, spanning epsilon's 0.24...1 with
+        // its own steps (the left axis spans the reward's 1.2...1.39).
+        let rightLabels = zip(parsed.elements, parsed.attributes).enumerated().compactMap { index, element -> (Double, Double)? in
+            guard element.0 == "text", element.1["text-anchor"] == nil, let x = Double(element.1["x"] ?? ""), x > plotRight,
+                  x < plotRight + 20, let y = Double(element.1["y"] ?? "") else { return nil }
+            return (x, y)
+        }
+        #expect(rightLabels.count >= 3)
+        #expect(rightLabels.allSatisfy { $0.1 >= plotTop && $0.1 <= plotBottom + 5 })
+        #expect(parsed.texts.contains("0.4") && parsed.texts.contains("1.0") && parsed.texts.contains("1.30"))
+        // Each line spans the plot's height on its own axis: epsilon falls from the top to the bottom.
+        let paths = zip(parsed.elements, parsed.attributes).filter { $0.0 == "path" }.map { $0.1["d"] ?? "" }
+        func ys(_ d: String) -> [Double] {
+            d.split(separator: " ").enumerated().compactMap { $0.offset % 2 == 1 ? Double($0.element) : nil }
+        }
+        let epsilonYs = ys(paths[1])
+        #expect((epsilonYs.max()! - epsilonYs.min()!) > 0.8 * (plotBottom - plotTop))
+        // The legend starts right of the secondary axis' label.
+        let legendLines = zip(parsed.elements, parsed.attributes).filter { $0.0 == "line" && $0.1["stroke-width"] == "2" }
+        let axisLabel = try #require(zip(parsed.elements, parsed.attributes).first { $0.0 == "text" && ($0.1["transform"] ?? "").hasPrefix("rotate(90") }?.1)
+        #expect(legendLines.allSatisfy { Double($0.1["x1"] ?? "") ?? 0 > Double(axisLabel["x"] ?? "") ?? .infinity })
+    }
+
+    @Test func bandsAreShadedUnderTheirLinesAndFitTheYAxis() throws {
+        let points = (0..<10).map { LineChart.Point(x: Double($0), y: 1) }
+        let band = (0..<10).map { LineChart.BandPoint(x: Double($0), low: 0.5, high: 2) }
+        var chart = Self.chart([LineChart.Series(name: "mean", points: points, band: band)])
+        chart.legendNote = "shaded: 95% interval of the mean"
+        let svg = try chart.svg()
+        let parsed = try parseSVG(svg).get()
+        #expect(parsed.count("polygon") == 1)
+        #expect(parsed.elements.firstIndex(of: "polygon")! < parsed.elements.firstIndex(of: "path")!, "the band is under the line")
+        #expect(parsed.texts.contains("shaded: 95% interval of the mean"))
+        // The y axis reaches the band, not only the line.
+        #expect(parsed.texts.contains("0.6") && parsed.texts.contains("2.0"))
+        // A count's axis does not reach below zero.
+        let counts = Self.chart([LineChart.Series(name: "misses", points: (0..<10).map { .init(x: Double($0), y: Double($0 % 3)) })])
+        #expect(!(try parseSVG(try counts.svg()).get()).texts.contains { $0.hasPrefix("-") })
+        #expect(throws: LineChart.ChartError.notFinite("x")) {
+            try Self.chart([.init(name: "x", points: points, band: [.init(x: 0, low: .nan, high: 1)])]).svg()
+        }
     }
 
     @Test func manySeriesGetDistinctStyles() {
