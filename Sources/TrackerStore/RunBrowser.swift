@@ -1,3 +1,4 @@
+import Foundation
 import Learning
 import Scheduling
 import SQLite
@@ -28,14 +29,15 @@ public enum RunSortKey: String, CaseIterable, Sendable {
     var isNullable: Bool { [.label, .ratio, .convergence].contains(self) }
 }
 
-/// What the run browser shows: filters (each bound as a parameter), a text search on the label, a
-/// sort column and one page.
+/// What the run browser shows: filters (each bound as a parameter), a text search on the label and the
+/// tags, a sort column and one page.
 public struct RunBrowserQuery: Sendable, Equatable {
     public var algorithm: Algorithm?
     public var n: Int?
     public var phi: Int?
     public var status: RunStatus?
-    /// Runs whose label contains this text (case-insensitive for ASCII); '%' and '_' match themselves.
+    /// Runs whose label, or one of whose tags written `key=value`, contains this text (case-insensitive
+    /// for ASCII); '%' and '_' match themselves.
     public var search: String?
     public var sort: RunSortKey
     public var descending: Bool
@@ -67,6 +69,8 @@ public struct BrowsedRun: Sendable {
     public let optimalityRatio: Double?
     public let iterationsToOptimal: Int?
     public let normalizedReward: Double?
+    /// The run's tags (`tracker tag`), by key.
+    public let tags: [(key: String, value: String)]
 
     /// The settings that differ from the defaults `tracker run` uses, as `name=value` (phi and N are
     /// columns of their own).
@@ -126,6 +130,12 @@ extension Hyperparameters {
     }
 }
 
+/// `[["key","value"], ...]` as json_group_array writes it; anything else (it cannot be) reads as no tags.
+private func parseTagPairs(_ json: String) -> [(key: String, value: String)] {
+    guard let pairs = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String]] else { return [] }
+    return pairs.compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil }
+}
+
 /// 0.9, 5000, 6000000, 1e+20: whole numbers in full below 10^15 (a rate in bit/s, a frequency in Hz),
 /// otherwise Swift's shortest round-trip form.
 private func shortNumber(_ value: Double) -> String {
@@ -141,7 +151,9 @@ extension TrackerStore {
         let conditions = """
             WHERE (?1 IS NULL OR r.algorithm = ?1) AND (?2 IS NULL OR r.n = ?2) AND (?3 IS NULL OR r.phi = ?3)
               AND (?4 IS NULL OR r.status = ?4)
-              AND (?5 IS NULL OR r.label LIKE '%' || ?5 || '%' ESCAPE '\\')
+              AND (?5 IS NULL OR r.label LIKE '%' || ?5 || '%' ESCAPE '\\'
+                   OR EXISTS (SELECT 1 FROM run_tags AS t
+                              WHERE t.run = r.id AND t.key || '=' || t.value LIKE '%' || ?5 || '%' ESCAPE '\\'))
             """
         let escapedSearch = query.search.map { text in
             text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
@@ -169,7 +181,9 @@ extension TrackerStore {
                 SELECT \(RunRecord.prefixedColumns),
                        p.delta, p.learning_rate, p.discount, p.epsilon_start, p.epsilon_min, p.epsilon_decay, p.reward,
                        p.twin_uplink_rate, p.twin_cpu_hz, p.twin_zeta, p.twin_noise, p.twin_noise_seed, p.aggregation,
-                       s.optimality_ratio, s.iterations_to_optimal, s.normalized_reward
+                       s.optimality_ratio, s.iterations_to_optimal, s.normalized_reward,
+                       (SELECT json_group_array(json_array(t.key, t.value))
+                        FROM (SELECT key, value FROM run_tags WHERE run = r.id ORDER BY key) AS t) AS tags
                 FROM runs AS r
                 JOIN run_params AS p ON p.run = r.id
                 LEFT JOIN run_summaries AS s ON s.run = r.id
@@ -185,7 +199,8 @@ extension TrackerStore {
                     record: record, hyperparameters: hyperparameters,
                     optimalityRatio: row.isNull(base + 13) ? nil : row.double(base + 13),
                     iterationsToOptimal: row.isNull(base + 14) ? nil : row.int(base + 14),
-                    normalizedReward: row.isNull(base + 15) ? nil : row.double(base + 15))
+                    normalizedReward: row.isNull(base + 15) ? nil : row.double(base + 15),
+                    tags: parseTagPairs(row.text(base + 16)))
             }
             return RunBrowserPage(total: total, runs: runs)
         }

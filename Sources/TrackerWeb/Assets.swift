@@ -29,6 +29,7 @@ enum Assets {
         td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
         table.fields th { font-weight: normal; color: #566173; white-space: nowrap; }
         .settings { font-size: 0.9em; color: #566173; }
+        .tag { font-size: 0.85em; background: #eef3fa; border: 1px solid #c9d6ea; border-radius: 3px; padding: 0 3px; white-space: nowrap; }
         .status.running { color: #1565c0; font-weight: bold; }
         .status.finished { color: #2e7d32; }
         .status.failed { color: #c62828; font-weight: bold; }

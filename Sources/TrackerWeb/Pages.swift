@@ -74,6 +74,7 @@ struct Pages: Sendable {
             ("algorithm", .string(record.algorithm.rawValue)), ("n", .integer(record.n)), ("phi", .integer(record.phi)),
             ("seed", .integer(Int(record.seed))), ("label", .optional(record.label)),
             ("settings", .array(run.nonDefaultSettings.map(JSON.string))),
+            ("tags", .object(run.tags.map { ($0.key, JSON.string($0.value)) })),
             ("iterations", .integer(record.doneIterations)), ("planned_iterations", .integer(record.plannedIterations)),
             ("optimality_ratio", .optional(run.optimalityRatio)), ("iterations_to_optimal", .optional(run.iterationsToOptimal)),
             ("normalized_reward", .optional(run.normalizedReward)), ("elapsed_seconds", .number(record.elapsedSeconds)),

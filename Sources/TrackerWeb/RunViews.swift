@@ -41,7 +41,7 @@ struct RunsView {
             <label>N <input name="n" type="number" min="1" max="64" value="\(query.n.map(String.init) ?? "")"></label>
             <label>phi <input name="phi" type="number" min="0" value="\(query.phi.map(String.init) ?? "")"></label>
             <label>status <select name="status">\(options(RunStatus.self, selected: query.status))</select></label>
-            <label>label contains <input name="q" type="search" value="\(escapeHTML(query.search ?? ""))"></label>
+            <label>label or tag contains <input name="q" type="search" placeholder="baseline=yes" value="\(escapeHTML(query.search ?? ""))"></label>
             <input type="hidden" name="sort" value="\(query.sort.rawValue)">
             <input type="hidden" name="dir" value="\(query.descending ? "desc" : "asc")">
             <button type="submit">Filter</button> <a href="/">clear</a>
@@ -56,7 +56,7 @@ struct RunsView {
         }
         let columns: [(String, RunSortKey?)] = [
             ("", nil), ("run", .created), ("status", .status), ("algorithm", .algorithm), ("N", .n), ("phi", .phi),
-            ("settings", nil), ("label", .label), ("iterations", .iterations), ("J*/J", .ratio),
+            ("settings", nil), ("tags", nil), ("label", .label), ("iterations", .iterations), ("J*/J", .ratio),
             ("converged at", .convergence), ("wall time", .wall),
         ]
         let header = columns.map { title, key -> String in
@@ -75,6 +75,7 @@ struct RunsView {
                 statusCell(record),
                 escapeHTML(record.algorithm.rawValue), String(record.n), String(record.phi),
                 "<span class=\"settings\">\(escapeHTML(run.nonDefaultSettings.joined(separator: " ")))</span>",
+                run.tags.map { "<span class=\"tag\">\(escapeHTML($0.key))=\(escapeHTML($0.value))</span>" }.joined(separator: " "),
                 escapeHTML(record.label ?? ""),
                 "\(record.doneIterations) / \(record.plannedIterations)",
                 formatNumber(run.optimalityRatio),
@@ -85,7 +86,7 @@ struct RunsView {
         return """
             <form method="get" action="/compare" class="runs">
             <p class="summary">\(page.total) run\(page.total == 1 ? "" : "s") · tick runs, then <button type="submit">Compare ticked</button></p>
-            \(htmlTable(header, rows, numeric: [4, 5, 8, 9, 10, 11], id: "runs"))</form>
+            \(htmlTable(header, rows, numeric: [4, 5, 9, 10, 11, 12], id: "runs"))</form>
 
             """
     }

@@ -236,6 +236,35 @@ import TestSupport
         #expect(server.stop() == 0)
     }
 
+    @Test func theRunsPageShowsTagsAndItsSearchMatchesThem() throws {
+        let dir = try TemporaryDirectory(prefix: "tracker-ui")
+        let (db, hostile, plain) = try Self.makeDatabase(dir)
+        #expect(try CLI.run(["tag", plain, "baseline=yes", "why=<i>\"x\"</i>", "--db", db]).status == 0)
+        #expect(try CLI.run(["tag", hostile, "reviewer=ann", "--db", db]).status == 0)
+        let server = try UIServer(database: db)
+        let page = try server.get("/")
+        #expect(page.status == 200)
+        #expect(page.body.contains("<span class=\"tag\">baseline=yes</span> <span class=\"tag\">why=&lt;i&gt;&quot;x&quot;&lt;/i&gt;</span>"))
+        #expect(!page.body.contains("<i>"))
+        func ids(_ search: String) throws -> [String] {
+            let body = try server.get("/api/runs?q=\(search)").body
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+            return (object["runs"] as? [[String: Any]] ?? []).compactMap { $0["run_id"] as? String }
+        }
+        #expect(try ids("baseline%3Dyes") == [plain])
+        #expect(try ids("BASELINE") == [plain])
+        #expect(try ids("ann") == [hostile])
+        #expect(try ids("plain_run") == [plain], "the label is still searched")
+        #expect(try ids("%3Ci%3E%22x") == [plain])
+        #expect(try ids("baseline%3Dno").isEmpty)
+        // '_' is a plain character in the tags too: 'baseline_yes' matches nothing.
+        #expect(try ids("baseline_yes").isEmpty)
+        let api = try JSONSerialization.jsonObject(with: Data(try server.get("/api/runs").body.utf8)) as? [String: Any]
+        let tagged = try #require((api?["runs"] as? [[String: Any]])?.first { $0["run_id"] as? String == plain })
+        #expect(tagged["tags"] as? [String: String] == ["baseline": "yes", "why": "<i>\"x\"</i>"])
+        #expect(server.stop() == 0)
+    }
+
     @Test func followsARunThatAnotherProcessIsWriting() throws {
         let dir = try TemporaryDirectory(prefix: "tracker-ui")
         let (db, _, _) = try Self.makeDatabase(dir)

@@ -103,6 +103,9 @@ def main():
     tracker("sweep", spec, "--db", db, "--jobs", "2")
     tracker("run", "--db", db, "--algo", "dteql", "--phi", "20", "--n", "5", "--seed", "7", "--iterations", "800",
             "--label", HOSTILE_LABEL, "--quiet")
+    # A tagged run: the runs page shows its tags and its search finds them.
+    tagged = json.loads(tracker("list", "--db", db, "--algo", "ql", "--n", "5", "--format", "json").stdout)[0]["run_id"]
+    tracker("tag", tagged, "baseline=yes", "reviewer=<b>ann</b>", "--db", db)
 
     live = subprocess.Popen([TRACKER, "run", "--db", db, "--algo", "dtaql", "--phi", "4", "--n", "7",
                              "--iterations", "5000000", "--checkpoint-every", "20000", "--label", "still running", "--quiet"],
@@ -162,6 +165,8 @@ def main():
             fail("the hostile label is not shown as text")
         if driver.find_elements(By.CSS_SELECTOR, "#runs img"):
             fail("the hostile label became markup")
+        if "baseline=yes" not in body or "reviewer=<b>ann</b>" not in body:
+            fail("the runs page does not show the tags as text")
         progress = driver.find_element(By.CSS_SELECTOR, f"[data-live-run='{live_id}'] progress")
         driver.execute_script("window.notReloaded = true;")
         first = float(progress.get_attribute("value"))
@@ -177,6 +182,11 @@ def main():
         driver.get(base + "?algo=ql")
         if len(driver.find_elements(By.CSS_SELECTOR, "#runs tbody tr")) != 6:
             fail("the algorithm filter does not show the 6 QL runs")
+        # The text search matches tags as key=value.
+        driver.get(base + "?q=baseline%3Dyes")
+        found = driver.find_elements(By.CSS_SELECTOR, "#runs tbody tr a")
+        if [link.text for link in found] != [tagged]:
+            fail(f"searching baseline=yes shows {[link.text for link in found]}, expected only {tagged}")
 
         # The running run: its page updates itself.
         driver.get(base)
