@@ -83,7 +83,8 @@ import TestSupport
             let result = try CLI.run(["plot", "--db", db, "--n", "4", "--format", format], in: dir.url, environment: ["PATH": emptyPath.path])
             #expect(result.status == 1)
             #expect(result.errorLines == ["Error: --format \(format) needs rsvg-convert, which is not installed (Debian: apt-get install librsvg2-bin); --format svg needs nothing"])
-            #expect(!FileManager.default.fileExists(atPath: dir.path("fig2-n4.\(format)")))
+            #expect(!FileManager.default.fileExists(atPath: dir.path("reports/fig2-n4.\(format)")))
+            #expect(!FileManager.default.fileExists(atPath: dir.path("reports")), "nothing created")
         }
     }
 
@@ -95,16 +96,16 @@ import TestSupport
         // --format names the format; without it --out's extension does; the default name follows it.
         let png = try CLI.run(["plot", "--db", db, "--n", "4", "--format", "png"], in: dir.url)
         #expect(png.status == 0, "\(png.stderr)")
-        #expect(png.errorLines == ["wrote fig2-n4.png"])
-        #expect(try head("fig2-n4.png") == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        #expect(png.errorLines == ["wrote reports/fig2-n4.png"])
+        #expect(try head("reports/fig2-n4.png") == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
         let pdf = try CLI.run(["plot", "--db", db, "--n", "4", "--out", dir.path("f.pdf")])
         #expect(pdf.status == 0, "\(pdf.stderr)")
         #expect(String(decoding: try head("f.pdf").prefix(5), as: UTF8.self) == "%PDF-")
         // Written again over itself; never over a file of another kind, and nothing is left behind.
         #expect(try CLI.run(["plot", "--db", db, "--n", "4", "--out", dir.path("f.pdf")]).status == 0)
-        let overPNG = try CLI.run(["plot", "--db", db, "--n", "4", "--format", "pdf", "--out", dir.path("fig2-n4.png")])
+        let overPNG = try CLI.run(["plot", "--db", db, "--n", "4", "--format", "pdf", "--out", dir.path("reports/fig2-n4.png")])
         #expect(overPNG.status == 64)
-        #expect(overPNG.stderr.contains("--out \(dir.path("fig2-n4.png")) names a .png file but --format is pdf."))
+        #expect(overPNG.stderr.contains("--out \(dir.path("reports/fig2-n4.png")) names a .png file but --format is pdf."))
         let svgFile = try CLI.run(["plot", "--db", db, "--n", "4", "--out", dir.path("s.svg")])
         #expect(svgFile.status == 0)
         let overSVG = try CLI.run(["plot", "--db", db, "--n", "4", "--format", "png", "--out", dir.path("s.svg")])
@@ -181,7 +182,7 @@ import TestSupport
 
         // The default name, and --run with --n is refused.
         let named = try CLI.run(["plot", "--db", db, "--run", finishedID, "--format", "svg"], in: dir.url)
-        #expect(named.errorLines == ["wrote run-\(finishedID).svg"])
+        #expect(named.errorLines == ["wrote reports/run-\(finishedID).svg"])
         let both = try CLI.run(["plot", "--db", db, "--run", finishedID, "--n", "5"])
         #expect(both.status == 64)
         let none = try CLI.run(["plot", "--db", db, "--run", "zzzz"])
