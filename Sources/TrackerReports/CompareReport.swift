@@ -32,7 +32,7 @@ public struct CompareReport: Sendable {
 
     // MARK: Tables
 
-    /// How a table holds a cell with its spread: one rounded text (`1.31 ± 0.090`), or numbers in full
+    /// How a table holds a cell with its spread: one rounded text (`1.313 ± 0.090`), or numbers in full
     /// precision with the bounds in two more columns per configuration (CSV).
     public enum Layout: Sendable {
         case text, numeric
