@@ -56,10 +56,6 @@ public struct LearningOptions: ParsableArguments {
 
     public func validate() throws {
         _ = try parseByteSize(memoryLimit)
-        guard seed <= UInt64(Int64.max) else { throw ValidationError("--seed must be at most \(Int64.max), got \(seed).") }
-        guard twinNoiseSeed <= UInt64(Int64.max) else {
-            throw ValidationError("--twin-noise-seed must be at most \(Int64.max), got \(twinNoiseSeed).")
-        }
     }
 
     func hyperparameters(

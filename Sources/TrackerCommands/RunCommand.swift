@@ -175,7 +175,7 @@ func runReport(_ record: RunRecord, in store: TrackerStore, frame: StoredFrame? 
         ("algorithm", .string(record.algorithm.rawValue)),
         ("n", .integer(record.n)),
         ("phi", .integer(record.phi)),
-        ("seed", .integer(Int(record.seed))),
+        ("seed", seedCell(record.seed)),
         ("label", .optional(record.label)),
         ("iterations", .integer(record.doneIterations)),
         ("planned_iterations", .integer(record.plannedIterations)),

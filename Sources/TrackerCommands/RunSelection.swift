@@ -118,9 +118,3 @@ func parseSince(_ text: String, now: Date) throws -> Date {
     }
     return result
 }
-
-/// A seed as a table cell: a number where it fits an Int, else its decimal text, so no seed traps.
-func seedCell(_ seed: UInt64?) -> JSON {
-    guard let seed else { return .null }
-    return seed <= UInt64(Int.max) ? .integer(Int(seed)) : .string(String(seed))
-}

@@ -37,17 +37,17 @@ public struct ShowCommand: ParsableCommand {
         let params: [(String, JSON)] = [
             ("algorithm", .string(h.algorithm.rawValue)), ("phi", .integer(record.phi)), ("delta", .integer(h.delta)),
             ("aggregation", .string(h.aggregation.rawValue)),
-            ("iterations", .integer(record.plannedIterations)), ("seed", .integer(Int(h.seed))),
+            ("iterations", .integer(record.plannedIterations)), ("seed", seedCell(h.seed)),
             ("learning_rate", .number(h.learningRate)), ("discount", .number(h.discount)),
             ("epsilon_start", .number(h.epsilonStart)), ("epsilon_min", .number(h.epsilonMin)),
             ("epsilon_decay", .number(h.epsilonDecay)), ("reward", .string(h.reward.rawValue)),
             ("twin_uplink_rate", .optional(twin?.uplinkRate)), ("twin_cpu_hz", .optional(twin?.cpuHz)),
             ("twin_zeta", .optional(twin?.zeta)), ("twin_noise", .number(h.twin.noise)),
-            ("twin_noise_seed", .integer(Int(h.twin.noiseSeed))),
+            ("twin_noise_seed", seedCell(h.twin.noiseSeed)),
         ]
         let frameSeed: JSON
         switch frame.source {
-        case .generated(let seed): frameSeed = .integer(Int(seed))
+        case .generated(let seed): frameSeed = seedCell(seed)
         case .file: frameSeed = .null
         }
         let frameFields: [(String, JSON)] = [

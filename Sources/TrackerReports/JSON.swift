@@ -97,3 +97,11 @@ extension JSON {
         }
     }
 }
+
+/// A seed as a table cell or JSON value: a number where it fits an Int, else its exact decimal text, so
+/// every UInt64 seed shows as itself (18446744073709551615, never -1) and none traps. The one conversion
+/// for every command and page that prints a seed.
+public func seedCell(_ seed: UInt64?) -> JSON {
+    guard let seed else { return .null }
+    return seed <= UInt64(Int.max) ? .integer(Int(seed)) : .string(String(seed))
+}

@@ -17,6 +17,17 @@ public enum SettingValue: Hashable, Comparable, Sendable, CustomStringConvertibl
         }
     }
 
+    /// A setting as its column holds it, seeds back as the UInt64 they are: a seed column holds the seed's
+    /// bit pattern (SQLite integers are signed), so a negative value is a seed from 2^63 up, kept exactly
+    /// as its decimal text (`twin_noise_seed=18446744073709551615`, never -1).
+    public init(storedSetting value: SQLiteValue, key: String) {
+        if key.hasSuffix("seed"), case .integer(let bits) = value, bits < 0 {
+            self = .text(String(UInt64(bitPattern: bits)))
+        } else {
+            self.init(value)
+        }
+    }
+
     /// As a header shows it: `0.9`, `5000` (not 5000.0), `ratio`, `none` for NULL.
     public var description: String {
         switch self {
@@ -212,7 +223,8 @@ extension TrackerStore {
                     let column = result.columns[index]
                     // Only DTAQL averages every delta iterations; like config_hash, the others have no delta.
                     if column == "delta" && algorithm != "dtaql" { return nil }
-                    return Setting(key: Self.settingKeys[column] ?? column, value: SettingValue(row[index]))
+                    let key = Self.settingKeys[column] ?? column
+                    return Setting(key: key, value: SettingValue(storedSetting: row[index], key: key))
                 })
             settings[runID] = RunSettings(runID: runID, n: row[nColumn].intValue ?? 0, configuration: configuration,
                                            tags: tags[runID] ?? [:])

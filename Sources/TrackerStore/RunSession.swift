@@ -131,9 +131,6 @@ public final class RunSession {
         if let keep = specification.keepCheckpoints, keep < 1 {
             throw StoreError.invalidArgument("keep-checkpoints must be at least 1, got \(keep)")
         }
-        guard specification.hyperparameters.seed <= UInt64(Int64.max) else {
-            throw StoreError.invalidArgument("seed must be at most \(Int64.max), got \(specification.hyperparameters.seed)")
-        }
         try specification.hyperparameters.validate(for: specification.frame)
         let analysis = FrameAnalysis(frame: specification.frame)
         let learner = try Learner(
@@ -160,7 +157,9 @@ public final class RunSession {
                     """)
                 try insertRun.run([
                     .text(runID), .text(h.algorithm.rawValue), .integer(Int64(specification.frame.count)),
-                    .integer(h.algorithm == .ql ? 0 : Int64(h.phi)), .integer(Int64(h.seed)), .integer(frameID),
+                    // A seed is a UInt64 and SQLite integers are signed 64-bit: the column holds its bit pattern
+                    // (seeds from 2^63 up read as negative in raw SQL; RunRecord converts back), as frames.seed does.
+                    .integer(h.algorithm == .ql ? 0 : Int64(h.phi)), .integer(Int64(bitPattern: h.seed)), .integer(frameID),
                     .text(now), .text(now), .text(now), .integer(Int64(h.iterations)),
                     .text(specification.trackerVersion), .text(ProcessIdentity.host),
                     .integer(Int64(ProcessIdentity.pid)), specification.label.map { .text($0) } ?? .null,

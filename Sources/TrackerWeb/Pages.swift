@@ -72,7 +72,7 @@ struct Pages: Sendable {
         return .object([
             ("run_id", .string(record.runID)), ("status", .string(record.displayStatus)),
             ("algorithm", .string(record.algorithm.rawValue)), ("n", .integer(record.n)), ("phi", .integer(record.phi)),
-            ("seed", .integer(Int(record.seed))), ("label", .optional(record.label)),
+            ("seed", seedCell(record.seed)), ("label", .optional(record.label)),
             ("settings", .array(run.nonDefaultSettings.map(JSON.string))),
             ("tags", .object(run.tags.map { ($0.key, JSON.string($0.value)) })),
             ("iterations", .integer(record.doneIterations)), ("planned_iterations", .integer(record.plannedIterations)),
@@ -134,7 +134,7 @@ struct Pages: Sendable {
         let record = details.record, h = details.hyperparameters, frame = details.frame
         var fields = Self.progressFields(record)
         fields += [
-            ("n", .integer(record.n)), ("seed", .integer(Int(record.seed))), ("label", .optional(record.label)),
+            ("n", .integer(record.n)), ("seed", seedCell(record.seed)), ("label", .optional(record.label)),
             ("settings", .object([
                 ("delta", .integer(h.delta)), ("learning_rate", .number(h.learningRate)), ("discount", .number(h.discount)),
                 ("epsilon_start", .number(h.epsilonStart)), ("epsilon_min", .number(h.epsilonMin)),
