@@ -14,4 +14,20 @@ static inline int csqlite_db_config_int(sqlite3 *db, int op, int value, int *res
     return sqlite3_db_config(db, op, value, result);
 }
 
+// The authorizer that refuses fts3_tokenizer() in every statement (see Database.init): with
+// SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER off, SQLite still lets the function read or replace a tokenizer's
+// C pointer when its arguments are bound parameters, so the function is refused outright at prepare time.
+static inline int csqlite_refuse_fts3_tokenizer(void *context, int action, const char *first,
+                                                const char *second, const char *database, const char *trigger) {
+    (void)context; (void)first; (void)database; (void)trigger;
+    if (action == SQLITE_FUNCTION && second && sqlite3_stricmp(second, "fts3_tokenizer") == 0) {
+        return SQLITE_DENY;
+    }
+    return SQLITE_OK;
+}
+
+static inline int csqlite_install_fts3_tokenizer_refusal(sqlite3 *db) {
+    return sqlite3_set_authorizer(db, csqlite_refuse_fts3_tokenizer, 0);
+}
+
 #endif

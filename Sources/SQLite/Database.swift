@@ -63,6 +63,13 @@ public final class Database {
         sqlite3_extended_result_codes(handle, 1)
         let timeoutRC = sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
         guard timeoutRC == SQLITE_OK else { throw fail(timeoutRC) }
+        // fts3_tokenizer() hands out and accepts raw C function pointers; `tracker sql` must not reach
+        // it. Turning it off is not enough (SQLite still honours bound arguments), so it is also refused
+        // by an authorizer at prepare time: "not authorized".
+        let tokenizerRC = csqlite_db_config_int(handle, SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, 0, nil)
+        guard tokenizerRC == SQLITE_OK else { throw fail(tokenizerRC) }
+        let authorizerRC = csqlite_install_fts3_tokenizer_refusal(handle)
+        guard authorizerRC == SQLITE_OK else { throw fail(authorizerRC) }
 
         self.db = handle
         self.path = path
@@ -131,6 +138,7 @@ public final class Database {
     /// Each statement is prepared and run in turn, so a failure names the statement that failed and
     /// the ones before it have taken effect (wrap in ``transaction(_:_:)`` for all-or-nothing).
     public func execute(_ sql: String) throws(SQLiteError) {
+        try refuseNulCharacter(in: sql)
         var failure: SQLiteError?
         sql.withCString { start in
             let end = start + sql.utf8.count
@@ -163,6 +171,14 @@ public final class Database {
             }
         }
         if let failure { throw failure }
+    }
+
+    /// SQLite reads SQL text only up to a NUL, so "SELECT 1\0; DROP ..." would run as "SELECT 1" and the
+    /// rest vanish without a word; such text is refused instead.
+    private func refuseNulCharacter(in sql: String) throws(SQLiteError) {
+        guard sql.utf8.contains(0) else { return }
+        throw SQLiteError(extendedCode: SQLITE_MISUSE, message: "the SQL text holds a NUL character",
+                          sql: nil, misuse: .nulCharacter)
     }
 
     /// The statement's own text: leading whitespace and comments (which belong to the gap between
@@ -233,6 +249,7 @@ public final class Database {
     }
 
     private func prepare(_ sql: String, flags: UInt32) throws(SQLiteError) -> Statement {
+        try refuseNulCharacter(in: sql)
         var failure: SQLiteError?
         var result: Statement?
         sql.withCString { start in

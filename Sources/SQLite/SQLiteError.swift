@@ -23,6 +23,8 @@ public struct SQLiteError: Error, CustomStringConvertible, Equatable {
         case noStatement
         /// The SQL held more than one statement.
         case severalStatements
+        /// The SQL text held a NUL character, where SQLite would silently stop reading it.
+        case nulCharacter
     }
 
     /// Creates an error from explicit parts; used for failures this layer detects itself.

@@ -10,8 +10,9 @@ public struct SQLCommand: ParsableCommand {
         abstract: "Run one read-only SQL statement on the database ('-' reads it from stdin).",
         discussion: """
             The database is opened read-only and a statement that could write is refused before it runs. \
-            Named parameters (:name) take --param name=value, bound as integer or real when the value \
-            parses as one, else as text. See docs/schema.md for the tables.
+            Named parameters (:name) take --param name=value, bound as an integer or real when the value \
+            is a plain decimal number (-12, 0.5, 1e-3; not 0x10, +5, 007 or inf), else as text. \
+            See docs/schema.md for the tables.
             """
     )
 
@@ -36,6 +37,11 @@ public struct SQLCommand: ParsableCommand {
         var text = sql
         if sql == "-" {
             text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        }
+        // SQLite stops reading at a NUL, so the rest of the text would silently not run: refused as a
+        // usage error before the database is opened (the store refuses it too, for other callers).
+        guard !text.utf8.contains(0) else {
+            throw ValidationError("the SQL text holds a NUL character (\\0), where SQLite would stop reading it.")
         }
         let store = try database.openStore(.readOnly)
         let result = try store.readOnlySQL(text, parameters: try parseParameters(parameters))

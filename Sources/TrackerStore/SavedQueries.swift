@@ -165,18 +165,48 @@ extension QueryParameterType {
     var article: String { self == .integer ? "an" : "a" }
 }
 
-/// `text` as a value of `type`, or nil when it is not one ("8" is an integer, "8.5" is not).
+/// `text` as a value of `type`, or nil when it is not one ("8" is an integer, "8.5" is not). Numbers must
+/// be plain decimals (``isPlainDecimal(_:)``): Swift's own parsers would also take "0x10", "+8" or "inf".
 func convertParameter(_ text: String, to type: QueryParameterType) -> SQLiteValue? {
     let trimmed = text.trimmingCharacters(in: .whitespaces)
     switch type {
     case .integer:
+        guard isPlainDecimal(trimmed) else { return nil }
         return Int64(trimmed).map(SQLiteValue.integer)
     case .real:
-        guard let value = Double(trimmed), value.isFinite else { return nil }
+        guard isPlainDecimal(trimmed), let value = Double(trimmed), value.isFinite else { return nil }
         return .real(value)
     case .text:
         return .text(text)
     }
+}
+
+/// Whether `text` is a number as JSON spells one: an optional `-`, then `0` or digits without a leading
+/// zero, an optional `.` with digits, an optional exponent (`e` or `E`, optional sign, digits). Nothing
+/// else: no `+` in front, no hex (`0x10`), no `inf` or `nan`, no `.5` or `5.`, no spaces inside. A leading
+/// zero is excluded so that digit-only text such as a run id `0123abcd`'s prefix `0123` stays text.
+func isPlainDecimal(_ text: String) -> Bool {
+    let bytes = Array(text.utf8)
+    var index = 0
+    func digits() -> Int {
+        let start = index
+        while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+        return index - start
+    }
+    if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+    let integerStart = index
+    let integerDigits = digits()
+    guard integerDigits == 1 || (integerDigits > 1 && bytes[integerStart] != UInt8(ascii: "0")) else { return false }
+    if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+        index += 1
+        guard digits() > 0 else { return false }
+    }
+    if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+        index += 1
+        if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+        guard digits() > 0 else { return false }
+    }
+    return index == bytes.count
 }
 
 /// The queries shipped in `queries/`, embedded at build time (the files are the only copy).
@@ -263,7 +293,7 @@ extension TrackerStore {
 
     /// Runs one ad-hoc statement that only reads. A statement that could write (`sqlite3_stmt_readonly`
     /// is false) is refused before it runs, so nothing changes. Named parameters are bound as integers or
-    /// reals when their text parses as one, otherwise as text.
+    /// reals when their text is a plain decimal number (``isPlainDecimal(_:)``), otherwise as text.
     public func readOnlySQL(_ sql: String, parameters: [String: String] = [:]) throws -> QueryResult {
         let statement = try Self.prepareAdHoc(sql, in: database)
         guard statement.isReadOnly else {
@@ -303,6 +333,8 @@ extension TrackerStore {
                 throw StoreError.invalidArgument("tracker sql runs exactly one statement; this text holds several")
             case .noStatement:
                 throw StoreError.invalidArgument("no SQL statement given")
+            case .nulCharacter:
+                throw StoreError.invalidArgument("the SQL text holds a NUL character (\\0), where SQLite would stop reading it")
             case nil:
                 throw StoreError.invalidArgument("SQL error: \(error.message)")
             }

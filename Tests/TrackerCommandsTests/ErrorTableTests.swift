@@ -212,9 +212,15 @@ import TestSupport
         let before = byteIdentical ? try Data(contentsOf: URL(fileURLWithPath: db)) : nil
         let contentsBefore = ["db", "locked", "immutable", "live"].contains(row.setup) ? try Self.contents(db) : nil
 
-        let arguments = Self.words(row.command).map {
+        var arguments = Self.words(row.command).map {
             $0.replacingOccurrences(of: "$DB", with: db).replacingOccurrences(of: "$DIR", with: dir.url.path)
                 .replacingOccurrences(of: "$RUN", with: runID)
+        }
+        // `< FILE` at the end: the file is the command's standard input.
+        var stdin: String?
+        if arguments.count >= 2, arguments[arguments.count - 2] == "<" {
+            stdin = String(decoding: try Data(contentsOf: URL(fileURLWithPath: arguments.last!)), as: UTF8.self)
+            arguments.removeLast(2)
         }
         let result: CLI.Result
         if row.setup == "fsize" {
@@ -223,7 +229,7 @@ import TestSupport
             // Bounded: a command that opened the FIFO would block; timeout kills it (exit 137) instead.
             result = try CLI.run(arguments, prelude: "set -- timeout -s KILL 30 \"$@\"")
         } else {
-            result = try CLI.run(arguments, environment: environment)
+            result = try CLI.run(arguments, stdin: stdin, environment: environment)
         }
         try lock?.execute("ROLLBACK")
         lock = nil
