@@ -55,7 +55,7 @@ extension TrackerStore {
 
     /// The provenance of a run; nil for a run recorded before provenance was (schema version 3 or older).
     public func provenance(ofRun key: Int64) throws -> Provenance? {
-        try storeOperation("reading the provenance of run \(key)") {
+        try runOperation("reading the provenance of run", key: key) {
             let statement = try database.cachedStatement("""
                 SELECT command_line, working_directory, git_commit, git_dirty, host, user, os, tracker_version,
                        sqlite_version, sweep_name, sweep_sha256

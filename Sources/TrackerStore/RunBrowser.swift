@@ -218,7 +218,7 @@ extension TrackerStore {
 
     /// The greedy action after the newest recorded iteration of a run, nil before the first batch.
     public func latestGreedyAction(ofRun id: Int64) throws -> Int? {
-        try storeOperation("reading the newest metrics of run \(id)") {
+        try runOperation("reading the newest metrics of run", key: id) {
             let statement = try database.cachedStatement(
                 "SELECT greedy_action FROM metrics WHERE run = ? ORDER BY iteration DESC LIMIT 1")
             return try statement.rows([.integer(id)]) { $0.int(0) }.first

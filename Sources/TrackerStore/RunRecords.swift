@@ -203,10 +203,11 @@ extension TrackerStore {
 
     /// The run with this integer key (`runs.id`).
     public func run(key: Int64) throws -> RunRecord {
-        try storeOperation("looking up run \(key)") {
+        try runOperation("looking up run", key: key) {
             let statement = try database.cachedStatement("SELECT \(RunRecord.columns) FROM runs WHERE id = ?")
             guard let record = try statement.rows([.integer(key)], RunRecord.init).first else {
-                throw StoreError.runNotFound(String(key))
+                // The row key means nothing to a user, and the run id went with the row.
+                throw StoreError.invalidArgument("the run was deleted (by another process) while this command used it")
             }
             return record
         }
@@ -221,7 +222,7 @@ extension TrackerStore {
     }
 
     public func summary(ofRun id: Int64) throws -> RunSummary? {
-        try storeOperation("reading the summary of run \(id)") {
+        try runOperation("reading the summary of run", key: id) {
             let statement = try database.cachedStatement("""
                 SELECT iterations, greedy_action, greedy_order, objective, normalized_reward, misses,
                        mean_completion_s, optimality_ratio, iterations_to_optimal, stable_iteration,
@@ -241,7 +242,7 @@ extension TrackerStore {
     }
 
     public func checkpoints(ofRun id: Int64) throws -> [CheckpointInfo] {
-        try storeOperation("listing the checkpoints of run \(id)") {
+        try runOperation("listing the checkpoints of run", key: id) {
             let statement = try database.cachedStatement("""
                 SELECT iteration, layout_version, bytes, sha256, created_at FROM checkpoints
                 WHERE run = ? ORDER BY iteration

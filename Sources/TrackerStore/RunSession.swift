@@ -591,7 +591,7 @@ extension TrackerStore {
     }
 
     func checkpointEvery(ofRun id: Int64) throws -> Int {
-        try storeOperation("reading the checkpoint interval") {
+        try runOperation("reading the checkpoint interval of run", key: id) {
             let statement = try database.cachedStatement("SELECT checkpoint_every FROM run_params WHERE run = ?")
             return try statement.rows([.integer(id)]) { $0.int(0) }.first ?? 1024
         }

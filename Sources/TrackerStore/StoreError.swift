@@ -49,8 +49,17 @@ public enum StoreError: Error, CustomStringConvertible {
         case .unknownSetting(let option, let key, let known):
             return "\(option): unknown setting '\(key)'; known: \(known.joined(separator: ", "))"
         case .database(let error, let context):
-            return "\(context): \(error.message) (SQLite code \(error.extendedCode))"
+            return "\(context): \(error.message) (SQLite code \(error.extendedCode))" + Self.waitLongerHint(for: error)
         }
+    }
+
+    /// For "database is locked": another process held the lock for the whole busy timeout, and the one
+    /// thing a user can do about it is wait longer. `TRACKER_BUSY_TIMEOUT_MS` is read by the tracker's
+    /// commands (docs/errors.md); the store names it because every front end of this store is the tracker's.
+    static func waitLongerHint(for error: SQLiteError) -> String {
+        guard error.isBusy || error.isLocked else { return "" }
+        return "; another process holds the database: wait for it, or set TRACKER_BUSY_TIMEOUT_MS "
+            + "(milliseconds, up to 600000; default 10000) to wait longer"
     }
 }
 
@@ -60,5 +69,24 @@ func storeOperation<T>(_ context: String, _ body: () throws -> T) throws -> T {
         return try body()
     } catch let error as SQLiteError {
         throw StoreError.database(error, context: context)
+    }
+}
+
+extension TrackerStore {
+    /// `storeOperation` for work on one run known here by its row key (`runs.id`): the message names the
+    /// run by the id people see (`deleting run 3fa9c2d1: ...`), never by the row key, which no command
+    /// shows or takes. The id is looked up only when something failed.
+    func runOperation<T>(_ doing: String, key: Int64, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as SQLiteError {
+            throw StoreError.database(error, context: "\(doing) \(publicRunID(ofKey: key))")
+        }
+    }
+
+    /// The run id of row `key`, for messages; "(deleted)" when the run is gone or cannot be read.
+    private func publicRunID(ofKey key: Int64) -> String {
+        let found = try? database.prepare("SELECT run_id FROM runs WHERE id = ?").rows([.integer(key)]) { $0.text(0) }.first
+        return found ?? "(deleted)"
     }
 }

@@ -31,7 +31,7 @@ extension TrackerStore {
     public func updateTags(ofRun key: Int64, setting tags: [(key: String, value: String)], removing: [String]) throws {
         for tag in tags { try RunTags.checkKey(tag.key) }
         for removed in removing { try RunTags.checkKey(removed) }
-        try storeOperation("tagging run \(key)") {
+        try runOperation("tagging run", key: key) {
             try database.transaction(.immediate) {
                 let upsert = try database.cachedStatement("""
                     INSERT INTO run_tags (run, key, value) VALUES (?, ?, ?)
@@ -46,7 +46,7 @@ extension TrackerStore {
 
     /// The run's tags by key.
     public func tags(ofRun key: Int64) throws -> [String: String] {
-        try storeOperation("reading the tags of run \(key)") {
+        try runOperation("reading the tags of run", key: key) {
             let statement = try database.cachedStatement("SELECT key, value FROM run_tags WHERE run = ?")
             return Dictionary(uniqueKeysWithValues: try statement.rows([.integer(key)]) { ($0.text(0), $0.text(1)) })
         }
@@ -67,7 +67,7 @@ extension TrackerStore {
 
     /// Sets the run's note; nil (or `tracker note RUN ""`) removes it.
     public func setNote(ofRun key: Int64, to note: String?) throws {
-        try storeOperation("writing the note of run \(key)") {
+        try runOperation("writing the note of run", key: key) {
             try database.transaction(.immediate) {
                 if let note, !note.isEmpty {
                     let upsert = try database.cachedStatement("""
@@ -82,7 +82,7 @@ extension TrackerStore {
     }
 
     public func note(ofRun key: Int64) throws -> String? {
-        try storeOperation("reading the note of run \(key)") {
+        try runOperation("reading the note of run", key: key) {
             try database.cachedStatement("SELECT note FROM run_notes WHERE run = ?").rows([.integer(key)]) { $0.text(0) }.first
         }
     }

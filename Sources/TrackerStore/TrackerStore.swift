@@ -66,9 +66,11 @@ public final class TrackerStore {
         do {
             try Schema.migrator.migrate(database)
         } catch let error as MigrationError {
-            throw StoreError.cannotOpen(path: path, reason: "\(error)")
+            var hint = ""
+            if case .failed(_, _, let underlying) = error { hint = StoreError.waitLongerHint(for: underlying) }
+            throw StoreError.cannotOpen(path: path, reason: "\(error)" + hint)
         } catch let error as SQLiteError {
-            throw StoreError.cannotOpen(path: path, reason: error.message)
+            throw StoreError.cannotOpen(path: path, reason: error.message + StoreError.waitLongerHint(for: error))
         }
         // Data a migration adds but SQL cannot compute (migration 0005's D_rand) is filled in here.
         try fillMissingRandomOrderDelays()
