@@ -25,3 +25,11 @@ func terminalWidth() -> Int {
     }
     return 80
 }
+
+/// Prints a rendered listing on standard output. Tables and markdown are terminal-safe already and JSON
+/// escapes control characters itself; CSV is data, exact in a file or a pipe, but when standard output is
+/// a terminal its control characters are escaped too, so stored text cannot drive the terminal.
+func printListing(_ text: String, _ format: ListingFormat) {
+    let toTerminal = format == .csv && isatty(STDOUT_FILENO) == 1
+    print(toTerminal ? terminalSafeCSV(text) : text, terminator: "")
+}

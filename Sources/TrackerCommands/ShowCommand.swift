@@ -102,11 +102,10 @@ public struct ShowCommand: ParsableCommand {
             print(provenanceFields.map { Record(fields: $0).render(.table) }
                 ?? "(not recorded: the run predates schema version 4)\n")
             print("Tags")
-            print(tags.isEmpty ? "(none)\n" : Record(fields: tags.map {
-                (terminalEscaped($0.key), JSON.string(terminalEscaped($0.value)))
-            }).render(.table))
+            // Record's table form escapes what was typed (terminalEscaped).
+            print(tags.isEmpty ? "(none)\n" : Record(fields: tags.map { ($0.key, JSON.string($0.value)) }).render(.table))
             print("Note")
-            print(Record(fields: [("note", .optional(note.map(terminalEscaped)))]).render(.table))
+            print(Record(fields: [("note", .optional(note))]).render(.table))
             print("Frame")
             print(Record(fields: frameFields).render(.table))
             print(frameTable(frame.frame).render(ListingFormat.table))

@@ -242,7 +242,7 @@ public struct MergeCommand: ParsableCommand {
             StandardError.write("\(input): \(report.runsAdded) runs added, \(report.runsReplaced) replaced a copy less far along, "
                 + "\(report.runsAlreadyPresent) skipped (already present), \(report.framesAdded) frames added\n")
             for renamed in report.renamedRunIDs {
-                StandardError.write("\(input): note: run id \(renamed.original) is taken by a different configuration; added as \(renamed.assigned)\n")
+                StandardError.write("\(input): note: run id \(terminalEscaped(renamed.original)) is taken by a different configuration; added as \(renamed.assigned)\n")
             }
         }
         if report.format == .json { print(JSON.array(reports).serialized(pretty: true)) }

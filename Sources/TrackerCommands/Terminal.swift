@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TrackerReports
 
 /// SIGINT and SIGTERM ask a run to stop after its current iteration; the handler only records which
 /// signal came, and the run loop polls it.
@@ -34,7 +35,7 @@ final class ProgressDisplay {
     private let label: String
 
     init(quiet: Bool, label: String) {
-        self.label = label
+        self.label = terminalEscaped(label, keepingBackslashes: true)  // a run id read from the database
         if quiet {
             mode = .silent
         } else {

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import TrackerReports
 
 /// The root command. Each subcommand lives in its own file as a type of this library, so the tests link
 /// the same commands the executable runs.
@@ -38,4 +40,22 @@ public struct Tracker: ParsableCommand {
     )
 
     public init() {}
+
+    /// `main()` with one difference: an error's message goes through `terminalEscaped` line by line
+    /// before it reaches stderr, because messages quote stored and file text (labels, task files, sweep
+    /// specs, SQL results) that could otherwise drive the terminal. Help and `--version` print as usual.
+    public static func mainEscapingErrors() -> Never {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+            Foundation.exit(0)
+        } catch {
+            let code = exitCode(for: error)
+            guard code != .success else { exit(withError: error) }
+            let message = fullMessage(for: error).split(separator: "\n", omittingEmptySubsequences: false)
+                .map { terminalEscaped(String($0), keepingBackslashes: true) }.joined(separator: "\n")
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+            Foundation.exit(code.rawValue)
+        }
+    }
 }

@@ -72,6 +72,15 @@ public enum JSON: Equatable, Sendable {
             case "\t": out += "\\t"
             case let c where c.value < 0x20:
                 out += String(format: "\\u%04x", c.value)
+            case let c where c.value >= 0x7F && needsTerminalEscape(c):
+                // Valid JSON may carry DEL, C1 controls and bidi overrides raw; written as \u escapes the
+                // data is the same for every parser and a terminal showing it obeys none of them.
+                if c.value > 0xFFFF {
+                    let offset = c.value - 0x10000
+                    out += String(format: "\\u%04x\\u%04x", 0xD800 + (offset >> 10), 0xDC00 + (offset & 0x3FF))
+                } else {
+                    out += String(format: "\\u%04x", c.value)
+                }
             default: out.unicodeScalars.append(scalar)
             }
         }

@@ -39,8 +39,11 @@ public struct Table: Sendable {
         JSON.array(rows.map { row in .object(zip(columns, row).map { ($0, $1) }) }).serialized(pretty: true) + "\n"
     }
 
+    /// Every cell and column name goes through ``terminalEscaped(_:)``: stored text (labels, tags, notes,
+    /// SQL results) cannot move the cursor, recolour the terminal or break the alignment.
     public func renderAligned() -> String {
-        let texts = rows.map { $0.map(Table.displayText) }
+        let columns = columns.map { terminalEscaped($0) }
+        let texts = rows.map { $0.map { terminalEscaped(Table.displayText($0)) } }
         var widths = columns.map(\.count)
         for row in texts {
             for (index, text) in row.enumerated() { widths[index] = max(widths[index], text.count) }
@@ -60,8 +63,9 @@ public struct Table: Sendable {
         return out
     }
 
+    /// Markdown is read on a terminal or pasted into a document: escaped like the aligned table, plus `|`.
     public func renderMarkdown() -> String {
-        func escape(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|") }
+        func escape(_ text: String) -> String { terminalEscaped(text).replacingOccurrences(of: "|", with: "\\|") }
         var out = "| " + columns.map(escape).joined(separator: " | ") + " |\n"
         out += "|" + columns.indices.map { index in
             rows.allSatisfy { Table.isNumber($0[index]) || $0[index] == .null } && !rows.isEmpty ? " ---: |" : " --- |"
@@ -73,7 +77,9 @@ public struct Table: Sendable {
     }
 
     /// RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. Numbers are written
-    /// in full precision so CSV round-trips.
+    /// in full precision so CSV round-trips. CSV is data: text is written exactly as stored, control
+    /// characters included; the CLI escapes it only when standard output is a terminal
+    /// (``terminalSafeCSV(_:)``).
     public func renderCSV() -> String {
         func field(_ cell: JSON) -> String {
             let text: String
@@ -136,9 +142,10 @@ public struct Record: Sendable {
         case .json:
             return JSON.object(fields).serialized(pretty: true) + "\n"
         case .table:
-            let width = fields.map(\.0.count).max() ?? 0
-            return fields.map { key, value in
-                key + String(repeating: " ", count: width - key.count) + "  " + Table.displayText(value)
+            let keys = fields.map { terminalEscaped($0.0) }
+            let width = keys.map(\.count).max() ?? 0
+            return zip(keys, fields).map { key, field in
+                key + String(repeating: " ", count: width - key.count) + "  " + terminalEscaped(Table.displayText(field.1))
             }.joined(separator: "\n") + "\n"
         }
     }
@@ -152,25 +159,49 @@ extension String {
     }
 }
 
-/// Text a person tagged or noted, safe to print in one table cell: backslash, control, format (bidi
-/// overrides) and line or paragraph separator characters written as Swift escapes (\n, \u{1B}), so hostile
-/// text cannot move the cursor, recolour the terminal or break a row.
-public func terminalEscaped(_ text: String) -> String {
+/// Stored or user-given text, safe to print on a terminal in one table cell or message line: control
+/// characters (C0 including ESC, CR, NUL, BEL; DEL; C1 U+0080-U+009F), format characters (bidi overrides
+/// such as U+202E), line and paragraph separators, private-use and unassigned scalars are written as Swift
+/// escapes (\n, \t, \r, \u{1B}), so hostile text cannot move the cursor, recolour the terminal, reorder
+/// what follows or break a row. Backslash is doubled so the escapes stay unambiguous; `keepingBackslashes`
+/// leaves it alone where nobody reads the text back (error messages, which name paths).
+/// Every table, record and markdown renderer and the CLI's error output go through this one function.
+public func terminalEscaped(_ text: String, keepingBackslashes: Bool = false) -> String {
+    guard text.unicodeScalars.contains(where: needsTerminalEscape) || (!keepingBackslashes && text.contains("\\")) else {
+        return text
+    }
     var out = ""
     for scalar in text.unicodeScalars {
         switch scalar {
-        case "\\": out += "\\\\"
+        case "\\": out += keepingBackslashes ? "\\" : "\\\\"
         case "\t": out += "\\t"
         case "\n": out += "\\n"
         case "\r": out += "\\r"
+        case _ where needsTerminalEscape(scalar):
+            out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
         default:
-            switch scalar.properties.generalCategory {
-            case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned:
-                out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-            default:
-                out.unicodeScalars.append(scalar)
-            }
+            out.unicodeScalars.append(scalar)
         }
     }
     return out
+}
+
+/// CSV for standard output when it is a terminal: every control or format character escaped as in
+/// ``terminalEscaped(_:keepingBackslashes:)`` except the line breaks between and inside rows, so the CSV
+/// a person reads on screen shows hostile text instead of obeying it. (In a file or a pipe CSV stays exact.)
+public func terminalSafeCSV(_ csv: String) -> String {
+    csv.split(separator: "\n", omittingEmptySubsequences: false)
+        .map { terminalEscaped(String($0), keepingBackslashes: true) }
+        .joined(separator: "\n")
+}
+
+/// Whether a scalar must not reach a terminal raw (tab, line feed and carriage return are escaped by name).
+func needsTerminalEscape(_ scalar: Unicode.Scalar) -> Bool {
+    if (0x20..<0x7F).contains(scalar.value) { return false }
+    switch scalar.properties.generalCategory {
+    case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned:
+        return true
+    default:
+        return false
+    }
 }

@@ -14,6 +14,6 @@ struct Entrypoint {
         // process mid-commit. Ignored, the write fails with EFBIG instead, SQLite reports an I/O error, and
         // the run ends with a one-line error and a resumable checkpoint, as on a full disk (docs/errors.md).
         signal(SIGXFSZ, SIG_IGN)
-        Tracker.main()
+        Tracker.mainEscapingErrors()
     }
 }
