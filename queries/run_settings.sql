@@ -1,5 +1,6 @@
 -- Every setting of each run that determines its results besides its frame's tasks and its learner seed: what `compare` and `plot` group runs by.
 -- :run_id text = NULL   only this run (NULL: every run)
+-- :n integer = NULL   only runs with this N (NULL: every N)
 --
 -- After run_id come the settings: the algorithm, N, phi and budget, the frame's model constants (rate,
 -- cpu_hz, zeta) and every column of run_params. `p.*` is deliberate: a column a later migration adds
@@ -19,4 +20,5 @@ FROM runs AS r
 JOIN run_params AS p ON p.run = r.id
 JOIN frames AS f ON f.frame_id = r.frame_id
 WHERE (:run_id IS NULL OR r.run_id = :run_id)
+  AND (:n IS NULL OR r.n = :n)
 ORDER BY r.id;

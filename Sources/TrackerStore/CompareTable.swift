@@ -218,15 +218,16 @@ extension TrackerStore {
     /// it), so `--by tag.KEY` can group by it; otherwise tags never split configurations.
     public func compareRuns(_ filter: CompareFilter, splittingBy grouping: String? = nil) throws -> [CompareRun] {
         let result = try run(try SavedQueries.named("compare_runs"), parameters: filter.queryParameters)
-        let settings = try runSettings()
-        try checkSettingKeys(filter.conditions.map(\.key), option: "--where")
         func index(_ name: String) throws -> Int {
             guard let index = result.column(name) else {
                 throw StoreError.invalidArgument("queries/compare_runs.sql returns no column \(name)")
             }
             return index
         }
-        let runID = try index("run_id"), algorithm = try index("algorithm"), phi = try index("phi"), n = try index("n")
+        let runID = try index("run_id")
+        let settings = try runSettings(n: filter.n, only: Set(result.rows.map { $0[runID].textValue ?? "" }))
+        try checkSettingKeys(filter.conditions.map(\.key), option: "--where")
+        let algorithm = try index("algorithm"), phi = try index("phi"), n = try index("n")
         let planned = try index("planned_iterations"), reward = try index("normalized_reward")
         let misses = try index("misses"), delay = try index("mean_completion_s")
         let toOptimal = try index("iterations_to_optimal"), ratio = try index("optimality_ratio")
