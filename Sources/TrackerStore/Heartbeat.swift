@@ -68,7 +68,14 @@ final class Heartbeat: Sendable {
     }
 
     private func beatUntilStopped() {
-        defer { stopped.signal() }
+        beatOnOwnConnection()
+        // Only now, with the connection closed: `stop()` returning lets the session close the last
+        // connection, and the last close is what checkpoints the WAL into the file and removes it. A
+        // `defer` here could signal before the connection's release, leaving -wal and -shm behind.
+        stopped.signal()
+    }
+
+    private func beatOnOwnConnection() {
         // A beat waits for the write lock at most one interval: a late beat is worth less than the next.
         let timeout = Int32(min(max(intervalSeconds * 1000, 100), 60_000))
         guard let database = try? Database(path: path, mode: .readWrite, busyTimeoutMilliseconds: timeout) else { return }

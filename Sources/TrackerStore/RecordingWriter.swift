@@ -58,7 +58,10 @@ final class RecordingWriter: @unchecked Sendable {
     private var failure: Error?
     private var writerExited = false
 
-    private let commit: (RecordingBatch) throws -> Void
+    /// Set to nil by the writer thread when it leaves its loop: the thread object outlives `finish()` by a
+    /// moment, and if it still held the session's connection through this closure, the process could exit
+    /// before that connection's last release, leaving the WAL uncheckpointed beside the file.
+    private var commit: ((RecordingBatch) throws -> Void)?
 
     /// `commit` runs on the writer thread, once per batch, in order.
     init(batchCapacity: Int, commit: @escaping (RecordingBatch) throws -> Void) {
@@ -115,7 +118,7 @@ final class RecordingWriter: @unchecked Sendable {
             guard case .batch(let batch) = message else { break }
             var error: Error?
             if !failed {
-                do { try commit(batch) } catch let caught { error = caught }
+                do { try commit?(batch) } catch let caught { error = caught }
             }
             condition.lock()
             if let error, failure == nil { failure = error }
@@ -123,6 +126,7 @@ final class RecordingWriter: @unchecked Sendable {
             condition.broadcast()
             condition.unlock()
         }
+        commit = nil
         condition.lock()
         writerExited = true
         condition.broadcast()

@@ -70,6 +70,26 @@ func metricDump(_ path: String) throws -> String {
     static let killable = ["--n", "7", "--seed", "5", "--iterations", "6000", "--checkpoint-every", "500", "--phi", "300",
                            "--delta", "256", "--quiet", "--format", "json"]
 
+    /// A finished run closes every connection it opened (the session's, shared with the writer thread, and
+    /// the heartbeat's) before the process exits, so the last close checkpoints the WAL into the file and
+    /// removes -wal and -shm. Before, the writer and heartbeat threads could still hold a connection when
+    /// the process exited, in about half the runs: the file alone (copied, mailed) then lacked the run.
+    @Test func aFinishedRunLeavesNoWALBehind() throws {
+        let dir = try TemporaryDirectory()
+        for attempt in 1...6 {
+            let db = dir.path("wal\(attempt).db")
+            let result = try CLI.run(["run", "--db", db, "--algo", attempt % 2 == 0 ? "ql" : "dteql", "--phi", "20",
+                                      "--n", "5", "--iterations", "400", "--checkpoint-every", "100", "--quiet"])
+            #expect(result.status == 0, "\(result.stderr)")
+            for suffix in ["-wal", "-shm"] {
+                #expect(!FileManager.default.fileExists(atPath: db + suffix), "attempt \(attempt) left \(suffix)")
+            }
+            // The file on its own holds the finished run.
+            let alone = try Database(path: db, mode: .readOnly)
+            #expect(try alone.scalar("SELECT count(*) FROM runs WHERE status = 'finished'") == .integer(1))
+        }
+    }
+
     @Test func runPrintsTheSummaryKeysAndShowListReadIt() throws {
         let dir = try TemporaryDirectory()
         let db = dir.path("t.db")
