@@ -51,13 +51,14 @@ public struct DeleteCommand: ParsableCommand {
             [.string(record.runID), .string(record.algorithm.rawValue), .integer(record.n), .integer(record.phi),
              .string(record.displayStatus), .optional(record.label)]
         })
+        // Refused before asking, and in a dry run too, which must predict what the real one does (the store
+        // checks again as it deletes, in case a run was claimed since).
+        if let live = records.first(where: \.isLive) { throw live.liveRefusal }
         if dryRun || records.isEmpty {
             print(table.render(output.format), terminator: "")
             StandardError.write(records.isEmpty ? "No run matches; nothing deleted.\n" : "\(count) would be deleted (dry run).\n")
             return
         }
-        // Refused before asking (the store checks again as it deletes, in case a run was claimed since).
-        if let live = records.first(where: \.isLive) { throw live.liveRefusal }
         if !yes {
             StandardError.write("Delete \(count) (\(Self.names(records)))? [y/N] ")
             let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased()

@@ -128,7 +128,8 @@ import TestSupport
         waitForProgress(db, atLeast: 500, while: owner)
         #expect(owner.isRunning)
         let runID = try #require(try firstRunID(db))
-        for arguments in [[String(runID.prefix(5))], ["--status", "running"]] {
+        // A dry run predicts the refusal rather than "1 run would be deleted".
+        for arguments in [[String(runID.prefix(5))], ["--status", "running"], ["--status", "running", "--dry-run"]] {
             let refused = try CLI.run(["delete", "--db", db, "--yes"] + arguments)
             #expect(refused.status == 1)
             #expect(refused.errorLines.count == 1, "\(refused.stderr)")
