@@ -31,5 +31,5 @@ func terminalWidth() -> Int {
 /// a terminal its control characters are escaped too, so stored text cannot drive the terminal.
 func printListing(_ text: String, _ format: ListingFormat) {
     let toTerminal = format == .csv && isatty(STDOUT_FILENO) == 1
-    print(toTerminal ? terminalSafeCSV(text) : text, terminator: "")
+    print(toTerminal ? terminalEscapedLines(text) : text, terminator: "")
 }

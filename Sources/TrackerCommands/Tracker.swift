@@ -52,9 +52,7 @@ public struct Tracker: ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             guard code != .success else { exit(withError: error) }
-            let message = fullMessage(for: error).split(separator: "\n", omittingEmptySubsequences: false)
-                .map { terminalEscaped(String($0), keepingBackslashes: true) }.joined(separator: "\n")
-            FileHandle.standardError.write(Data((message + "\n").utf8))
+            FileHandle.standardError.write(Data((terminalEscapedLines(fullMessage(for: error)) + "\n").utf8))
             Foundation.exit(code.rawValue)
         }
     }

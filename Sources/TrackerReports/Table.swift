@@ -79,7 +79,7 @@ public struct Table: Sendable {
     /// RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. Numbers are written
     /// in full precision so CSV round-trips. CSV is data: text is written exactly as stored, control
     /// characters included; the CLI escapes it only when standard output is a terminal
-    /// (``terminalSafeCSV(_:)``).
+    /// (``terminalEscapedLines(_:)``).
     public func renderCSV() -> String {
         func field(_ cell: JSON) -> String {
             let text: String
@@ -165,7 +165,8 @@ extension String {
 /// escapes (\n, \t, \r, \u{1B}), so hostile text cannot move the cursor, recolour the terminal, reorder
 /// what follows or break a row. Backslash is doubled so the escapes stay unambiguous; `keepingBackslashes`
 /// leaves it alone where nobody reads the text back (error messages, which name paths).
-/// Every table, record and markdown renderer and the CLI's error output go through this one function.
+/// Every table, record and markdown renderer and the CLI's error output (``terminalEscapedLines(_:)``)
+/// go through this one function.
 public func terminalEscaped(_ text: String, keepingBackslashes: Bool = false) -> String {
     guard text.unicodeScalars.contains(where: needsTerminalEscape) || (!keepingBackslashes && text.contains("\\")) else {
         return text
@@ -186,11 +187,12 @@ public func terminalEscaped(_ text: String, keepingBackslashes: Bool = false) ->
     return out
 }
 
-/// CSV for standard output when it is a terminal: every control or format character escaped as in
-/// ``terminalEscaped(_:keepingBackslashes:)`` except the line breaks between and inside rows, so the CSV
-/// a person reads on screen shows hostile text instead of obeying it. (In a file or a pipe CSV stays exact.)
-public func terminalSafeCSV(_ csv: String) -> String {
-    csv.split(separator: "\n", omittingEmptySubsequences: false)
+/// Text of several lines for a terminal: each line escaped as in ``terminalEscaped(_:keepingBackslashes:)``
+/// with backslashes kept, the line breaks themselves kept. Serves CSV on a terminal (rows stay rows, hostile
+/// text shows instead of being obeyed; in a file or a pipe CSV stays exact) and error messages (which
+/// quote stored and file text, and name paths with backslashes).
+public func terminalEscapedLines(_ text: String) -> String {
+    text.split(separator: "\n", omittingEmptySubsequences: false)
         .map { terminalEscaped(String($0), keepingBackslashes: true) }
         .joined(separator: "\n")
 }
