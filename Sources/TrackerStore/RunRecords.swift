@@ -204,13 +204,18 @@ extension TrackerStore {
     /// The run with this integer key (`runs.id`).
     public func run(key: Int64) throws -> RunRecord {
         try runOperation("looking up run", key: key) {
-            let statement = try database.cachedStatement("SELECT \(RunRecord.columns) FROM runs WHERE id = ?")
-            guard let record = try statement.rows([.integer(key)], RunRecord.init).first else {
+            guard let record = try runIfPresent(key: key) else {
                 // The row key means nothing to a user, and the run id went with the row.
                 throw StoreError.invalidArgument("the run was deleted (by another process) while this command used it")
             }
             return record
         }
+    }
+
+    /// The run's row as it is now, or nil when it is gone; callers give the error context.
+    private func runIfPresent(key: Int64) throws -> RunRecord? {
+        let statement = try database.cachedStatement("SELECT \(RunRecord.columns) FROM runs WHERE id = ?")
+        return try statement.rows([.integer(key)], RunRecord.init).first
     }
 
     public func runs(matching filter: RunFilter = RunFilter()) throws -> [RunRecord] {
@@ -261,13 +266,11 @@ extension TrackerStore {
     /// A dead 'running' run may go.
     public func deleteRuns(_ records: [RunRecord]) throws {
         let names = records.map(\.runID)
-        let context = names.count == 1 ? "deleting run \(names[0])" : "deleting runs \(names.prefix(5).joined(separator: ", "))"
-            + (names.count > 5 ? ", ..." : "")
+        let context = names.count == 1 ? "deleting run \(names[0])" : "deleting runs \(StoreError.abbreviated(names))"
         try storeOperation(context) {
             try database.transaction(.immediate) {
-                let lookup = try database.cachedStatement("SELECT \(RunRecord.columns) FROM runs WHERE id = ?")
                 for record in records {
-                    guard let current = try lookup.rows([.integer(record.id)], RunRecord.init).first else { continue }
+                    guard let current = try runIfPresent(key: record.id) else { continue }
                     if current.isLive { throw current.liveRefusal }
                 }
                 let statement = try database.cachedStatement("DELETE FROM runs WHERE id = ?")

@@ -29,8 +29,7 @@ public enum StoreError: Error, CustomStringConvertible {
         case .runNotFound(let id):
             return "no run with id '\(id)' (see `tracker list`)"
         case .ambiguousRunID(let id, let matches):
-            return "run id '\(id)' matches several runs: \(matches.prefix(5).joined(separator: ", "))"
-                + (matches.count > 5 ? ", ..." : "") + "; give more of it"
+            return "run id '\(id)' matches several runs: \(Self.abbreviated(matches)); give more of it"
         case .runIsLive(let runID, let owner):
             return "run \(runID) is running in another process (\(owner)); nothing was deleted. "
                 + "Stop it first; once its heartbeat is older than \(Int(Liveness.staleAfterSeconds)) s it counts as dead and may be deleted"
@@ -56,6 +55,11 @@ public enum StoreError: Error, CustomStringConvertible {
     /// For "database is locked": another process held the lock for the whole busy timeout, and the one
     /// thing a user can do about it is wait longer. `TRACKER_BUSY_TIMEOUT_MS` is read by the tracker's
     /// commands (docs/errors.md); the store names it because every front end of this store is the tracker's.
+    /// Run ids in a one-line message: the first five, then "..." for the rest.
+    static func abbreviated(_ runIDs: [String]) -> String {
+        runIDs.prefix(5).joined(separator: ", ") + (runIDs.count > 5 ? ", ..." : "")
+    }
+
     static func waitLongerHint(for error: SQLiteError) -> String {
         guard error.isBusy || error.isLocked else { return "" }
         return "; another process holds the database: wait for it, or set TRACKER_BUSY_TIMEOUT_MS "
