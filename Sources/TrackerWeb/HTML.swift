@@ -8,11 +8,31 @@ func escapeHTML(_ text: String) -> String {
     xmlEscaped(text)
 }
 
-/// Percent-encodes a query parameter value (everything but unreserved characters).
+/// Percent-encodes a query parameter value: every UTF-8 byte but the unreserved ASCII characters
+/// (letters, digits, `-._~`). Byte by byte rather than through Foundation's `CharacterSet`, which built
+/// its bitmap anew on every call and showed in the runs page's profile (two links per row).
 func escapeQueryValue(_ text: String) -> String {
-    var allowed = CharacterSet.alphanumerics
-    allowed.insert(charactersIn: "-._~")
-    return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+    func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
+    if text.utf8.allSatisfy(isUnreserved) { return text }
+    let hex = Array("0123456789ABCDEF".utf8)
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(text.utf8.count * 3)
+    for byte in text.utf8 {
+        if isUnreserved(byte) {
+            bytes.append(byte)
+        } else {
+            bytes += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+        }
+    }
+    return String(decoding: bytes, as: UTF8.self)
 }
 
 /// A query string built from ordered pairs, values percent-encoded: `?n=8&sort=ratio`.

@@ -7,14 +7,13 @@ import Scheduling
 import TrackerReports
 import TrackerStore
 
-/// The dashboard's pages and API endpoints. Each opens the store, reads, closes it and renders, without
-/// suspending in between (see `Dashboard`).
+/// The dashboard's pages and API endpoints. Each borrows a store, reads, gives it back and renders,
+/// without suspending in between (see `Dashboard` and `StorePool`).
 struct Pages: Sendable {
     let dashboard: Dashboard
 
     func withStore<T>(_ body: (TrackerStore) throws -> T) throws -> T {
-        let store = try dashboard.openStore()
-        return try body(store)
+        try dashboard.stores.withStore(body)
     }
 
     // MARK: Responses

@@ -7,26 +7,29 @@ import TrackerStore
 
 /// `tracker ui`: a read-only web dashboard over one tracker database.
 ///
-/// Every request opens its own read-only, query-only connection and closes it before answering, all
-/// without suspending in between, so a connection is only ever used by one thread and sees the newest
+/// Every request borrows a read-only, query-only store kept open between requests (`StorePool`: checked
+/// against the file at the path before each use, reopened when the file was replaced, deleted or
+/// migrated) and reads in one read transaction that ends before it answers, all without suspending in
+/// between, so a connection is only ever used by one thread at a time and each request sees the newest
 /// committed data of writers in other processes (WAL).
 public struct Dashboard: Sendable {
     public let databasePath: String
     public let busyTimeoutMilliseconds: Int32
+    let stores: StorePool
 
     public init(databasePath: String, busyTimeoutMilliseconds: Int32 = 2000) {
         self.databasePath = databasePath
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
+        stores = StorePool(path: databasePath) {
+            try TrackerStore(path: databasePath, access: .readOnly, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        }
     }
 
     /// Opens the database once the way every request will, so a missing file, a file that is not a
-    /// tracker database or one from a newer tracker is a startup error rather than a page.
+    /// tracker database or one from a newer tracker is a startup error rather than a page. The store
+    /// stays open for the first requests.
     public func checkDatabase() throws {
-        _ = try openStore()
-    }
-
-    func openStore() throws -> TrackerStore {
-        try TrackerStore(path: databasePath, access: .readOnly, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        try stores.withStore { _ in }
     }
 
     /// Serves until SIGINT or SIGTERM, then stops gracefully (open requests finish). `onListening` gets
