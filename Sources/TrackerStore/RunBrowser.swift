@@ -130,10 +130,37 @@ extension Hyperparameters {
     }
 }
 
-/// `[["key","value"], ...]` as json_group_array writes it; anything else (it cannot be) reads as no tags.
-private func parseTagPairs(_ json: String) -> [(key: String, value: String)] {
-    guard let pairs = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String]] else { return [] }
-    return pairs.compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil }
+/// The tags column of the run browser's query: `HEXKEY=HEXVALUE` pairs (each text's UTF-8 bytes in
+/// hex, so neither holds a separator), joined by commas, in key order; NULL for none. Decoding hex is
+/// a loop over bytes, where the JSON array this column was before went through JSONSerialization on
+/// every row of every page.
+private func parseTagPairs(_ column: String?) -> [(key: String, value: String)] {
+    guard let column, !column.isEmpty else { return [] }
+    func decodeHex(_ hex: Substring) -> String {
+        func nibble(_ byte: UInt8) -> UInt8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+            default: return byte &- UInt8(ascii: "a") &+ 10
+            }
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(hex.utf8.count / 2)
+        var high: UInt8?
+        for byte in hex.utf8 {
+            if let first = high {
+                bytes.append(first << 4 | nibble(byte))
+                high = nil
+            } else {
+                high = nibble(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+    return column.split(separator: ",").compactMap { pair in
+        let parts = pair.split(separator: "=", omittingEmptySubsequences: false)
+        return parts.count == 2 ? (decodeHex(parts[0]), decodeHex(parts[1])) : nil
+    }
 }
 
 /// 0.9, 5000, 6000000, 1e+20: whole numbers in full below 10^15 (a rate in bit/s, a frequency in Hz),
@@ -197,7 +224,7 @@ extension TrackerStore {
                        p.delta, p.learning_rate, p.discount, p.epsilon_start, p.epsilon_min, p.epsilon_decay, p.reward,
                        p.twin_uplink_rate, p.twin_cpu_hz, p.twin_zeta, p.twin_noise, p.twin_noise_seed, p.aggregation,
                        s.optimality_ratio, s.iterations_to_optimal, s.normalized_reward,
-                       (SELECT json_group_array(json_array(t.key, t.value))
+                       (SELECT group_concat(hex(t.key) || '=' || hex(t.value), ',')
                         FROM (SELECT key, value FROM run_tags WHERE run = r.id ORDER BY key) AS t) AS tags
                 FROM runs AS r
                 JOIN run_params AS p ON p.run = r.id
@@ -215,7 +242,7 @@ extension TrackerStore {
                     optimalityRatio: row.isNull(base + 13) ? nil : row.double(base + 13),
                     iterationsToOptimal: row.isNull(base + 14) ? nil : row.int(base + 14),
                     normalizedReward: row.isNull(base + 15) ? nil : row.double(base + 15),
-                    tags: parseTagPairs(row.text(base + 16)))
+                    tags: parseTagPairs(row.isNull(base + 16) ? nil : row.text(base + 16)))
             }
             return RunBrowserPage(total: total, runs: runs)
         }
