@@ -18,8 +18,9 @@ import TrackerStore
 ///   file was replaced (a new file renamed over it, deleted and recreated) or deleted;
 /// - the schema version (`PRAGMA user_version`, read inside the request's read transaction) differs from
 ///   the one it was opened at: another tracker migrated the file since;
-/// - the request failed: whatever went wrong (a corrupt page, a lock held too long), the next request
-///   starts from a fresh open rather than from a connection in an unknown state.
+/// - the request failed in the database (not a bad request or an unknown run): the store is dropped
+///   rather than kept in an unknown state, and the request is tried once on a fresh open (except after a
+///   lock held beyond the busy timeout, which a fresh open would only wait for again).
 final class StorePool: Sendable {
     /// Which file a path named when a store was opened on it.
     struct FileIdentity: Equatable, Sendable {
@@ -82,32 +83,61 @@ final class StorePool: Sendable {
                     return try body(store)
                 }
             }
-            if case .success(let value?) = outcome {
+            switch outcome {
+            case .success(let value?):
                 giveBack(kept)
                 return value
+            case .success(nil):
+                break
+            case .failure(let error):
+                switch Self.kind(of: error) {
+                case .request:
+                    giveBack(kept)
+                    throw error
+                case .busy:
+                    throw error
+                case .database:
+                    break
+                }
             }
-            if case .failure(let error) = outcome, !Self.worthAFreshOpen(error) { throw error }
         }
         // Open before looking at the schema version, and label the store with the identity seen before
         // the open: if the file was replaced in between, the next request sees a different identity and
         // opens again, rather than keeping a store on a file the path no longer names.
         let store = try open()
         let kept = Kept(store: store, identity: identity, schemaVersion: try store.schemaVersion)
-        let value = try Self.read(store, body)
-        giveBack(kept)
-        return value
+        do {
+            let value = try Self.read(store, body)
+            giveBack(kept)
+            return value
+        } catch {
+            if Self.kind(of: error) == .request { giveBack(kept) }
+            throw error
+        }
     }
 
-    /// Errors of a kept store that a fresh open may not have: anything from the database itself. A bad
-    /// request or an unknown run is answered as it is, a fresh open would say the same.
-    private static func worthAFreshOpen(_ error: any Error) -> Bool {
+    /// What a failed request on a kept store says about the store.
+    private enum FailureKind {
+        /// A bad request or an unknown run: answered as it is (a fresh open would say the same), and the
+        /// store is fine to keep.
+        case request
+        /// A lock held beyond the busy timeout: answered as it is (a fresh open would only wait again),
+        /// and the store is dropped.
+        case busy
+        /// Anything else from the database: the store is dropped and the request tried once on a fresh
+        /// open, which may not have the problem (or reports the file's state as the store's error).
+        case database
+    }
+
+    private static func kind(of error: any Error) -> FailureKind {
         switch error {
-        case StoreError.runNotFound, StoreError.ambiguousRunID, StoreError.invalidArgument, StoreError.unknownSetting:
-            return false
-        case is WebError:
-            return false
+        case StoreError.runNotFound, StoreError.ambiguousRunID, StoreError.invalidArgument, StoreError.unknownSetting,
+             is WebError:
+            return .request
+        case StoreError.database(let underlying, _) where underlying.isBusy || underlying.isLocked:
+            return .busy
         default:
-            return true
+            return .database
         }
     }
 
