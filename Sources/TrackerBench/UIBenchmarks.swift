@@ -9,9 +9,9 @@ import TrackerStore
 /// `tracker-bench ui`: the dashboard's speed on the benchmark database, measured against a real
 /// `tracker ui --port 0` (the release binary beside this one) over loopback, so the figures include
 /// everything a request costs the server: Hummingbird, borrowing and re-checking a kept read-only store
-/// (or opening one), the queries and the rendering. Per page: the server's time, taken from curl as time to first byte minus the time to have
-/// sent the request (the dashboard builds a whole response before it sends a byte, so this is the page's
-/// server time plus a loopback round trip). Then wrk's bounded load on the runs page and the server's
+/// (or opening one), the queries and the rendering. Per page: the server's time, taken from curl as time
+/// to first byte minus the time to have sent the request (the dashboard builds a whole response before it
+/// sends a byte, so this is the page's server time plus a loopback round trip). Then wrk's bounded load on the runs page and the server's
 /// resident memory before and after.
 func uiBenchmark(_ arguments: ArraySlice<String>) throws {
     let options = try Options(arguments, allowed: ["db", "rows", "runs", "repeat", "seconds", "connections", "rounds"])
