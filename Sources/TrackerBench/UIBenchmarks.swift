@@ -11,8 +11,8 @@ import TrackerStore
 /// everything a request costs the server: Hummingbird, borrowing and re-checking a kept read-only store
 /// (or opening one), the queries and the rendering. Per page: the server's time, taken from curl as time
 /// to first byte minus the time to have sent the request (the dashboard builds a whole response before it
-/// sends a byte, so this is the page's server time plus a loopback round trip). Then wrk's bounded load on the runs page and the server's
-/// resident memory before and after.
+/// sends a byte, so this is the page's server time plus a loopback round trip). Then wrk's bounded load
+/// on the runs page and the server's resident memory before and after.
 func uiBenchmark(_ arguments: ArraySlice<String>) throws {
     let options = try Options(arguments, allowed: ["db", "rows", "runs", "repeat", "seconds", "connections", "rounds"])
     let rows = try options.int("rows", default: 10_240_000)
