@@ -42,6 +42,32 @@ import Glibc
         #expect(page.status == 200 && secondRuns.allSatisfy { page.body.contains(">\($0)</a>") })
         #expect(!firstRuns.contains { page.body.contains($0) })
         #expect(try server.get("/runs/\(firstRuns.first!)").status == 404, "a run of the old file is gone")
+        // A file that is no database at all, moved over the path: an error page, then fine again.
+        let text = second.path("notes.db")
+        try String(repeating: "not a database\n", count: 100).write(toFile: text, atomically: false, encoding: .utf8)
+        #expect(rename(db, second.path("kept.db")) == 0 && rename(text, db) == 0)
+        let refused = try server.get("/")
+        #expect(refused.status == 503 && refused.body.contains("file is not a database"), "\(refused.body.prefix(300))")
+        #expect(rename(second.path("kept.db"), db) == 0)
+        #expect(try Self.listedRuns(server).ids == secondRuns)
+        #expect(server.stop() == 0)
+    }
+
+    @Test func aLockedFileIsAnErrorPageAndServedOnceReleased() throws {
+        let dir = try TemporaryDirectory(prefix: "tracker-ui")
+        let (db, runs) = try Self.databaseWithoutLog(dir)
+        let server = try UIServer(database: db)
+        #expect(try Self.listedRuns(server).ids == runs)
+        // In rollback-journal mode a writer's EXCLUSIVE transaction keeps readers out: the kept store
+        // waits its 2 s busy timeout, answers 503, and the server goes on.
+        let writer = try Database(path: db)
+        try writer.execute("BEGIN EXCLUSIVE")
+        let started = Date()
+        let locked = try server.get("/")
+        #expect(locked.status == 503 && locked.body.contains("locked"), "\(locked.status) \(locked.body.prefix(300))")
+        #expect(Date().timeIntervalSince(started) < 8, "one busy timeout, not a wait per retry")
+        try writer.execute("COMMIT")
+        #expect(try Self.listedRuns(server).ids == runs)
         #expect(server.stop() == 0)
     }
 
