@@ -39,19 +39,29 @@ extension Learner {
         w.i64(state.optimalStreakStart)
         assert(w.data.count == Learner.snapshotHeaderBytes)
 
-        // Tried actions: bit (a % 8) of byte (a / 8). Written in bulk, in place: appending byte by byte
-        // made the snapshot cost more than its insert.
+        // Tried actions: bit (a % 8) of byte (a / 8). Written in bulk, in place, eight flags per load (a
+        // Bool is stored as the byte 0 or 1): flag by flag, the bitmap and the walks below made a QL
+        // checkpoint cost its learner more than 100 iterations.
         let flags = triedFlags
         let count = actionCount
         var triedCount = 0
         w.bulk((count + 7) / 8) { out in
-            for index in 0..<out.count {
+            let whole = count / 8
+            let raw = UnsafeRawPointer(flags.baseAddress!)
+            for index in 0..<whole {
+                let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self))
+                // Gathers the low bit of byte k into bit k of the top byte.
+                let byte = UInt8(truncatingIfNeeded: (word &* 0x0102_0408_1020_4080) >> 56)
+                out[index] = byte
+                triedCount += byte.nonzeroBitCount
+            }
+            if whole < out.count {
                 var byte: UInt8 = 0
-                for bit in 0..<Swift.min(8, count - index * 8) where flags[index * 8 + bit] {
+                for bit in 0..<(count - whole * 8) where flags[whole * 8 + bit] {
                     byte |= 1 << UInt8(bit)
                     triedCount += 1
                 }
-                out[index] = byte
+                out[whole] = byte
             }
         }
         // Only tried actions can hold a non-zero value (every update touches a tried action, and
@@ -61,14 +71,14 @@ extension Learner {
             let cells = single.cells
             w.doubles(triedCount) { out in
                 var k = 0
-                for a in 0..<count where flags[a] { out(k, cells[a].q); k += 1 }
+                forEachTried(flags, count) { a in out(k, cells[a].q); k += 1 }
             }
         } else {
             let tables = averagedTables!
             let base = tables.base
             w.doubles(triedCount) { out in
                 var k = 0
-                for a in 0..<count where flags[a] { out(k, base[a]); k += 1 }
+                forEachTried(flags, count) { a in out(k, base[a]); k += 1 }
             }
             for agent in 0..<tables.agents {
                 let overlay = tables.overlay(agent: agent)
@@ -83,12 +93,29 @@ extension Learner {
                 let pool = tables.pool
                 w.doubles(triedCount) { out in
                     var k = 0
-                    for a in 0..<count where flags[a] { out(k, pool[a]); k += 1 }
+                    forEachTried(flags, count) { a in out(k, pool[a]); k += 1 }
                 }
             }
         }
         w.u64(SnapshotChecksum.compute(w.data[...]))
         swap(&w.data, &buffer)
+    }
+
+    /// Calls `body` with each tried action among the first `count`, in increasing order, skipping eight
+    /// untried ones per load.
+    @inline(__always)
+    private func forEachTried(_ flags: UnsafeMutableBufferPointer<Bool>, _ count: Int, _ body: (Int) -> Void) {
+        let raw = UnsafeRawPointer(flags.baseAddress!)
+        let whole = count / 8
+        for index in 0..<whole {
+            var word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self))
+            while word != 0 {
+                let byte = word.trailingZeroBitCount / 8
+                body(index * 8 + byte)
+                word &= ~(0xFF << UInt64(byte * 8))
+            }
+        }
+        for a in (whole * 8)..<count where flags[a] { body(a) }
     }
 
     /// Rebuilds a learner from `snapshot()`'s bytes. The frame and hyperparameters must be those of the run
