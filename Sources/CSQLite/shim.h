@@ -30,4 +30,17 @@ static inline int csqlite_install_fts3_tokenizer_refusal(sqlite3 *db) {
     return sqlite3_set_authorizer(db, csqlite_refuse_fts3_tokenizer, 0);
 }
 
+// A WAL hook that only records, in the int its context points to, how many frames the WAL holds after
+// each commit. Installing it replaces the connection's automatic checkpoints (they are a WAL hook too),
+// which is the point: the caller checkpoints from elsewhere (see Database.leaveCheckpointsToCaller).
+static inline int csqlite_count_wal_frames(void *context, sqlite3 *db, const char *name, int frames) {
+    (void)db; (void)name;
+    *(int *)context = frames;
+    return SQLITE_OK;
+}
+
+static inline void csqlite_install_wal_frame_counter(sqlite3 *db, int *frames) {
+    sqlite3_wal_hook(db, frames ? csqlite_count_wal_frames : 0, frames);
+}
+
 #endif

@@ -32,6 +32,8 @@ public final class Database {
     private let db: OpaquePointer
     private let busyTimeout: Int32
     private var cache: [String: Statement] = [:]
+    /// Where the WAL hook of ``leaveCheckpointsToCaller()`` writes; nil while SQLite checkpoints itself.
+    private var walFrames: UnsafeMutablePointer<Int32>?
     // Savepoint names only need to be distinct among the ones currently open.
     private var savepointDepth = 0
 
@@ -96,6 +98,7 @@ public final class Database {
     deinit {
         // Finalize what we own first so close_v2 can release the handle now rather than later.
         cache.removeAll()
+        resumeAutomaticCheckpoints()
         sqlite3_close_v2(db)
     }
 
@@ -115,6 +118,30 @@ public final class Database {
                               message: "journal mode is \(mode.map(\.description) ?? "unknown"), not wal", sql: sql)
         }
         try execute("PRAGMA synchronous = NORMAL")
+    }
+
+    /// Stops this connection's automatic checkpoints (SQLite runs one inside the COMMIT that takes the WAL
+    /// past 1,000 pages, copying and syncing while the committer waits) and counts instead, after each of
+    /// its commits, the frames the WAL holds: ``walFramesAfterLastCommit``. The caller checkpoints, for
+    /// instance from another connection on another thread, until ``resumeAutomaticCheckpoints()``.
+    public func leaveCheckpointsToCaller() {
+        if walFrames == nil {
+            walFrames = .allocate(capacity: 1)
+            walFrames!.initialize(to: 0)
+        }
+        csqlite_install_wal_frame_counter(db, walFrames)
+    }
+
+    /// Frames in the WAL after this connection's most recent commit, while checkpoints are left to the
+    /// caller (0 before the first commit, and when they are not).
+    public var walFramesAfterLastCommit: Int { walFrames.map { Int($0.pointee) } ?? 0 }
+
+    /// Back to SQLite's automatic checkpoints, at its default threshold of 1,000 pages.
+    public func resumeAutomaticCheckpoints() {
+        guard let frames = walFrames else { return }
+        sqlite3_wal_autocheckpoint(db, 1000)
+        frames.deallocate()
+        walFrames = nil
     }
 
     private func retryingWhileBusy<T>(_ operation: () throws(SQLiteError) -> T) throws(SQLiteError) -> T {

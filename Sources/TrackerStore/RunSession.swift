@@ -314,10 +314,20 @@ public final class RunSession {
             let elapsed = clock.now - started
             return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         }
-        let heartbeat = Heartbeat(path: store.path, runKey: record.id, owner: RunOwner(host: record.host, pid: record.pid ?? -1))
+        let heartbeat = Heartbeat(path: store.location, runKey: record.id, owner: RunOwner(host: record.host, pid: record.pid ?? -1))
         defer { heartbeat.stop() }
+        let database = store.database
+        let checkpointer = WALCheckpointer(location: store.location)
+        database.leaveCheckpointsToCaller()
+        // Runs after the writer has finished (every path below ends it first), so its connection is the
+        // store's again, checkpointing by itself.
+        defer {
+            database.resumeAutomaticCheckpoints()
+            checkpointer.stop()
+        }
         let writer = RecordingWriter(batchCapacity: min(checkpointEvery, Self.batchSize)) { [self] batch in
             try commit(batch, elapsed: sessionSeconds())
+            checkpointer.logGrew(to: database.walFramesAfterLastCommit, writer: database)
         }
         writer.start()
         // Hand-over points are fixed by iteration numbers alone, so a run commits the same transactions

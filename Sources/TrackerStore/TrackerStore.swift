@@ -6,6 +6,9 @@ import SQLite
 public final class TrackerStore {
     public let database: Database
     public let path: String
+    /// The file as SQLite is given it (``sqliteLocation(of:mayCreate:)``), for the session's other
+    /// connections (heartbeat, checkpointer).
+    let location: String
 
     public enum Access: Sendable {
         /// Read and write; a file that does not exist yet is created. For commands that record runs.
@@ -31,6 +34,7 @@ public final class TrackerStore {
     public init(path: String, access: Access = .readWrite, busyTimeoutMilliseconds: Int32 = 10_000) throws {
         self.path = path
         let location = try Self.sqliteLocation(of: path, mayCreate: access == .readWrite)
+        self.location = location
         try Self.refuseAnotherProgramsDatabase(path: path, location: location)
         let mode: Database.OpenMode
         switch access {
