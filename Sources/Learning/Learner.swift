@@ -415,19 +415,20 @@ public final class Learner {
 
     /// Lowercase hex SHA-256 of `realQTable()` as little-endian Doubles in rank order.
     public func qTableSHA256() -> String {
-        var hasher = SHA256.Hasher()
-        var chunk = [UInt8]()
-        chunk.reserveCapacity(8 * 4096)
-        for value in realQTable() {
-            var bits = value.bitPattern.littleEndian
-            withUnsafeBytes(of: &bits) { chunk.append(contentsOf: $0) }
-            if chunk.count >= 8 * 4096 {
-                hasher.update(chunk)
-                chunk.removeAll(keepingCapacity: true)
+        SHA256.hexDigest(qTableBytes())
+    }
+
+    /// What ``qTableSHA256()`` hashes: the real agent's Q-values in rank order, each as its IEEE 754 bit
+    /// pattern, 8 bytes little-endian. For a caller that hashes it faster than the portable code here.
+    public func qTableBytes() -> [UInt8] {
+        let table = realQTable()
+        return [UInt8](unsafeUninitializedCapacity: table.count * 8) { bytes, initialized in
+            let raw = UnsafeMutableRawBufferPointer(bytes)
+            for (index, value) in table.enumerated() {
+                raw.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: index * 8, as: UInt64.self)
             }
+            initialized = table.count * 8
         }
-        hasher.update(chunk)
-        return SHA256.hexString(hasher.finalize())
     }
 
     // MARK: Snapshot internals (see Snapshot.swift)

@@ -16,6 +16,12 @@ extension Provenance {
         return provenance
     }
 
+    /// Starts working out ``current(sweep:)``'s process-wide part (git's two answers, a few ms) on another
+    /// thread, so it overlaps the caller's own start-up; `current` waits for it if it is not done.
+    static func prefetch() {
+        Thread.detachNewThread { _ = processProvenance }
+    }
+
     /// What does not change during a process, git included: asked once, however many runs a sweep starts.
     private static let processProvenance: Provenance = {
         let directory = FileManager.default.currentDirectoryPath

@@ -76,6 +76,7 @@ public struct RunCommand: ParsableCommand {
     }
 
     public func run() throws {
+        Provenance.prefetch()
         let parameters = model.parameters
         let frame: Frame
         let source: FrameSource
@@ -94,10 +95,10 @@ public struct RunCommand: ParsableCommand {
             frame: frame, frameSource: source, hyperparameters: hyperparameters,
             checkpointEvery: checkpointEvery, keepCheckpoints: keepCheckpoints.newest, label: label,
             memoryLimitBytes: learning.memoryLimitBytes, trackerVersion: Tracker.version)
-        specification.provenance = .current()
         // Validate before touching the database, so bad settings leave no trace in it.
         try hyperparameters.validate(for: frame)
         let store = try database.openStore()
+        specification.provenance = .current()
         let session = try RunSession.start(specification, in: store)
         try drive(session, quiet: quiet, format: format)
     }

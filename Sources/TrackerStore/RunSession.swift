@@ -543,7 +543,8 @@ public final class RunSession {
             iterationsToOptimal: convergence.iterationsToOptimal, stableIteration: convergence.stableIteration,
             distinctActions: lastObservation?.distinctActions ?? learner.distinctActions,
             wallSeconds: 0, iterationsPerSecond: 0,
-            qTableSHA256: learner.qTableSHA256())
+            // The same digest as learner.qTableSHA256(), on the SHA instructions: 1.3 ms less at N = 8.
+            qTableSHA256: CheckpointDigest.hex(learner.qTableBytes()))
     }
 
     /// Best effort: the error that got us here matters more than a second one while recording it. A run

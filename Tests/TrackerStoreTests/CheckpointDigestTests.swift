@@ -1,4 +1,5 @@
 import Learning
+import Scheduling
 import Testing
 @testable import TrackerStore
 
@@ -25,5 +26,16 @@ import Testing
             let bytes = (0..<length).map { _ in nextByte() }
             #expect(CheckpointDigest.hex(bytes) == SHA256.hexDigest(bytes), "length \(length)")
         }
+    }
+
+    /// A run's summary hashes `qTableBytes()` here; it must be the learner's own `qTableSHA256()`.
+    @Test(arguments: [Algorithm.ql, .dteql, .dtaql])
+    func theFinalQTableDigestIsTheLearnersOwn(_ algorithm: Algorithm) throws {
+        let frame = FrameGenerator.generate(count: 6, seed: 3)
+        let hyperparameters = Hyperparameters(algorithm: algorithm, phi: 8, delta: 16, iterations: 300)
+        let learner = try Learner(frame: frame, hyperparameters: hyperparameters, optimumObjective: nil)
+        learner.runToEnd()
+        #expect(learner.qTableBytes().count == 720 * 8)
+        #expect(CheckpointDigest.hex(learner.qTableBytes()) == learner.qTableSHA256())
     }
 }
