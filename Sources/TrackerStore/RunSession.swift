@@ -324,6 +324,11 @@ public final class RunSession {
         defer {
             database.resumeAutomaticCheckpoints()
             checkpointer.stop()
+            // Everything into the database file now, not at the last connection's close: a dashboard or
+            // shell holding the file open would otherwise keep the run's last rows in the WAL alone until
+            // some later writer checkpoints (a copy of the file without its -wal would miss them). When
+            // this connection is the last, its close has that much less to do.
+            _ = try? database.execute("PRAGMA wal_checkpoint(PASSIVE)")
         }
         let writer = RecordingWriter(batchCapacity: min(checkpointEvery, Self.batchSize)) { [self] batch in
             try commit(batch, elapsed: sessionSeconds())

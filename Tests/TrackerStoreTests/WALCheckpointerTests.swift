@@ -68,3 +68,26 @@ import TestSupport
         checkpointer.stop()
     }
 }
+
+/// A finished run's rows are in the database file itself even while another connection (a dashboard, a
+/// shell) keeps the file open, so the last close is not the writer's and nothing checkpoints at it.
+@Suite struct RunEndCheckpointTests {
+    @Test func aRunFinishedWhileAReaderHoldsTheFileLeavesNothingOnlyInTheWAL() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path("t.db")
+        let store = try TrackerStore(path: path)
+        let reader = try Database(path: path, mode: .readOnly)
+        #expect(try reader.scalar("SELECT count(*) FROM runs") == .integer(0))
+        // Enough rows and snapshots for several background checkpoints and a tail after the last one.
+        let session = try RunSession.start(smallSpecification(algorithm: .dteql, iterations: 5000, checkpointEvery: 100), in: store)
+        let summary = try finish(session)
+
+        // The file alone, copied while both connections are still open, holds the whole run.
+        let copy = dir.path("copy.db")
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        let copied = try Database(path: copy, mode: .readOnly)
+        #expect(try copied.scalar("SELECT count(*) FROM metrics") == .integer(5000))
+        #expect(try copied.scalar("SELECT qtable_sha256 FROM run_summaries") == .text(summary.qTableSHA256))
+        #expect(try reader.scalar("SELECT count(*) FROM metrics") == .integer(5000))
+    }
+}
