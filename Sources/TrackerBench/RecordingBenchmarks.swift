@@ -44,17 +44,9 @@ func timeTrackerRun(_ tracker: String, in directory: URL, _ arguments: [String])
     return try measureProcess(tracker, ["run", "--db", path, "--quiet"] + arguments)
 }
 
-/// The best (smallest wall) of `repeats` runs of `measure`, alternating the binaries so both see the
-/// same load: one result per binary.
-func bestOf(_ repeats: Int, _ binaries: [String], _ measure: (String) throws -> ProcessCost) rethrows -> [ProcessCost] {
-    var best = [ProcessCost](repeating: ProcessCost(wall: .infinity, cpu: .infinity), count: binaries.count)
-    for _ in 0..<max(repeats, 1) {
-        for (index, binary) in binaries.enumerated() {
-            let cost = try measure(binary)
-            if cost.wall < best[index].wall { best[index] = cost }
-        }
-    }
-    return best
+/// Keeps the cost of smaller wall time.
+func keepBest(_ best: inout ProcessCost, _ cost: ProcessCost) {
+    if cost.wall < best.wall { best = cost }
 }
 
 /// CPU seconds of the learners alone over a sweep's grid: each item's learner trained to its end in this
@@ -81,7 +73,7 @@ func learnerGridCPU(_ items: [SweepItem]) throws -> Double {
 /// alternating with this build's, and print both.
 func recordingBenchmark(_ arguments: ArraySlice<String>) throws {
     let options = try Options(arguments, allowed: ["repeat", "frames", "baseline", "jobs"])
-    let repeats = try options.int("repeat", default: 3)
+    let repeats = try options.int("repeat", default: 5)
     let frames = try options.int("frames", default: 32)
     let jobs = try options.int("jobs", default: 2)
     let tracker = trackerBinary()
@@ -95,16 +87,27 @@ func recordingBenchmark(_ arguments: ArraySlice<String>) throws {
     defer { try? FileManager.default.removeItem(at: directory) }
     print("recording benchmark: whole tracker processes, best of \(repeats), fresh database each\(binaries.count > 1 ? "; baseline \(binaries[1])" : "")")
 
-    // Learner alone, as `tracker-bench learner --algo dteql --n 8` measures it.
+    // Rounds: each measures the learner alone (as `tracker-bench learner --algo dteql --n 8` does) and
+    // then every run once, and each figure is the best over the rounds. This VM's speed drifts by tens of
+    // percent within a minute; measured in blocks (all learners, then all runs), a ratio's numerator and
+    // denominator saw different machines.
     let dteql = LearnerCase(algorithm: .dteql, n: 8, phi: 500, iterations: 25_600, seed: 1)
-    let learner = try timeLearner(dteql, repeats: repeats)
+    let dteqlRun = ["--algo", "dteql", "--phi", "500", "--n", "8", "--seed", "1", "--frame-seed", "1"]
+    let unmeasured = ProcessCost(wall: .infinity, cpu: .infinity)
+    var learner = Timing(seconds: .infinity, cpuSeconds: .infinity, greedy: 0, sha: "")
+    var withCheckpoints = [ProcessCost](repeating: unmeasured, count: binaries.count)
+    var endOnly = withCheckpoints
+    for _ in 0..<max(repeats, 1) {
+        let round = try timeLearner(dteql, repeats: 1)
+        learner.seconds = min(learner.seconds, round.seconds)
+        learner.cpuSeconds = min(learner.cpuSeconds, round.cpuSeconds)
+        for (index, binary) in binaries.enumerated() {
+            keepBest(&withCheckpoints[index], try timeTrackerRun(binary, in: directory, dteqlRun))
+            keepBest(&endOnly[index], try timeTrackerRun(binary, in: directory, dteqlRun + ["--checkpoint-every", "25600"]))
+        }
+    }
     print("  learner alone, DTEQL phi=500 N=8, 25,600 iterations: \(format(learner.seconds, 4)) s (thread CPU \(format(learner.cpuSeconds, 4)) s)")
 
-    let dteqlRun = ["--algo", "dteql", "--phi", "500", "--n", "8", "--seed", "1", "--frame-seed", "1"]
-    let withCheckpoints = try bestOf(repeats, binaries) { try timeTrackerRun($0, in: directory, dteqlRun) }
-    let endOnly = try bestOf(repeats, binaries) {
-        try timeTrackerRun($0, in: directory, dteqlRun + ["--checkpoint-every", "25600"])
-    }
     // 24 checkpoints besides the final one, which both runs write.
     for (index, _) in binaries.enumerated() {
         let a = withCheckpoints[index], b = endOnly[index]
@@ -117,9 +120,17 @@ func recordingBenchmark(_ arguments: ArraySlice<String>) throws {
 
     // QL iterations/s of the whole process against the C loop's rows/s, side by side.
     let rows = 200_000
-    let ingest = try measureIngest(rows: rows, repeats: repeats)
     let qlRun = ["--algo", "ql", "--n", "8", "--iterations", String(rows), "--seed", "1", "--frame-seed", "1"]
-    let ql = try bestOf(repeats, binaries) { try timeTrackerRun($0, in: directory, qlRun) }
+    var ingest = IngestResult(rows: rows, swiftSeconds: .infinity, cSeconds: .infinity)
+    var ql = [ProcessCost](repeating: unmeasured, count: binaries.count)
+    for _ in 0..<max(repeats, 1) {
+        let round = try measureIngest(rows: rows, repeats: 1)
+        ingest.cSeconds = min(ingest.cSeconds, round.cSeconds)
+        ingest.swiftSeconds = min(ingest.swiftSeconds, round.swiftSeconds)
+        for (index, binary) in binaries.enumerated() {
+            keepBest(&ql[index], try timeTrackerRun(binary, in: directory, qlRun))
+        }
+    }
     print("  C insert loop, \(rows) rows: \(Int(ingest.cRate)) rows/s")
     for (index, cost) in ql.enumerated() {
         let rate = Double(rows) / cost.wall
