@@ -167,16 +167,17 @@ public struct ReproduceCommand: ParsableCommand {
         // Again now that the folder exists: the sweep took a while.
         try checkReportOutputs(tableN: tableN)
         let figure = (directory as NSString).appendingPathComponent("fig2-n\(tableN).svg")
-        var plotArguments = ["--db", database.path, "--n", String(tableN), "--out", figure]
+        // The same runs as the tables: this reading's label.
+        var plotArguments = ["--db", database.path, "--n", String(tableN)]
         if let label { plotArguments += ["--label", label] }
         // Most of the learning happens in the first thousand iterations: a log-x twin of the figure shows it.
         let logFigure = (directory as NSString).appendingPathComponent("fig2-n\(tableN)-logx.svg")
         let figures = [(figure, [String]()), (logFigure, ["--log-x"])]
         for (svg, options) in figures {
-            try PlotCommand.parse(plotArguments.dropLast(2) + ["--out", svg] + options).run()
+            try PlotCommand.parse(plotArguments + ["--out", svg] + options).run()
             // And a PNG of each where rsvg-convert is installed (plot --format png refuses without it).
             if executableOnPath("rsvg-convert") != nil {
-                try PlotCommand.parse(plotArguments.dropLast(2) + ["--out", PlotCommand.pngPath(forSVG: svg)] + options).run()
+                try PlotCommand.parse(plotArguments + ["--out", PlotCommand.pngPath(forSVG: svg)] + options).run()
             }
         }
 

@@ -103,6 +103,24 @@ import TestSupport
         #expect(try String(contentsOf: gitignore, encoding: .utf8).split(separator: "\n").contains("/reports/"))
     }
 
+    /// The report's Fig. 2 shows the runs its tables count (the reading's label), not every run of the
+    /// file with that N: a run of another configuration and label must not appear in it.
+    @Test func theReportsFiguresShowOnlyTheReproductionsRuns() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("r.db")
+        let other = try CLI.run(["run", "--db", db, "--algo", "ql", "--n", "7", "--lr", "0.5", "--iterations", "100",
+                                 "--label", "other", "--quiet"])
+        #expect(other.status == 0, "\(other.stderr)")
+        let reproduce = try CLI.run(["reproduce", "--db", db, "--quick", "--frames", "1", "--iterations", "100",
+                                     "--report", dir.path("report"), "--quiet"])
+        #expect(reproduce.status == 0, "\(reproduce.stderr)")
+        for name in ["fig2-n7.svg", "fig2-n7-logx.svg"] {
+            let svg = try String(contentsOfFile: dir.path("report/\(name)"), encoding: .utf8)
+            #expect(svg.contains("DTEQL"), "\(name)")
+            #expect(!svg.contains("lr=0.5"), "\(name) draws a run of another label")
+        }
+    }
+
     @Test func gcMergeReproduceAndDeleteTakeFormatJSON() throws {
         let dir = try TemporaryDirectory()
         let db = dir.path("r.db")
