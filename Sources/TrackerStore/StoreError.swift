@@ -52,14 +52,14 @@ public enum StoreError: Error, CustomStringConvertible {
         }
     }
 
-    /// For "database is locked": another process held the lock for the whole busy timeout, and the one
-    /// thing a user can do about it is wait longer. `TRACKER_BUSY_TIMEOUT_MS` is read by the tracker's
-    /// commands (docs/errors.md); the store names it because every front end of this store is the tracker's.
     /// Run ids in a one-line message: the first five, then "..." for the rest.
     static func abbreviated(_ runIDs: [String]) -> String {
         runIDs.prefix(5).joined(separator: ", ") + (runIDs.count > 5 ? ", ..." : "")
     }
 
+    /// For "database is locked": another process held the lock for the whole busy timeout, and the one
+    /// thing a user can do about it is wait longer. `TRACKER_BUSY_TIMEOUT_MS` is read by the tracker's
+    /// commands (docs/errors.md); the store names it because every front end of this store is the tracker's.
     static func waitLongerHint(for error: SQLiteError) -> String {
         guard error.isBusy || error.isLocked else { return "" }
         return "; another process holds the database: wait for it, or set TRACKER_BUSY_TIMEOUT_MS "
