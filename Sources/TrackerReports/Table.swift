@@ -40,27 +40,10 @@ public struct Table: Sendable {
     }
 
     /// Every cell and column name goes through ``terminalEscaped(_:)``: stored text (labels, tags, notes,
-    /// SQL results) cannot move the cursor, recolour the terminal or break the alignment.
+    /// SQL results) cannot move the cursor, recolour the terminal or break the alignment. The wrapped form
+    /// at a width nothing exceeds, so both forms share one layout.
     public func renderAligned() -> String {
-        let columns = columns.map { terminalEscaped($0) }
-        let texts = rows.map { $0.map { terminalEscaped(Table.displayText($0)) } }
-        var widths = columns.map(\.count)
-        for row in texts {
-            for (index, text) in row.enumerated() { widths[index] = max(widths[index], text.count) }
-        }
-        func line(_ cells: [String], numeric: [Bool]) -> String {
-            cells.enumerated().map { index, text in
-                let padding = String(repeating: " ", count: widths[index] - text.count)
-                return numeric[index] ? padding + text : text + padding
-            }.joined(separator: "  ").trimmingTrailingSpaces()
-        }
-        let numeric = columns.indices.map { index in
-            rows.contains { Table.isNumber($0[index]) } && rows.allSatisfy { Table.isNumber($0[index]) || $0[index] == .null }
-        }
-        var out = line(columns, numeric: numeric) + "\n"
-        out += line(widths.map { String(repeating: "-", count: $0) }, numeric: numeric) + "\n"
-        for row in texts { out += line(row, numeric: numeric) + "\n" }
-        return out
+        renderWrapped(width: .max)
     }
 
     /// Markdown is read on a terminal or pasted into a document: escaped like the aligned table, plus `|`.

@@ -1,10 +1,12 @@
-/// The aligned table form fitted to a terminal `width`: when the rows are wider, the widest text columns
-/// are narrowed (never below `minimumColumnWidth`) and their cells word-wrapped onto continuation lines,
-/// so a table of long descriptions (`query --list`) reads without the terminal breaking its lines.
+/// The aligned table form fitted to a terminal `width` (``Table/renderAligned()`` is this at an unbounded
+/// width): when the rows are wider, the widest text columns are narrowed (never below
+/// `minimumColumnWidth`) and their cells word-wrapped onto continuation lines, so a table of long
+/// descriptions (`query --list`) reads without the terminal breaking its lines.
 extension Table {
     public static let minimumColumnWidth = 12
 
     public func renderWrapped(width: Int) -> String {
+        let columns = columns.map { terminalEscaped($0) }
         let texts = rows.map { $0.map { terminalEscaped(Table.displayText($0)) } }
         var widths = columns.map(\.count)
         for row in texts {
@@ -14,17 +16,19 @@ extension Table {
             rows.contains { Table.isNumber($0[index]) } && rows.allSatisfy { Table.isNumber($0[index]) || $0[index] == .null }
         }
         let separators = 2 * max(columns.count - 1, 0)
-        // A column keeps room for its header and its longest word (up to 24 characters), so names are
-        // never broken while a description can wrap instead.
-        let floors = columns.indices.map { index in
-            max(Self.minimumColumnWidth, columns[index].count,
-                min(24, texts.map { $0[index].split(separator: " ").map(\.count).max() ?? 0 }.max() ?? 0))
-        }
-        // Narrow the widest text column, one character at a time, until the table fits or nothing can give.
-        while widths.reduce(separators, +) > width {
-            let candidates = widths.indices.filter { !numeric[$0] && widths[$0] > floors[$0] }
-            guard let widest = candidates.max(by: { widths[$0] < widths[$1] }) else { break }
-            widths[widest] -= 1
+        if widths.reduce(separators, +) > width {
+            // A column keeps room for its header and its longest word (up to 24 characters), so names are
+            // never broken while a description can wrap instead.
+            let floors = columns.indices.map { index in
+                max(Self.minimumColumnWidth, columns[index].count,
+                    min(24, texts.map { $0[index].split(separator: " ").map(\.count).max() ?? 0 }.max() ?? 0))
+            }
+            // Narrow the widest text column, one character at a time, until the table fits or nothing can give.
+            while widths.reduce(separators, +) > width {
+                let candidates = widths.indices.filter { !numeric[$0] && widths[$0] > floors[$0] }
+                guard let widest = candidates.max(by: { widths[$0] < widths[$1] }) else { break }
+                widths[widest] -= 1
+            }
         }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { index, text in
