@@ -6,10 +6,6 @@ import TestSupport
 /// `leaveCheckpointsToCaller`: the connection stops checkpointing by itself and reports the WAL's length
 /// after each commit; `resumeAutomaticCheckpoints` gives the job back to SQLite.
 @Suite struct CheckpointControlTests {
-    private static func walBytes(_ path: String) -> Int {
-        ((try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int) ?? 0
-    }
-
     /// Commits `count` transactions of about 8 pages each (a 30 KB blob).
     private static func commitBlobs(_ db: Database, count: Int) throws {
         let insert = try db.cachedStatement("INSERT INTO t (payload) VALUES (randomblob(30000))")
@@ -33,7 +29,7 @@ import TestSupport
         // SQLite alone would have restarted the log after 1,000 pages; it only grew.
         #expect(counts == counts.sorted())
         #expect(counts.last! > 1500)
-        #expect(Self.walBytes(path) > 1500 * 4096)
+        #expect(fileSize(path + "-wal") > 1500 * 4096)
 
         // A checkpoint from another connection copies everything; the next commit starts the log over.
         let other = try Database(path: path)

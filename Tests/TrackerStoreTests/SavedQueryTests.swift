@@ -225,7 +225,7 @@ import TrackerStore
         #expect(try store.readOnlySQL("SELECT count(*) FROM runs").rows == [[.integer(5)]])
         let after = try Data(contentsOf: URL(fileURLWithPath: path))
         #expect(before == after)
-        let walSize = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+        let walSize = fileSize(path + "-wal")
         #expect(walSize == 0)
     }
 }

@@ -7,10 +7,6 @@ import TestSupport
 /// The recording session's checkpoints run on their own thread; the log must still stay bounded and its
 /// content reach the database file while the writer keeps committing.
 @Suite struct WALCheckpointerTests {
-    private static func size(_ path: String) -> Int {
-        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
-    }
-
     @Test func aWriterThatNeverStopsKeepsItsLogBoundedAndItsDataInTheFile() throws {
         let dir = try TemporaryDirectory()
         let path = dir.path("run.db")
@@ -25,7 +21,7 @@ import TestSupport
         for _ in 0..<2500 {
             try writer.transaction { try insert.run() }
             checkpointer.logGrew(to: writer.walFramesAfterLastCommit, writer: writer)
-            largestLog = max(largestLog, Self.size(path + "-wal"))
+            largestLog = max(largestLog, fileSize(path + "-wal"))
         }
         checkpointer.stop()
         writer.resumeAutomaticCheckpoints()
@@ -33,7 +29,7 @@ import TestSupport
         // background checkpoint runs); without it the log would have reached about 100 MB.
         #expect(largestLog <= 2 * WALCheckpointer.framesBeforeWriterCheckpoints * (4096 + 24))
         // Most of the data reached the database file before anything was closed.
-        #expect(Self.size(path) > 60_000_000)
+        #expect(fileSize(path) > 60_000_000)
         #expect(try writer.scalar("SELECT count(*) FROM t") == .integer(2500))
     }
 
