@@ -76,7 +76,6 @@ public struct RunCommand: ParsableCommand {
     }
 
     public func run() throws {
-        Provenance.prefetch()
         let parameters = model.parameters
         let frame: Frame
         let source: FrameSource
@@ -97,6 +96,9 @@ public struct RunCommand: ParsableCommand {
             memoryLimitBytes: learning.memoryLimitBytes, trackerVersion: Tracker.version)
         // Validate before touching the database, so bad settings leave no trace in it.
         try hyperparameters.validate(for: frame)
+        // git's answers come while the database opens; not before validation, so a refused run spawns no
+        // git (in a repository that cost the refusal about a third more time).
+        Provenance.prefetch()
         let store = try database.openStore()
         specification.provenance = .current()
         let session = try RunSession.start(specification, in: store)

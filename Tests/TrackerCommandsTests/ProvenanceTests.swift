@@ -89,6 +89,36 @@ import TestSupport
         #expect(second["git_dirty"] as? Bool == true)
     }
 
+    /// git is asked while the database opens, and only for a run that passed validation: a refused run
+    /// starts no git (in a large repository that was most of the refusal's time).
+    @Test func aRefusedRunAsksGitNothing() throws {
+        let dir = try TemporaryDirectory()
+        let bin = dir.path("bin")
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        let marker = dir.path("git-was-asked")
+        // A git that leaves a mark and then answers as outside a repository.
+        try "#!/bin/sh\ntouch '\(marker)'\nexit 128\n".write(toFile: bin + "/git", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bin + "/git")
+        let path = bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let db = dir.path("p.db")
+
+        let refused = try CLI.run(["run", "--algo", "dteql", "--phi", "0", "--n", "4", "--db", db, "--quiet"],
+                                  in: dir.url, environment: ["PATH": path])
+        #expect(refused.status == 1, "\(refused.stderr)")
+        // The run's git thread would have marked by now: a valid run waits for git before it records.
+        let accepted = try CLI.run(Self.quickRun + ["--db", dir.path("q.db")], in: dir.url, environment: ["PATH": path])
+        #expect(accepted.status == 0, "\(accepted.stderr)")
+        #expect(FileManager.default.fileExists(atPath: marker), "the fake git was not the one asked")
+        #expect(!FileManager.default.fileExists(atPath: db))
+        try FileManager.default.removeItem(atPath: marker)
+        let again = try CLI.run(["run", "--algo", "dteql", "--phi", "0", "--n", "4", "--db", db, "--quiet"],
+                                in: dir.url, environment: ["PATH": path])
+        #expect(again.status == 1)
+        // git would outlive the refused process: give it time to leave its mark.
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(!FileManager.default.fileExists(atPath: marker), "a refused run started git")
+    }
+
     @Test func aSweepRecordsItsSpecNameAndHash() throws {
         let dir = try TemporaryDirectory()
         let spec = dir.path("grid.json")
