@@ -135,13 +135,7 @@ public struct PlotCommand: ParsableCommand {
             }
         }
         if !createsFolder { try OutputFile.check(path, kind: format.kind) }
-        let chart = try runs.isEmpty ? meanChart() : runsChart()
-        let svg: String
-        do {
-            svg = try chart.svg()
-        } catch {
-            throw CommandFailure("cannot plot: \(error)")
-        }
+        let svg = try figureSVG()
         if createsFolder {
             do {
                 try FileManager.default.createDirectory(atPath: Self.defaultFolder, withIntermediateDirectories: true)
@@ -155,6 +149,16 @@ public struct PlotCommand: ParsableCommand {
             try OutputFile.write(svg, to: path, kind: .svg)
         }
         StandardError.write("wrote \(path)\n")
+    }
+
+    /// The figure as SVG text: the configurations' mean curves, or the runs of --run.
+    func figureSVG() throws -> String {
+        let chart = try runs.isEmpty ? meanChart() : runsChart()
+        do {
+            return try chart.svg()
+        } catch {
+            throw CommandFailure("cannot plot: \(error)")
+        }
     }
 
     /// Fig. 2: the mean curves of the configurations --n, --label, --where and --by select.

@@ -173,11 +173,18 @@ public struct ReproduceCommand: ParsableCommand {
         // Most of the learning happens in the first thousand iterations: a log-x twin of the figure shows it.
         let logFigure = (directory as NSString).appendingPathComponent("fig2-n\(tableN)-logx.svg")
         let figures = [(figure, [String]()), (logFigure, ["--log-x"])]
-        for (svg, options) in figures {
-            try PlotCommand.parse(plotArguments + ["--out", svg] + options).run()
+        let converter = executableOnPath("rsvg-convert")
+        for (path, options) in figures {
+            // Each figure's curves are read once: its PNG is rendered from the same SVG (reading them again
+            // for the PNG was half of the report's time on the paper's grid).
+            let svg = try PlotCommand.parse(plotArguments + ["--out", path] + options).figureSVG()
+            try OutputFile.write(svg, to: path, kind: .svg)
+            StandardError.write("wrote \(path)\n")
             // And a PNG of each where rsvg-convert is installed (plot --format png refuses without it).
-            if executableOnPath("rsvg-convert") != nil {
-                try PlotCommand.parse(plotArguments + ["--out", PlotCommand.pngPath(forSVG: svg)] + options).run()
+            if let converter {
+                let png = PlotCommand.pngPath(forSVG: path)
+                try PlotCommand.render(svg: svg, as: .png, to: png, converter: converter)
+                StandardError.write("wrote \(png)\n")
             }
         }
 

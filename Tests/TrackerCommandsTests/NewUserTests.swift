@@ -119,6 +119,16 @@ import TestSupport
             #expect(svg.contains("DTEQL"), "\(name)")
             #expect(!svg.contains("lr=0.5"), "\(name) draws a run of another label")
         }
+        // Each PNG is its SVG rendered (the report draws a figure once and converts that drawing).
+        #expect(reproduce.errorLines.filter { $0.hasPrefix("wrote ") }.map { ($0 as NSString).lastPathComponent } == [
+            "fig2-n7.svg", "fig2-n7.png", "fig2-n7-logx.svg", "fig2-n7-logx.png", "report.md"])
+        for name in ["fig2-n7", "fig2-n7-logx"] {
+            let rendered = dir.path("\(name)-again.png")
+            let convert = try CLI.tool("/usr/bin/rsvg-convert", ["--format", "png", "--output", rendered, dir.path("report/\(name).svg")])
+            #expect(convert.status == 0, "\(convert.stderr)")
+            #expect(FileManager.default.contents(atPath: rendered) == FileManager.default.contents(atPath: dir.path("report/\(name).png")),
+                    "\(name).png is not its SVG")
+        }
     }
 
     @Test func gcMergeReproduceAndDeleteTakeFormatJSON() throws {
