@@ -162,10 +162,9 @@ func recordingBenchmark(_ arguments: ArraySlice<String>) throws {
         let c = existingWithCheckpoints[index], d = existingEndOnly[index]
         print("  [\(names[index])] " + ratioLine("run, checkpoint every 1,024:", a, target: "<= 1.25"))
         print("  [\(names[index])] " + ratioLine("run, checkpoint at the end:", b, target: "<= 1.15"))
-        let costs = checkpointCosts[index].sorted()
-        let median = costs.count % 2 == 1 ? costs[costs.count / 2] : (costs[costs.count / 2 - 1] + costs[costs.count / 2]) / 2
+        let costs = checkpointCosts[index]
         print("  [\(names[index])] one checkpoint in a run (median over \(costs.count) side-by-side pairs of (every 1,024 - at the end) / 24): "
-            + "\(format(median * 1000, 2)) ms (target <= 1; pairs from \(format(costs.first! * 1000, 2)) to \(format(costs.last! * 1000, 2)))")
+            + "\(format(percentile(costs, 0.5) * 1000, 2)) ms (target <= 1; pairs from \(format(costs.min()! * 1000, 2)) to \(format(costs.max()! * 1000, 2)))")
         print("  [\(names[index])] " + ratioLine("into an existing database, checkpoint every 1,024:", c, target: "<= 1.25"))
         print("  [\(names[index])] " + ratioLine("into an existing database, checkpoint at the end:", d, target: "<= 1.15"))
         print("  [\(names[index])] before any recording (process start, arguments, frame; refused at phi = 0): "

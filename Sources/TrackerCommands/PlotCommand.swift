@@ -143,8 +143,13 @@ public struct PlotCommand: ParsableCommand {
                 throw CommandFailure("cannot create \(Self.defaultFolder)/: \((error as NSError).localizedDescription)")
             }
         }
-        if let converter {
-            try Self.render(svg: svg, as: format, to: path, converter: converter)
+        try Self.write(svg, to: path, as: format, converter: converter)
+    }
+
+    /// Writes the figure at `path`: the SVG itself, or (with `converter`) rendered as `format`; then says so.
+    static func write(_ svg: String, to path: String, as format: FigureFormat, converter: String?) throws {
+        if let converter, format != .svg {
+            try render(svg: svg, as: format, to: path, converter: converter)
         } else {
             try OutputFile.write(svg, to: path, kind: .svg)
         }

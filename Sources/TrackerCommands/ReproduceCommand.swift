@@ -177,14 +177,11 @@ public struct ReproduceCommand: ParsableCommand {
         for (path, options) in figures {
             // Each figure's curves are read once: its PNG is rendered from the same SVG (reading them again
             // for the PNG was half of the report's time on the paper's grid).
-            let svg = try PlotCommand.parse(plotArguments + ["--out", path] + options).figureSVG()
-            try OutputFile.write(svg, to: path, kind: .svg)
-            StandardError.write("wrote \(path)\n")
+            let svg = try PlotCommand.parse(plotArguments + options).figureSVG()
+            try PlotCommand.write(svg, to: path, as: .svg, converter: nil)
             // And a PNG of each where rsvg-convert is installed (plot --format png refuses without it).
             if let converter {
-                let png = PlotCommand.pngPath(forSVG: path)
-                try PlotCommand.render(svg: svg, as: .png, to: png, converter: converter)
-                StandardError.write("wrote \(png)\n")
+                try PlotCommand.write(svg, to: PlotCommand.pngPath(forSVG: path), as: .png, converter: converter)
             }
         }
 
