@@ -14,6 +14,11 @@ public final class Database {
         case readWrite
         /// Read only; every write fails with `SQLITE_READONLY`.
         case readOnly
+        /// Read only, and promising SQLite that nobody changes the file while it is open (its
+        /// `immutable=1`): no locks are taken, no `-wal`, `-shm` or `-journal` is read or made, and a
+        /// WAL's frames not yet in the file are not seen. For a file only ever replaced by rename, such
+        /// as a copy published to a shared filesystem, where locks and shared memory do not reach.
+        case readOnlyImmutable
     }
 
     /// The kind of top-level transaction; see SQLite's `BEGIN` documentation.
@@ -29,6 +34,8 @@ public final class Database {
 
     /// The path given at open (`":memory:"` for an in-memory database).
     public let path: String
+    /// Opened `.readOnlyImmutable`.
+    public let isImmutable: Bool
     private let db: OpaquePointer
     private let busyTimeout: Int32
     private var cache: [String: Statement] = [:]
@@ -46,9 +53,10 @@ public final class Database {
         case .readWriteCreate: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
         case .readWrite: flags |= SQLITE_OPEN_READWRITE
         case .readOnly: flags |= SQLITE_OPEN_READONLY
+        case .readOnlyImmutable: flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI
         }
         var opened: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &opened, flags, nil)
+        let rc = sqlite3_open_v2(mode == .readOnlyImmutable ? Self.immutableURI(path) : path, &opened, flags, nil)
         guard let handle = opened else {
             // Only out of memory leaves no handle at all.
             throw SQLiteError(extendedCode: rc, message: "\(SQLiteError.text(for: rc)): \(path)")
@@ -75,6 +83,7 @@ public final class Database {
 
         self.db = handle
         self.path = path
+        self.isImmutable = mode == .readOnlyImmutable
         self.busyTimeout = max(busyTimeoutMilliseconds, 0)
         do throws(SQLiteError) {
             try execute("PRAGMA foreign_keys = ON")
@@ -87,6 +96,24 @@ public final class Database {
             // "file is not a database" actionable.
             throw SQLiteError(extendedCode: error.extendedCode, message: "\(error.message): \(path)")
         }
+    }
+
+    /// `file:PATH?immutable=1`, the path percent-encoded so that no character of a file name (`?`, `#`,
+    /// `%`) is read as part of the URI. A relative path stays relative.
+    public static func immutableURI(_ path: String) -> String {
+        var encoded = ""
+        for byte in path.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "/"), UInt8(ascii: "."),
+                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                encoded.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                encoded += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        // "file://x" would name a host; a path that starts with "//" keeps the authority empty.
+        return "file:" + (encoded.hasPrefix("//") ? "//" + encoded : encoded) + "?immutable=1"
     }
 
     private func readOnce(_ sql: String) throws(SQLiteError) -> SQLiteValue? {
@@ -429,4 +456,8 @@ extension String {
         while let last = slice.last, last.isWhitespace { slice.removeLast() }
         return String(slice)
     }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

@@ -9,7 +9,17 @@ public struct DatabaseOptions: ParsableArguments {
         "The SQLite database file, a plain path (default: $TRACKER_DB, else ./tracker.db).", valueName: "path"))
     var db: String?
 
+    @Flag(name: .customLong("single-host"), help: ArgumentHelp(
+        "On a shared filesystem (NFS, Lustre, sshfs, ...): promise that no other host opens this database while the command runs, so it may write there (it holds the file's host lease meanwhile; docs/sweeps.md#shared-filesystems). Also $TRACKER_SINGLE_HOST=1."))
+    var singleHost = false
+
     public init() {}
+
+    public func validate() throws {
+        // The store reads the promise from the environment, so that every store this command opens and
+        // every process it starts (a sweep's workers, a Slurm step) keeps it.
+        if singleHost { setenv("TRACKER_SINGLE_HOST", "1", 1) }
+    }
 
     var path: String {
         if let db { return db }

@@ -28,6 +28,16 @@ public struct SweepOptions: ParsableArguments {
     @Flag(help: "No progress output.")
     var quiet = false
 
+    @Option(help: ArgumentHelp(
+        "Hand consistent copies of --db to this path (on a shared filesystem) while the sweep runs and when it ends or is stopped; a missing --db starts from the last copy (docs/sweeps.md#shared-filesystems).",
+        valueName: "shared.db"))
+    var publish: String?
+
+    @Option(name: .customLong("publish-every"), help: ArgumentHelp(
+        "Seconds between copies with --publish (default 30; at most half of $TRACKER_STALE_AFTER_S, so a live run never looks dead in a copy).",
+        valueName: "S"))
+    var publishEvery: Double?
+
     public init() {}
 
     /// `--jobs`, else one worker per core.
@@ -37,7 +47,17 @@ public struct SweepOptions: ParsableArguments {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs).") }
         try keepCheckpoints?.validate()
         _ = try parsedShard()
+        if let publishEvery {
+            guard publishEvery.isFinite, publishEvery >= 1, publishEvery <= Liveness.staleAfterSeconds / 2 else {
+                throw ValidationError("--publish-every must be between 1 and \(Int(Liveness.staleAfterSeconds / 2)) seconds (half of TRACKER_STALE_AFTER_S), got \(publishEvery).")
+            }
+            guard publish != nil else { throw ValidationError("--publish-every needs --publish.") }
+        }
+        if publish != nil && dryRun { throw ValidationError("--publish cannot be combined with --dry-run.") }
     }
+
+    /// Seconds between published copies.
+    var publishInterval: Double { publishEvery ?? min(30, Liveness.staleAfterSeconds / 2) }
 
     func parsedShard() throws -> (index: Int, count: Int)? {
         guard let shard else { return nil }
@@ -133,6 +153,13 @@ func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions, proven
         return (runner.items, nil)
     }
     StopSignal.install()
+    let publisher = try options.publish.map {
+        try ShardPublisher(localPath: database, targetPath: $0, intervalSeconds: options.publishInterval)
+    }
+    if let publisher, publisher.restored, !options.quiet {
+        StandardError.write("sweep: \(database) started from the copy published at \(publisher.targetPath)\n")
+    }
+    publisher?.startPeriodicPublishing()
     let progress = runner.makeProgress()
     let display = ProgressDisplay(quiet: options.quiet, label: "sweep")
     if !options.quiet {
@@ -152,6 +179,11 @@ func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions, proven
     }
     display.updateSweep(progress, seconds: Date().timeIntervalSince(started), force: true)
     display.finish()
+    // Published whether the sweep ended, failed or was stopped: the copy is what a requeued task resumes.
+    if let publisher {
+        try publisher.finish()
+        if !options.quiet { StandardError.write("sweep: published \(database) to \(publisher.targetPath)\n") }
+    }
     let outcome = try result.withLock { $0! }.get()
     if !options.quiet {
         StandardError.write("sweep: \(outcome.started) started, \(outcome.resumed) resumed, \(outcome.skipped) already finished"

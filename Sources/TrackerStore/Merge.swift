@@ -39,8 +39,10 @@ extension TrackerStore {
         }
         return try storeOperation("merging \(inputPath)") {
             try database.execute("DROP TABLE IF EXISTS temp.frame_map; DROP TABLE IF EXISTS temp.run_map")
+            let attachable = try input.attachablePath()
+            defer { attachable.cleanUp() }
             let attach = try database.prepare("ATTACH DATABASE ? AS input")
-            try attach.run([.text(input.database.path)])
+            try attach.run([.text(attachable.path)])
             defer { try? database.execute("DETACH DATABASE input") }
             return try database.transaction(.immediate) { () throws -> MergeReport in
                 var report = MergeReport()

@@ -9,6 +9,11 @@ public final class TrackerStore {
     /// The file as SQLite is given it (``sqliteLocation(of:mayCreate:)``), for the session's other
     /// connections (heartbeat, checkpointer).
     let location: String
+    /// This process's share of the host lease, where the file is on a shared filesystem and opened for
+    /// writing (``SharedFilesystem``); given back when the store goes away.
+    private let lease: HostLease?
+
+    deinit { lease?.release() }
 
     public enum Access: Sendable {
         /// Read and write; a file that does not exist yet is created. For commands that record runs.
@@ -18,11 +23,11 @@ public final class TrackerStore {
         case readWriteExisting
         /// Read only, an existing tracker database of this schema version.
         case readOnly
-        /// Read only like `.readOnly` (`query_only`, nothing migrated), and leaving no `-wal` or `-shm`
-        /// beside the file: a read-only connection to a WAL database creates both and cannot remove them,
-        /// so where the file is writable and has no `-wal` yet, this opens it read-write without create;
-        /// closing the last connection then removes them (the log is empty: nothing was written). For
-        /// commands that look at files other processes own, such as `sweep --status` over shards.
+        /// Read only like `.readOnly`, for commands that look at files other processes own, such as
+        /// `sweep --status` over shards. (Both leave no `-wal` or `-shm` beside the file: a read-only
+        /// connection to a WAL database creates both and cannot remove them, so where the file is
+        /// writable and has no `-wal` yet, it is opened read-write without create, with `query_only`;
+        /// closing the last connection then removes them, the log being empty.)
         case inspect
     }
 
@@ -35,18 +40,29 @@ public final class TrackerStore {
         self.path = path
         let location = try Self.sqliteLocation(of: path, mayCreate: access == .readWrite)
         self.location = location
-        try Self.refuseAnotherProgramsDatabase(path: path, location: location)
-        let mode: Database.OpenMode
-        switch access {
-        case .readWrite: mode = .readWriteCreate
-        case .readWriteExisting: mode = .readWrite
-        case .readOnly: mode = .readOnly
-        case .inspect: mode = Self.readingLeavesNoTrace(path) ? .readWrite : .readOnly
-        }
-        do {
-            database = try Database(path: location, mode: mode, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
-        } catch {
-            throw StoreError.cannotOpen(path: path, reason: Self.withoutLocation(error.message, location))
+        let placement = try Self.placement(of: path, access: access)
+        self.lease = placement.lease
+        if placement.immutable {
+            // A file on a shared filesystem that no host of ours writes in place: read without locks or
+            // shared memory, and leave nothing beside it.
+            do {
+                database = try Database(path: location, mode: .readOnlyImmutable, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+            } catch {
+                throw StoreError.cannotOpen(path: path, reason: Self.withoutLocation(error.message, location))
+            }
+        } else {
+            try Self.refuseAnotherProgramsDatabase(path: path, location: location)
+            let mode: Database.OpenMode
+            switch access {
+            case .readWrite: mode = .readWriteCreate
+            case .readWriteExisting: mode = .readWrite
+            case .readOnly, .inspect: mode = Self.readingLeavesNoTrace(path) ? .readWrite : .readOnly
+            }
+            do {
+                database = try Database(path: location, mode: mode, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+            } catch {
+                throw StoreError.cannotOpen(path: path, reason: Self.withoutLocation(error.message, location))
+            }
         }
         do {
             try Schema.migrator.checkNotNewer(database)
