@@ -140,8 +140,10 @@ final class SlurmCluster {
     /// A client command against this cluster, bounded to two minutes (SIGKILL: a SIGTERM could find
     /// itself blocked, as above).
     @discardableResult
-    func run(_ executable: String, _ arguments: [String], in directory: URL? = nil) throws -> CLI.Result {
-        try CLI.tool("/usr/bin/timeout", ["--signal=KILL", "120", executable] + arguments, in: directory, environment: environment)
+    func run(_ executable: String, _ arguments: [String], in directory: URL? = nil,
+             environment extra: [String: String] = [:]) throws -> CLI.Result {
+        try CLI.tool("/usr/bin/timeout", ["--signal=KILL", "120", executable] + arguments, in: directory,
+                     environment: environment.merging(extra) { $1 })
     }
 
     /// What the daemons logged, for a failing expectation.
@@ -229,41 +231,88 @@ final class SlurmCluster {
         let whole = try unshardedReference(in: dir)
         let cluster = try SlurmCluster()
         defer { cluster.stop() }
+        // The tasks' node-local disk ($TMPDIR, which sbatch passes on to the job).
+        let node = dir.path("node-local")
+        try FileManager.default.createDirectory(atPath: node, withIntermediateDirectories: true)
         let submit = try cluster.run("/usr/bin/sbatch", ["--parsable"] + Self.arrayOptions + [Self.script, "grid.json", "4"],
-                                     in: dir.url)
+                                     in: dir.url, environment: ["TMPDIR": node])
         #expect(submit.status == 0, "\(submit.stderr)")
         let job = submit.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
 
-        // Kill task 2's tracker with SIGKILL (a crash, or a preemption without grace) once its shard has
-        // recorded progress: the task fails and leaves its run 'running'.
-        let shard2 = dir.path("shard-2.db")
+        // Kill task 2's tracker with SIGKILL (a crash, or a preemption without grace) once its local
+        // database has recorded progress: the task fails, publishes nothing more and leaves its run 'running'.
+        let (local2, victim) = try Self.waitForRunningTask(2, of: job, in: node, cluster: cluster)
+        #expect(kill(victim, SIGKILL) == 0)
+        try Self.waitForQueueToEmpty(job, cluster: cluster)
+        let statuses = try Database(path: local2, mode: .readOnly).prepare("SELECT status FROM runs").rows { $0.text(0) }
+        #expect(statuses.contains("running"), "the kill did not land mid-run: \(statuses)")
+        #expect(try integrityCheck(local2) == "ok")
+
+        let resubmit = try cluster.run("/usr/bin/sbatch", ["--wait", "--array=2", "--cpus-per-task=1", Self.script, "grid.json", "4"],
+                                       in: dir.url, environment: ["TMPDIR": node])
+        #expect(resubmit.status == 0, "\(resubmit.stdout)\(resubmit.stderr)\n\(cluster.logs)")
+        try expectMergedShardsEqual(whole, shards: (1...4).map { dir.path("shard-\($0).db") }, in: dir)
+    }
+
+    /// Issue 26's cluster pattern end to end: the array submitted from a directory on a FUSE (sshfs)
+    /// mount, each task writing node-local and publishing its shard there; task 2 cancelled with scancel
+    /// mid-run (it publishes before it exits) and submitted again (it starts from its published shard);
+    /// the published shards merged through a second mount of the share equal one unsharded sweep.
+    @Test func aCancelledTaskOnAFUSEMountRequeuedStillEqualsOneSweep() throws {
+        let share = try SharedDirectory()
+        defer { share.stop() }
+        let dir = try TemporaryDirectory()
+        let whole = try unshardedReference(in: dir)
+        try FileManager.default.copyItem(atPath: dir.path("grid.json"), toPath: share.mountA + "/grid.json")
+        let node = dir.path("node-local")
+        try FileManager.default.createDirectory(atPath: node, withIntermediateDirectories: true)
+        let cluster = try SlurmCluster()
+        defer { cluster.stop() }
+        let onShare = URL(fileURLWithPath: share.mountA)
+        let submit = try cluster.run("/usr/bin/sbatch", ["--parsable"] + Self.arrayOptions + [Self.script, "grid.json", "4"],
+                                     in: onShare, environment: ["TMPDIR": node])
+        #expect(submit.status == 0, "\(submit.stderr)")
+        let job = submit.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        _ = try Self.waitForRunningTask(2, of: job, in: node, cluster: cluster)
+        let cancel = try cluster.run("/usr/bin/scancel", ["\(job)_2"])
+        #expect(cancel.status == 0, "\(cancel.stderr)")
+        try Self.waitForQueueToEmpty(job, cluster: cluster)
+        // The cancelled task published its stopped runs before it exited.
+        let published = share.shared + "/shard-2.db"
+        let statuses = try Database(path: published, mode: .readOnlyImmutable).prepare("SELECT status FROM runs").rows { $0.text(0) }
+        #expect(statuses.contains("interrupted"), "task 2 did not publish its stopped runs: \(statuses)\n\(cluster.logs)")
+
+        let resubmit = try cluster.run("/usr/bin/sbatch", ["--wait", "--array=2", "--cpus-per-task=1", Self.script, "grid.json", "4"],
+                                       in: onShare, environment: ["TMPDIR": node])
+        #expect(resubmit.status == 0, "\(resubmit.stdout)\(resubmit.stderr)\n\(cluster.logs)")
+        // Only the published shards (and the spec and logs) are in the share: no local database, no lease.
+        let left = try FileManager.default.contentsOfDirectory(atPath: share.shared).filter { !$0.hasSuffix(".log") }.sorted()
+        #expect(left == ["grid.json", "shard-1.db", "shard-2.db", "shard-3.db", "shard-4.db"], "\(left)")
+        try expectMergedShardsEqual(whole, shards: (1...4).map { share.mountB + "/shard-\($0).db" }, in: dir)
+    }
+
+    /// Task `index`'s node-local database and its tracker's pid, once that task has recorded progress.
+    static func waitForRunningTask(_ index: Int, of job: String, in node: String, cluster: SlurmCluster) throws -> (String, pid_t) {
         let deadline = Date().addingTimeInterval(120)
-        var victim: pid_t?
-        while Date() < deadline && victim == nil {
-            if let database = try? Database(path: shard2, mode: .readOnly),
+        while Date() < deadline {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: node)) ?? []
+            if let name = names.first(where: { $0.hasPrefix("tracker-\(job)_\(index)-") && $0.hasSuffix(".db") }),
+               let database = try? Database(path: node + "/" + name, mode: .readOnly),
                case .integer(let pid)? = try? database.scalar(
                    "SELECT pid FROM runs WHERE status = 'running' AND done_iterations >= 1000") {
-                victim = pid_t(pid)
-            } else {
-                Thread.sleep(forTimeInterval: 0.002)
+                return (node + "/" + name, pid_t(pid))
             }
+            Thread.sleep(forTimeInterval: 0.005)
         }
-        let pid = try #require(victim, "task 2 never got going\n\(cluster.logs)")
-        #expect(kill(pid, SIGKILL) == 0)
-        // Wait for the rest of the array to end.
-        let queueDeadline = Date().addingTimeInterval(120)
-        while Date() < queueDeadline,
+        throw SlurmCluster.SlurmFailure(message: "task \(index) never got going\n\(cluster.logs)")
+    }
+
+    static func waitForQueueToEmpty(_ job: String, cluster: SlurmCluster) throws {
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline,
               !(try cluster.run("/usr/bin/squeue", ["-h", "-j", job]).stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty) {
             Thread.sleep(forTimeInterval: 0.2)
         }
-        let statuses = try Database(path: shard2, mode: .readOnly).prepare("SELECT status FROM runs").rows { $0.text(0) }
-        #expect(statuses.contains("running"), "the kill did not land mid-run: \(statuses)")
-        #expect(try integrityCheck(shard2) == "ok")
-
-        let resubmit = try cluster.run("/usr/bin/sbatch", ["--wait", "--array=2", "--cpus-per-task=1", Self.script, "grid.json", "4"],
-                                       in: dir.url)
-        #expect(resubmit.status == 0, "\(resubmit.stdout)\(resubmit.stderr)\n\(cluster.logs)")
-        try expectMergedShardsEqual(whole, shards: (1...4).map { dir.path("shard-\($0).db") }, in: dir)
     }
 }
 
