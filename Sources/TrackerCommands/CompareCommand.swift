@@ -80,7 +80,7 @@ public struct CompareCommand: ParsableCommand {
     }
 
     public func run() throws {
-        printListing(try render(), format)
+        try printListing(try render(), format)
     }
 
     /// The table as text in the chosen format; `reproduce` writes it into its report too.

@@ -97,7 +97,7 @@ public struct ReproduceCommand: ParsableCommand {
         guard let outcome else { return }
         let sweepJSON = outcome.json(database: database.path, runs: items.count)
         if sweep.shard != nil {
-            if output.format == .json { print(JSON.object([("sweep", sweepJSON)]).serialized(pretty: true)) }
+            if output.format == .json { try StandardOutput.print(JSON.object([("sweep", sweepJSON)]).serialized(pretty: true)) }
             StandardError.write("This shard is done. Merge the shards (tracker merge OUT.db shard*.db), then run "
                 + "`tracker reproduce --db OUT.db\(reading == .spec ? "" : " --reading \(reading.rawValue)")` to print the tables "
                 + "and write the report.\n")
@@ -152,10 +152,10 @@ public struct ReproduceCommand: ParsableCommand {
         let tableII = try CompareCommand.parse(common)
         let readingNote = reading == .spec ? "" : ", \(reading.rawValue) reading"
         if output.format == .table {
-            print("Table I (N = \(tableN), \(spec.frameSeeds.count) frames, budget \(budget)\(readingNote))")
-            print(try tableI.render(), terminator: "")
-            print("\nTable II (convergence time, iterations)")
-            print(try tableII.render(), terminator: "")
+            try StandardOutput.print("Table I (N = \(tableN), \(spec.frameSeeds.count) frames, budget \(budget)\(readingNote))")
+            try StandardOutput.print(try tableI.render(), terminator: "")
+            try StandardOutput.print("\nTable II (convergence time, iterations)")
+            try StandardOutput.print(try tableII.render(), terminator: "")
         }
 
         let directory = reportDirectory
@@ -233,7 +233,7 @@ public struct ReproduceCommand: ParsableCommand {
             let jsonI = try CompareCommand.parse(common + ["--n", String(tableN), "--format", "json"]).render()
             let jsonII = try CompareCommand.parse(common + ["--format", "json"]).render()
             let files = JSON.array([reportPath, figure, logFigure].map(JSON.string)).serialized()
-            print("{\n\"sweep\": \(sweepJSON.serialized()),\n\"table_i\": \(jsonI.trimmingCharacters(in: .whitespacesAndNewlines)),\n"
+            try StandardOutput.print("{\n\"sweep\": \(sweepJSON.serialized()),\n\"table_i\": \(jsonI.trimmingCharacters(in: .whitespacesAndNewlines)),\n"
                 + "\"table_ii\": \(jsonII.trimmingCharacters(in: .whitespacesAndNewlines)),\n\"files\": \(files)\n}")
         }
     }

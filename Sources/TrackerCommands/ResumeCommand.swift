@@ -54,7 +54,7 @@ public struct ResumeCommand: ParsableCommand {
         {
         case .alreadyFinished(let record):
             StandardError.write("Run \(record.runID) is already finished; nothing to do (use --iterations K to train further).\n")
-            print(try runReport(record, in: store).render(format), terminator: "")
+            try StandardOutput.print(try runReport(record, in: store).render(format), terminator: "")
         case .session(let session):
             try drive(session, quiet: quiet, format: format)
         }

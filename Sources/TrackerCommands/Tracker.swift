@@ -44,7 +44,10 @@ public struct Tracker: ParsableCommand {
     /// `main()` with one difference: an error's message goes through `terminalEscaped` line by line
     /// before it reaches stderr, because messages quote stored and file text (labels, task files, sweep
     /// specs, SQL results) that could otherwise drive the terminal. Help and `--version` print as usual.
+    /// The standard streams are prepared first (``StandardStreams/prepare()``): a closed or full stdout
+    /// or stderr never traps, and a result that could not be written whole exits 1.
     public static func mainEscapingErrors() -> Never {
+        StandardStreams.prepare()
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -52,7 +55,7 @@ public struct Tracker: ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             guard code != .success else { exit(withError: error) }
-            FileHandle.standardError.write(Data((terminalEscapedLines(fullMessage(for: error)) + "\n").utf8))
+            StandardError.write(terminalEscapedLines(fullMessage(for: error)) + "\n")
             Foundation.exit(code.rawValue)
         }
     }
