@@ -34,9 +34,14 @@ public enum ProcessIdentity {
 
     static var pid: Int { Int(getpid()) }
 
-    /// Whether a process with this id exists on this machine (signal 0 checks without sending).
+    /// Whether a process with this id exists on this machine (signal 0 checks without sending). The one
+    /// place a recorded pid becomes a `pid_t`: a stored value is whatever the file holds (a hostile or
+    /// merged shard), so one that is no process id (0 or below, beyond 32 bits) names no process and is
+    /// not alive. Passed on as it was, it would trap (`pid_t(_:)` of a 64-bit value), or `kill` would test
+    /// our process group (0) or every process (-1) and call a dead run alive.
     static func isAlive(pid: Int) -> Bool {
-        if kill(pid_t(pid), 0) == 0 { return true }
+        guard pid > 0, let processID = pid_t(exactly: pid) else { return false }
+        if kill(processID, 0) == 0 { return true }
         return errno == EPERM
     }
 }
