@@ -1,4 +1,5 @@
 import ArgumentParser
+import Learning
 import Foundation
 import TrackerReports
 import TrackerStore
@@ -68,6 +69,9 @@ public struct ReproduceCommand: ParsableCommand {
     public func validate() throws {
         if let frames, frames < 1 { throw ValidationError("--frames must be at least 1, got \(frames).") }
         if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1, got \(iterations).") }
+        if let iterations, iterations > Hyperparameters.maximumIterations {
+            throw ValidationError("--iterations must be at most \(Hyperparameters.maximumIterations), got \(iterations).")
+        }
     }
 
     public func run() throws {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Learning
 import TrackerReports
 import TrackerStore
 
@@ -42,6 +43,9 @@ public struct ResumeCommand: ParsableCommand {
 
     public func validate() throws {
         if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1, got \(iterations).") }
+        if let iterations, iterations > Hyperparameters.maximumIterations {
+            throw ValidationError("--iterations must be at most \(Hyperparameters.maximumIterations), got \(iterations).")
+        }
         _ = try parseByteSize(memoryLimit)
         try keepCheckpoints.validate()
     }
