@@ -11,7 +11,7 @@ public struct LearningOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seed of the learner's generator.", valueName: "S"))
     var seed: UInt64 = 1
 
-    @Option(help: ArgumentHelp("Iterations to train.", valueName: "K"))
+    @Option(help: ArgumentHelp("Iterations to train, at most \(Hyperparameters.maximumIterations).", valueName: "K"))
     var iterations: Int = 25_600
 
     @Option(name: [.customLong("lr"), .customLong("learning-rate")], help: ArgumentHelp("Learning rate, in (0, 1].", valueName: "lr"))

@@ -54,7 +54,7 @@ public struct ReproduceCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Frames per N (default 32, or 4 with --quick).", valueName: "K"))
     var frames: Int?
 
-    @Option(help: ArgumentHelp("Iterations per run (default 25600).", valueName: "B"))
+    @Option(help: ArgumentHelp("Iterations per run (default 25600, at most \(Hyperparameters.maximumIterations)).", valueName: "B"))
     var iterations: Int?
 
     @Option(help: ArgumentHelp("Where to write the report and Fig. 2 (default: ./reports/paper, with -literal for --reading literal and -quick for --quick).", valueName: "dir"))

@@ -21,7 +21,9 @@ public struct ResumeCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The run's id (or a unique prefix of it).", valueName: "run-id"))
     var runID: String
 
-    @Option(help: ArgumentHelp("Train this many iterations more than done so far.", valueName: "K"))
+    @Option(help: ArgumentHelp(
+        "Train this many iterations more than done so far (a run plans at most \(Hyperparameters.maximumIterations)).",
+        valueName: "K"))
     var iterations: Int?
 
     @Option(name: .customLong("memory-limit"), help: ArgumentHelp("Refuse runs estimated to need more.", valueName: "size"))
