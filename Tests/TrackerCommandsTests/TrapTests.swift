@@ -261,6 +261,22 @@ import Glibc
         #expect(rows.count == 1 && rows.first?.0 == Array("\u{E9}".utf8) && rows.first?.1 == "new")
     }
 
+    /// `tracker merge` of a shard written by an older tracker (a key in both forms) leaves one NFC key.
+    @Test func mergingAShardRepairsItsTagKeys() throws {
+        let dir = try TemporaryDirectory()
+        let (shard, runID) = try Self.oneRun(dir, "shard.db")
+        let key = try #require(try Database(path: shard, mode: .readOnly).prepare("SELECT id FROM runs WHERE run_id = ?")
+            .rows([.text(runID)]) { $0.int64(0) }.first)
+        try Self.execute(shard, "INSERT INTO run_tags (run, key, value) VALUES (?, ?, 'old')", [.integer(key), .text("\u{E9}")])
+        try Self.execute(shard, "INSERT INTO run_tags (run, key, value) VALUES (?, ?, 'new')", [.integer(key), .text("e\u{301}")])
+        let out = dir.path("out.db")
+        let merge = try CLI.run(["merge", out, shard])
+        #expect(merge.status == 0, "\(merge.stderr)")
+        let rows = try Database(path: out, mode: .readOnly).prepare("SELECT key, value FROM run_tags")
+            .rows { (Array($0.text(0).utf8), $0.text(1)) }
+        #expect(rows.count == 1 && rows.first?.0 == Array("\u{E9}".utf8) && rows.first?.1 == "new")
+    }
+
     // MARK: - helpers
 
     /// A TCP port nothing listens on right now (bound to port 0, read back, closed).
