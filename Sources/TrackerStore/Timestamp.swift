@@ -4,9 +4,13 @@ import Foundation
 enum Timestamp {
     static func now() -> String { format(Date()) }
 
+    /// Total: a date outside the years 1 to 9999 (`list --since 9223372036854775807w`) is clamped to them,
+    /// where the text still sorts as text; `time_t(...)` of it used to trap.
     static func format(_ date: Date) -> String {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-        let milliseconds = Int((date.timeIntervalSince1970 - Double(seconds)) * 1000)
+        let raw = date.timeIntervalSince1970
+        let interval = raw.isNaN ? 0 : min(max(raw, -62_135_596_800), 253_402_300_799.999)
+        var seconds = time_t(interval.rounded(.down))
+        let milliseconds = Int((interval - Double(seconds)) * 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
         return String(

@@ -10,7 +10,7 @@ import TestSupport
 /// well under a minute (each case is also limited to 10 CPU seconds); the values are chosen so that whatever is accepted finishes quickly (no N = 12
 /// and no budget above a few iterations that is valid).
 @Suite(.serialized) struct ExtremeValueFuzzTests {
-    static let cases = 160
+    static let cases = 200
     static let seed: UInt64 = 0x22_2026
 
     /// SplitMix64: a fixed stream for a fixed seed.
@@ -37,6 +37,8 @@ import TestSupport
                         "-1MiB", "nanGiB", "infGiB"]
     static let texts = ["", "=", "a=b", "caf\u{E9}", "cafe\u{301}", "\u{1B}[2J", "a\nb", "\u{FEFF}",
                         String(repeating: "x", count: 10_000), "tag.", "'; DROP TABLE runs; --"]
+    static let sinces = ["9223372036854775807w", "99999999999999999d", "0s", "9999-12-31T23:59:59Z", "0001-01-01", "99999-01-01",
+                         "0000-01-01", "2026-02-30", "1e3d", "-1d", "nan"]
     static let algorithms = ["ql", "dteql", "dtaql", "sarsa", ""]
     static let formats = ["table", "json", "csv", "markdown", "xml"]
     static let ports = ["-1", "65536", "9223372036854775807", "-9223372036854775808", "abc", ""]  // never a valid one: ui would serve
@@ -77,6 +79,9 @@ import TestSupport
                 ["show", run, "--db", db, "--format", g.pick(Self.formats)],
                 ["list", "--db", db, "--limit", i(), "--since", g.pick(["1w", "9223372036854775807d", "-1h", "2026-02-30", t()]),
                  "--where", "lr=\(d())", "--tag", "\(t())=\(t())", "--format", g.pick(Self.formats)],
+                ["list", "--db", db, "--since", g.pick(Self.sinces)],
+                ["delete", "--db", db, "--since", g.pick(Self.sinces), "--dry-run"],
+                ["list", "--db", db, "--limit", i(), "--sort", g.pick(["objective", "created_at", "x"])],
                 ["tag", run, "--db", db, "\(t())=\(t())"],
                 ["note", run, "--db", db, t()],
                 ["delete", run, "--dry-run", "--db", db],

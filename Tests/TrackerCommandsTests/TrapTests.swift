@@ -200,6 +200,19 @@ import Glibc
         }
     }
 
+    /// `--since` a duration back past the year 1 (9223372036854775807w) trapped turning the date into
+    /// text (`time_t(...)`); it now means since the year 1, as any date before the first run does.
+    @Test func aSinceFarInThePastOrFutureIsADate() throws {
+        let dir = try TemporaryDirectory()
+        let (db, runID) = try Self.oneRun(dir)
+        for since in ["9223372036854775807w", "99999999999999999d", "0001-01-01"] {
+            let list = try CLI.run(["list", "--db", db, "--since", since, "--format", "csv"])
+            #expect(list.status == 0 && list.stdout.contains(runID), "\(since): \(list.stderr)")
+        }
+        let future = try CLI.run(["list", "--db", db, "--since", "99999-01-01", "--format", "csv"])
+        #expect(future.status == 0 && !future.stdout.contains(runID), "\(future.stderr)")
+    }
+
     // MARK: - tag keys
 
     /// `é` composed (U+00E9) and decomposed (e + U+0301) is one tag key, stored in NFC. A file that holds
