@@ -54,7 +54,17 @@ public struct Tracker: ParsableCommand {
             Foundation.exit(0)
         } catch {
             let code = exitCode(for: error)
-            guard code != .success else { exit(withError: error) }
+            guard code != .success else {
+                // --help, `help CMD`, --version: the text is the result, written and checked like any other.
+                let text = fullMessage(for: error)
+                do {
+                    if !text.isEmpty { try StandardOutput.write(text + "\n") }
+                } catch {
+                    StandardError.write("Error: \(error)\n")
+                    Foundation.exit(1)
+                }
+                Foundation.exit(0)
+            }
             StandardError.write(terminalEscapedLines(fullMessage(for: error)) + "\n")
             Foundation.exit(code.rawValue)
         }

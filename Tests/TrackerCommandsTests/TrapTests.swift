@@ -62,6 +62,11 @@ import Glibc
             #expect(full.status == 1, "\(arguments): \(full.stderr)")
             #expect(full.errorLines == ["Error: could not write the output: No space left on device"], "\(arguments)")
         }
+        // Help and the version are results too (ArgumentParser's print would drop the error).
+        for arguments in [["--help"], ["help", "run"], ["--version"]] {
+            let full = try CLI.run(arguments, prelude: "exec >/dev/full")
+            #expect(full.status == 1 && full.errorLines == ["Error: could not write the output: No space left on device"], "\(arguments)")
+        }
         let closed = try CLI.run(["list", "--db", db], prelude: "exec >&-")
         #expect(closed.status == 1)
         #expect(closed.errorLines == ["Error: could not write the output: Bad file descriptor"])
