@@ -117,8 +117,8 @@ extension TrackerStore {
 }
 
 extension TrackerStore {
-    /// The one-time repair of tag keys stored before keys were normalized (schema version 7 and older
-    /// trackers stored them as typed): every key not in NFC is rewritten to NFC. Where the run already
+    /// The one-time repair of tag keys stored before keys were normalized (earlier trackers stored them
+    /// as typed; the schema did not change): every key not in NFC is rewritten to NFC. Where the run already
     /// has that key in another form, the value set last (the higher rowid; a tag set replaces its row)
     /// is kept and the other row dropped. SQLite has no NFC function, so this is Swift, run after the
     /// migrations on every read-write open; it writes only when a key needs it (a key with non-ASCII
