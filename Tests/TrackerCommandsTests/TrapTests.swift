@@ -115,12 +115,12 @@ import Glibc
         #expect(try CLI.run(["list", "--db", db], prelude: "exec 2>&- >/dev/full").status == 1)
     }
 
-    /// `tracker ui` with stdout closed or full: its URL line cannot be written, and the server serves anyway
-    /// (it used to trap); SIGTERM stops it with exit 0.
+    /// `tracker ui` with stdout or stderr closed or full: its URL line cannot be written, and the server
+    /// serves anyway (it used to trap); SIGTERM stops it with exit 0.
     @Test func theDashboardServesWithStdoutClosedOrFull() throws {
         let dir = try TemporaryDirectory()
         let (db, _) = try Self.oneRun(dir)
-        for prelude in ["exec >&-", "exec >/dev/full"] {
+        for prelude in ["exec >&-", "exec >/dev/full", "exec 2>&-", "exec >/dev/full 2>/dev/full"] {
             let port = try Self.freePort()
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
