@@ -113,7 +113,9 @@ import TestSupport
             }
         }
         let seconds = Date().timeIntervalSince(started)
-        #expect(seconds < 50, "the fuzz took \(seconds) s")
+        // Alone it takes about 20 s (debug build, 2 cores); the bound leaves room for the other suites that
+        // run beside it in parallel, and still catches a case that hangs.
+        #expect(seconds < 90, "the fuzz took \(seconds) s")
         // Both sides were reached: some cases were accepted and some refused.
         #expect(counts[0, default: 0] > 0 && counts[1, default: 0] > 0 && counts[64, default: 0] > 0, "\(counts)")
     }
