@@ -142,6 +142,12 @@ public struct Hyperparameters: Codable, Equatable, Sendable {
     /// The largest N the learners accept: 12! = 479,001,600 actions, the most whose ranks fit in 32 bits.
     public static let maximumTaskCount = 12
 
+    /// The most iterations one run may plan: `run --iterations`, `resume` (done plus `--iterations`),
+    /// sweep specs' `iterations` and `reproduce --iterations` all refuse more. A billion is days of the
+    /// fastest learner and far past convergence at every supported N; a larger budget could not finish in
+    /// any lifetime and, near `Int.max`, would overflow the counts derived from it. Defined here, once.
+    public static let maximumIterations = 1_000_000_000
+
     public var exploration: ExplorationSchedule {
         ExplorationSchedule(start: epsilonStart, minimum: epsilonMin, decay: epsilonDecay)
     }
@@ -177,6 +183,9 @@ public struct Hyperparameters: Codable, Equatable, Sendable {
         let actions = Permutations.factorial(taskCount)
         guard iterations >= 1 else {
             throw .invalidHyperparameter("iterations must be >= 1, got \(iterations)")
+        }
+        guard iterations <= Hyperparameters.maximumIterations else {
+            throw .invalidHyperparameter("iterations must be <= \(Hyperparameters.maximumIterations), got \(iterations)")
         }
         if algorithm != .ql {
             guard phi >= 1 else {

@@ -53,7 +53,7 @@ public struct CheckCommand: ParsableCommand {
                      .integer(copy.doneIterations)]
                 }
             })
-        printListing(table.render(format), format)
+        try printListing(table.render(format), format)
         let extra = groups.reduce(0) { $0 + $1.extra.count }
         StandardError.write("\(groups.count) configurations are held by more than one run (\(extra) extra copies); "
             + "`tracker check --fix` keeps one run of each\n")

@@ -80,7 +80,7 @@ public struct CompareCommand: ParsableCommand {
     }
 
     public func run() throws {
-        printListing(try render(), format)
+        try printListing(try render(), format)
     }
 
     /// The table as text in the chosen format; `reproduce` writes it into its report too.
@@ -88,7 +88,7 @@ public struct CompareCommand: ParsableCommand {
         let store = try database.openStore(.readOnly)
         let filter = CompareFilter(n: n, label: label, algorithm: algo?.rawValue, since: since, iterations: iterations,
                                    includeUnfinished: includeUnfinished, conditions: try settingConditions(conditions))
-        let grouping = by ?? "n"
+        let grouping = RunTags.normalizedSettingKey(by ?? "n")  // tag.é typed either way is one tag
         try store.checkSettingKeys([grouping], option: "--by")
         let comparisons = CompareTable.compare(try store.compareRuns(filter, splittingBy: grouping), by: grouping)
         guard !comparisons.isEmpty else {

@@ -55,7 +55,7 @@ public struct DeleteCommand: ParsableCommand {
         // checks again as it deletes, in case a run was claimed since).
         if let live = records.first(where: \.isLive) { throw live.liveRefusal }
         if dryRun || records.isEmpty {
-            print(table.render(output.format), terminator: "")
+            try StandardOutput.print(table.render(output.format), terminator: "")
             StandardError.write(records.isEmpty ? "No run matches; nothing deleted.\n" : "\(count) would be deleted (dry run).\n")
             return
         }
@@ -68,7 +68,7 @@ public struct DeleteCommand: ParsableCommand {
             }
         }
         try store.deleteRuns(records)
-        print(table.render(output.format), terminator: "")
+        try StandardOutput.print(table.render(output.format), terminator: "")
         StandardError.write("Deleted \(count).\n")
     }
 
@@ -107,7 +107,7 @@ public struct GCCommand: ParsableCommand {
         StandardError.write(
             "Dropped \(collected.checkpoints) checkpoints (\(collected.snapshotBytes) bytes of snapshots) and vacuumed \(database.path).\n")
         if output.format == .json {
-            print(JSON.object([
+            try StandardOutput.print(JSON.object([
                 ("database", .string(database.path)), ("checkpoints_dropped", .integer(collected.checkpoints)),
                 ("snapshot_bytes_dropped", .integer(collected.snapshotBytes)),
             ]).serialized(pretty: true))

@@ -36,9 +36,9 @@ public struct EvalCommand: ParsableCommand {
                     ("missed", .bool(completion > frame.tasks[task].deadlineSeconds)),
                 ])
             })
-            print(JSON.object(evaluationFields(evaluation) + [("tasks", tasks)]).serialized(pretty: true))
+            try StandardOutput.print(JSON.object(evaluationFields(evaluation) + [("tasks", tasks)]).serialized(pretty: true))
         case .table:
-            print(Record(fields: evaluationFields(evaluation)).render(.table))
+            try StandardOutput.print(Record(fields: evaluationFields(evaluation)).render(.table))
             let table = Table(
                 columns: ["position", "task", "completion_s", "deadline_s", "missed"],
                 rows: zip(indices, evaluation.completionTimes).enumerated().map { position, pair in
@@ -46,7 +46,7 @@ public struct EvalCommand: ParsableCommand {
                     return [.integer(position), .integer(pair.0), .number(pair.1), .number(deadline), .bool(pair.1 > deadline)]
                 }
             )
-            print(table.render(ListingFormat.table), terminator: "")
+            try StandardOutput.print(table.render(ListingFormat.table), terminator: "")
         }
     }
 }

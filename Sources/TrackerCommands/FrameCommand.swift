@@ -44,7 +44,7 @@ public struct FrameCommand: ParsableCommand {
             StandardError.write("Wrote \(n) tasks to \(out)\n")
             return
         }
-        print(frameTable(frame).render(format), terminator: "")
+        try StandardOutput.print(frameTable(frame).render(format), terminator: "")
     }
 }
 

@@ -11,7 +11,7 @@ public struct LearningOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seed of the learner's generator.", valueName: "S"))
     var seed: UInt64 = 1
 
-    @Option(help: ArgumentHelp("Iterations to train.", valueName: "K"))
+    @Option(help: ArgumentHelp("Iterations to train, at most \(Hyperparameters.maximumIterations).", valueName: "K"))
     var iterations: Int = 25_600
 
     @Option(name: [.customLong("lr"), .customLong("learning-rate")], help: ArgumentHelp("Learning rate, in (0, 1].", valueName: "lr"))
@@ -84,7 +84,11 @@ func parseByteSize(_ text: String) throws -> Int {
     let trimmed = text.trimmingCharacters(in: .whitespaces)
     for (suffix, scale) in units where trimmed.hasSuffix(suffix) {
         if let value = Double(trimmed.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), value > 0, value.isFinite {
-            return Int(value * scale)
+            // Checked: Int(_:) of a product past Int.max (17179869184GiB) traps.
+            guard let bytes = Int(exactly: (value * scale).rounded(.down)) else {
+                throw ValidationError("--memory-limit: '\(text)' is more than \(Int.max) bytes.")
+            }
+            return bytes
         }
     }
     if let value = Int(trimmed), value > 0 { return value }

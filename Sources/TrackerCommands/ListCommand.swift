@@ -105,7 +105,7 @@ public struct ListCommand: ParsableCommand {
         if let limit { runs = Array(runs.prefix(limit)) }
         let shown = try chosenColumns()
         let table = Table(columns: shown.map(\.rawValue), rows: runs.map { run in shown.map { $0.cell(run) } })
-        printListing(table.render(format), format)
+        try printListing(table.render(format), format)
     }
 }
 

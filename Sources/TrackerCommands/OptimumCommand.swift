@@ -36,7 +36,7 @@ public struct OptimumCommand: ParsableCommand {
                 ]))
             })
             let fields = [("n", JSON.integer(frame.count))] + evaluationFields(optimum) + [("heuristics", heuristics)]
-            print(JSON.object(fields).serialized(pretty: true))
+            try StandardOutput.print(JSON.object(fields).serialized(pretty: true))
         case .table:
             let rows: [[JSON]] = [[.string("optimum"), .number(optimum.objective), .number(0), .integer(optimum.misses),
                                    .number(optimum.meanCompletionSeconds), .order(optimum.order)]]
@@ -45,7 +45,7 @@ public struct OptimumCommand: ParsableCommand {
                      .integer(evaluation.misses), .number(evaluation.meanCompletionSeconds), .order(evaluation.order)]
                 }
             let table = Table(columns: ["order", "objective", "gap", "misses", "mean_completion_s", "tasks"], rows: rows)
-            print(table.render(ListingFormat.table), terminator: "")
+            try StandardOutput.print(table.render(ListingFormat.table), terminator: "")
         }
     }
 }

@@ -170,6 +170,7 @@ public struct PlotCommand: ParsableCommand {
     func meanChart() throws -> LineChart {
         guard let n else { preconditionFailure("validate() requires --n without --run") }
         let store = try database.openStore(.readOnly)
+        let by = self.by.map(RunTags.normalizedSettingKey)  // tag.é typed either way is one tag
         if let by { try store.checkSettingKeys([by], option: "--by") }
         let rows = try store.compareRuns(CompareFilter(n: n, label: label, conditions: try settingConditions(conditions)),
                                          splittingBy: by)

@@ -41,13 +41,13 @@ public struct QueryCommand: ParsableCommand {
         if list {
             // The descriptions are long: in table form they wrap to the terminal's width.
             let listing = Table.savedQueryListing()
-            printListing(format == .table ? listing.renderWrapped(width: terminalWidth()) : listing.render(format), format)
+            try printListing(format == .table ? listing.renderWrapped(width: terminalWidth()) : listing.render(format), format)
             return
         }
         let query = try SavedQueries.named(name ?? "")
         let store = try database.openStore(.readOnly)
         let result = try store.run(query, parameters: try store.resolvingRunIDs(in: try parseParameters(parameters)))
-        printListing(Table(result).render(format), format)
+        try printListing(Table(result).render(format), format)
     }
 }
 

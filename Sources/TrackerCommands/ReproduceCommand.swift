@@ -1,4 +1,5 @@
 import ArgumentParser
+import Learning
 import Foundation
 import TrackerReports
 import TrackerStore
@@ -53,7 +54,7 @@ public struct ReproduceCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Frames per N (default 32, or 4 with --quick).", valueName: "K"))
     var frames: Int?
 
-    @Option(help: ArgumentHelp("Iterations per run (default 25600).", valueName: "B"))
+    @Option(help: ArgumentHelp("Iterations per run (default 25600, at most \(Hyperparameters.maximumIterations)).", valueName: "B"))
     var iterations: Int?
 
     @Option(help: ArgumentHelp("Where to write the report and Fig. 2 (default: ./reports/paper, with -literal for --reading literal and -quick for --quick).", valueName: "dir"))
@@ -68,6 +69,9 @@ public struct ReproduceCommand: ParsableCommand {
     public func validate() throws {
         if let frames, frames < 1 { throw ValidationError("--frames must be at least 1, got \(frames).") }
         if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1, got \(iterations).") }
+        if let iterations, iterations > Hyperparameters.maximumIterations {
+            throw ValidationError("--iterations must be at most \(Hyperparameters.maximumIterations), got \(iterations).")
+        }
     }
 
     public func run() throws {
@@ -97,7 +101,7 @@ public struct ReproduceCommand: ParsableCommand {
         guard let outcome else { return }
         let sweepJSON = outcome.json(database: database.path, runs: items.count)
         if sweep.shard != nil {
-            if output.format == .json { print(JSON.object([("sweep", sweepJSON)]).serialized(pretty: true)) }
+            if output.format == .json { try StandardOutput.print(JSON.object([("sweep", sweepJSON)]).serialized(pretty: true)) }
             StandardError.write("This shard is done. Merge the shards (tracker merge OUT.db shard*.db), then run "
                 + "`tracker reproduce --db OUT.db\(reading == .spec ? "" : " --reading \(reading.rawValue)")` to print the tables "
                 + "and write the report.\n")
@@ -152,10 +156,10 @@ public struct ReproduceCommand: ParsableCommand {
         let tableII = try CompareCommand.parse(common)
         let readingNote = reading == .spec ? "" : ", \(reading.rawValue) reading"
         if output.format == .table {
-            print("Table I (N = \(tableN), \(spec.frameSeeds.count) frames, budget \(budget)\(readingNote))")
-            print(try tableI.render(), terminator: "")
-            print("\nTable II (convergence time, iterations)")
-            print(try tableII.render(), terminator: "")
+            try StandardOutput.print("Table I (N = \(tableN), \(spec.frameSeeds.count) frames, budget \(budget)\(readingNote))")
+            try StandardOutput.print(try tableI.render(), terminator: "")
+            try StandardOutput.print("\nTable II (convergence time, iterations)")
+            try StandardOutput.print(try tableII.render(), terminator: "")
         }
 
         let directory = reportDirectory
@@ -233,7 +237,7 @@ public struct ReproduceCommand: ParsableCommand {
             let jsonI = try CompareCommand.parse(common + ["--n", String(tableN), "--format", "json"]).render()
             let jsonII = try CompareCommand.parse(common + ["--format", "json"]).render()
             let files = JSON.array([reportPath, figure, logFigure].map(JSON.string)).serialized()
-            print("{\n\"sweep\": \(sweepJSON.serialized()),\n\"table_i\": \(jsonI.trimmingCharacters(in: .whitespacesAndNewlines)),\n"
+            try StandardOutput.print("{\n\"sweep\": \(sweepJSON.serialized()),\n\"table_i\": \(jsonI.trimmingCharacters(in: .whitespacesAndNewlines)),\n"
                 + "\"table_ii\": \(jsonII.trimmingCharacters(in: .whitespacesAndNewlines)),\n\"files\": \(files)\n}")
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Learning
 import TrackerReports
 import TrackerStore
 
@@ -20,7 +21,9 @@ public struct ResumeCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The run's id (or a unique prefix of it).", valueName: "run-id"))
     var runID: String
 
-    @Option(help: ArgumentHelp("Train this many iterations more than done so far.", valueName: "K"))
+    @Option(help: ArgumentHelp(
+        "Train this many iterations more than done so far (a run plans at most \(Hyperparameters.maximumIterations)).",
+        valueName: "K"))
     var iterations: Int?
 
     @Option(name: .customLong("memory-limit"), help: ArgumentHelp("Refuse runs estimated to need more.", valueName: "size"))
@@ -42,6 +45,9 @@ public struct ResumeCommand: ParsableCommand {
 
     public func validate() throws {
         if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1, got \(iterations).") }
+        if let iterations, iterations > Hyperparameters.maximumIterations {
+            throw ValidationError("--iterations must be at most \(Hyperparameters.maximumIterations), got \(iterations).")
+        }
         _ = try parseByteSize(memoryLimit)
         try keepCheckpoints.validate()
     }
@@ -54,7 +60,7 @@ public struct ResumeCommand: ParsableCommand {
         {
         case .alreadyFinished(let record):
             StandardError.write("Run \(record.runID) is already finished; nothing to do (use --iterations K to train further).\n")
-            print(try runReport(record, in: store).render(format), terminator: "")
+            try StandardOutput.print(try runReport(record, in: store).render(format), terminator: "")
         case .session(let session):
             try drive(session, quiet: quiet, format: format)
         }

@@ -159,10 +159,10 @@ func drive(_ session: RunSession, quiet: Bool, format: ReportFormat) throws {
     let record = try store.run(session.record.runID)
     switch end {
     case .finished:
-        print(try runReport(record, in: store).render(format), terminator: "")
+        try StandardOutput.print(try runReport(record, in: store).render(format), terminator: "")
     case .interrupted(let iteration):
         StandardError.write("Interrupted at iteration \(iteration); resume with: tracker resume \(record.runID)\n")
-        if format == .json { print(try runReport(record, in: store).render(format), terminator: "") }
+        if format == .json { try StandardOutput.print(try runReport(record, in: store).render(format), terminator: "") }
         throw ExitCode(StopSignal.exitCode)
     }
 }

@@ -45,6 +45,6 @@ public struct SQLCommand: ParsableCommand {
         }
         let store = try database.openStore(.readOnly)
         let result = try store.readOnlySQL(text, parameters: try parseParameters(parameters))
-        printListing(Table(result).render(format), format)
+        try printListing(Table(result).render(format), format)
     }
 }

@@ -93,28 +93,28 @@ public struct ShowCommand: ParsableCommand {
                 ("frame", .object(frameFields)), ("checkpoint_summary", .object(checkpointSummary)),
                 ("checkpoints", checkpointJSON),
             ])
-            print(object.serialized(pretty: true))
+            try StandardOutput.print(object.serialized(pretty: true))
         case .table:
-            print(Record(fields: report.fields + runFields).render(.table))
-            print("Hyperparameters")
-            print(Record(fields: params).render(.table))
-            print("Provenance")
-            print(provenanceFields.map { Record(fields: $0).render(.table) }
+            try StandardOutput.print(Record(fields: report.fields + runFields).render(.table))
+            try StandardOutput.print("Hyperparameters")
+            try StandardOutput.print(Record(fields: params).render(.table))
+            try StandardOutput.print("Provenance")
+            try StandardOutput.print(provenanceFields.map { Record(fields: $0).render(.table) }
                 ?? "(not recorded: the run predates schema version 4)\n")
-            print("Tags")
+            try StandardOutput.print("Tags")
             // Record's table form escapes what was typed (terminalEscaped).
-            print(tags.isEmpty ? "(none)\n" : Record(fields: tags.map { ($0.key, JSON.string($0.value)) }).render(.table))
-            print("Note")
-            print(Record(fields: [("note", .optional(note))]).render(.table))
-            print("Frame")
-            print(Record(fields: frameFields).render(.table))
-            print(frameTable(frame.frame).render(ListingFormat.table))
-            print("Checkpoints")
+            try StandardOutput.print(tags.isEmpty ? "(none)\n" : Record(fields: tags.map { ($0.key, JSON.string($0.value)) }).render(.table))
+            try StandardOutput.print("Note")
+            try StandardOutput.print(Record(fields: [("note", .optional(note))]).render(.table))
+            try StandardOutput.print("Frame")
+            try StandardOutput.print(Record(fields: frameFields).render(.table))
+            try StandardOutput.print(frameTable(frame.frame).render(ListingFormat.table))
+            try StandardOutput.print("Checkpoints")
             // A long run without retention can hold thousands; the summary is what one usually wants.
             if self.checkpoints {
-                print(checkpointTable.render(ListingFormat.table), terminator: "")
+                try StandardOutput.print(checkpointTable.render(ListingFormat.table), terminator: "")
             } else {
-                print(Record(fields: checkpointSummary).render(.table), terminator: "")
+                try StandardOutput.print(Record(fields: checkpointSummary).render(.table), terminator: "")
             }
         }
     }

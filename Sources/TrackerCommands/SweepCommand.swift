@@ -120,7 +120,7 @@ public struct SweepCommand: ParsableCommand {
         let sweepRun = try runSweep(parsed, database: database.path, options: sweep, provenance: .current(sweep: (spec, text)),
                                     format: output.format)
         if output.format == .json, let outcome = sweepRun.outcome {
-            print(outcome.json(database: database.path, runs: sweepRun.items.count).serialized(pretty: true))
+            try StandardOutput.print(outcome.json(database: database.path, runs: sweepRun.items.count).serialized(pretty: true))
         }
     }
 }
@@ -149,7 +149,7 @@ func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions, proven
             case .start: return [.string(item.summary), .string("start"), .null]
             }
         })
-        print(table.render(format), terminator: "")
+        try StandardOutput.print(table.render(format), terminator: "")
         return (runner.items, nil)
     }
     StopSignal.install()
@@ -277,6 +277,6 @@ public struct MergeCommand: ParsableCommand {
                 StandardError.write("\(input): note: run id \(terminalEscaped(renamed.original)) is taken by a different configuration; added as \(renamed.assigned)\n")
             }
         }
-        if report.format == .json { print(JSON.array(reports).serialized(pretty: true)) }
+        if report.format == .json { try StandardOutput.print(JSON.array(reports).serialized(pretty: true)) }
     }
 }

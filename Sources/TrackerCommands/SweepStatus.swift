@@ -14,8 +14,8 @@ func printSweepStatus(_ spec: SweepSpec, databasePattern: String, options: Sweep
     let report = try SweepStatusReport.read(
         items: items, databases: paths, busyTimeoutMilliseconds: DatabaseOptions.busyTimeoutMilliseconds)
     switch format {
-    case .json: print(statusJSON(report).serialized(pretty: true))
-    case .table: print(statusTables(report), terminator: "")
+    case .json: try StandardOutput.print(statusJSON(report).serialized(pretty: true))
+    case .table: try StandardOutput.print(statusTables(report), terminator: "")
     }
 }
 

@@ -17,7 +17,9 @@ public struct TagCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The run's id (or a unique prefix of it).", valueName: "run-id"))
     var runID: String
 
-    @Argument(help: ArgumentHelp("Tags to set; a key must be non-empty and contain no '='.", valueName: "KEY=VALUE"))
+    @Argument(help: ArgumentHelp(
+        "Tags to set; a key must be non-empty and contain no '=', and is stored in Unicode NFC (é typed composed or decomposed is one key).",
+        valueName: "KEY=VALUE"))
     var tags: [String] = []
 
     @Option(help: ArgumentHelp("Remove the tag with this key (no error when the run lacks it). Repeatable.",

@@ -44,15 +44,28 @@ public struct Tracker: ParsableCommand {
     /// `main()` with one difference: an error's message goes through `terminalEscaped` line by line
     /// before it reaches stderr, because messages quote stored and file text (labels, task files, sweep
     /// specs, SQL results) that could otherwise drive the terminal. Help and `--version` print as usual.
+    /// The standard streams are prepared first (``StandardStreams/prepare()``): a closed or full stdout
+    /// or stderr never traps, and a result that could not be written whole exits 1.
     public static func mainEscapingErrors() -> Never {
+        StandardStreams.prepare()
         do {
             var command = try parseAsRoot()
             try command.run()
             Foundation.exit(0)
         } catch {
             let code = exitCode(for: error)
-            guard code != .success else { exit(withError: error) }
-            FileHandle.standardError.write(Data((terminalEscapedLines(fullMessage(for: error)) + "\n").utf8))
+            guard code != .success else {
+                // --help, `help CMD`, --version: the text is the result, written and checked like any other.
+                let text = fullMessage(for: error)
+                do {
+                    if !text.isEmpty { try StandardOutput.write(text + "\n") }
+                } catch {
+                    StandardError.write("Error: \(error)\n")
+                    Foundation.exit(1)
+                }
+                Foundation.exit(0)
+            }
+            StandardError.write(terminalEscapedLines(fullMessage(for: error)) + "\n")
             Foundation.exit(code.rawValue)
         }
     }

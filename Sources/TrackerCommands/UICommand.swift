@@ -37,8 +37,8 @@ public struct UICommand: ParsableCommand {
         // A missing, foreign or newer database is refused here, before anything listens.
         try dashboard.checkDatabase()
         if !Self.isLoopback(host) {
-            FileHandle.standardError.write(Data(
-                "Warning: listening on \(host): anyone who can reach this address can read the whole database (there is no authentication).\n".utf8))
+            StandardError.write(
+                "Warning: listening on \(host): anyone who can reach this address can read the whole database (there is no authentication).\n")
         }
         let host = self.host, port = self.port, path = database.path
         let outcome = ServeOutcome()
@@ -47,9 +47,10 @@ public struct UICommand: ParsableCommand {
             do {
                 try await dashboard.serve(host: host, port: port) { boundPort in
                     let shown = host.contains(":") ? "[\(host)]" : host
-                    // Written in one call and unbuffered, so a script reading the URL sees it at once.
-                    FileHandle.standardOutput.write(Data(
-                        "tracker ui: serving \(path) at http://\(shown):\(boundPort)/ (Ctrl-C stops)\n".utf8))
+                    // Written in one call and unbuffered, so a script reading the URL sees it at once; a
+                    // stdout that cannot take it (closed, full) does not stop the server.
+                    StandardOutput.message(
+                        "tracker ui: serving \(path) at http://\(shown):\(boundPort)/ (Ctrl-C stops)\n")
                 }
             } catch {
                 outcome.set(error)

@@ -242,7 +242,7 @@ public struct LineChart: Sendable {
     /// A coordinate with at most two decimals and no trailing zeros.
     func n(_ value: Double) -> String {
         let rounded = (value * 100).rounded() / 100
-        if rounded == rounded.rounded() { return String(Int(rounded)) }
+        if abs(rounded) < 1e15, rounded == rounded.rounded() { return String(Int(rounded)) }
         var text = String(format: "%.2f", rounded)
         while text.hasSuffix("0") { text.removeLast() }
         return text

@@ -248,7 +248,7 @@ public struct SettingCondition: Sendable, Equatable {
     public let value: String
 
     public init(key: String, value: String) {
-        self.key = key
+        self.key = RunTags.normalizedSettingKey(key)
         self.value = value
     }
 

@@ -37,7 +37,7 @@ extension TrackerStore {
             throw StoreError.invalidArgument(
                 "\(inputPath) has schema version \(inputVersion); merge needs \(Schema.latestVersion) (open it once with this tracker)")
         }
-        return try storeOperation("merging \(inputPath)") {
+        let report = try storeOperation("merging \(inputPath)") {
             try database.execute("DROP TABLE IF EXISTS temp.frame_map; DROP TABLE IF EXISTS temp.run_map")
             let attachable = try input.attachablePath()
             defer { attachable.cleanUp() }
@@ -119,6 +119,9 @@ extension TrackerStore {
                 return report
             }
         }
+        // An input written by an older tracker may hold tag keys that are not NFC: repaired here as at open.
+        try normalizeTagKeys()
+        return report
     }
 
     /// The first free prefix (8 hex digits, lengthened on a collision) of a hash of `seed`: run ids are

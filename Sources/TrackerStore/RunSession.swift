@@ -240,8 +240,15 @@ public final class RunSession {
         let resumed = try learner ?? Learner(
             frame: frame.frame, hyperparameters: hyperparameters, optimumObjective: frame.optimalObjective,
             memoryLimitBytes: memoryLimitBytes)
-        let planned = additionalIterations.map { max(record.plannedIterations, record.doneIterations) + $0 }
-            ?? record.plannedIterations
+        // Checked, so no stored count (a hostile or merged file) and no --iterations can overflow it.
+        let base = max(record.plannedIterations, record.doneIterations)
+        let (sum, overflow) = base.addingReportingOverflow(additionalIterations ?? 0)
+        let planned = additionalIterations == nil ? record.plannedIterations : sum
+        guard !overflow, planned <= Hyperparameters.maximumIterations else {
+            throw StoreError.invalidArgument(
+                "iterations: run \(record.runID) would plan " + (overflow ? "more than \(Int.max)" : "\(planned)")
+                    + " iterations, more than the maximum of \(Hyperparameters.maximumIterations) per run")
+        }
         guard resumed.iteration <= planned else {
             throw StoreError.notResumable(runID: record.runID, reason: "its checkpoint is past its planned iterations")
         }

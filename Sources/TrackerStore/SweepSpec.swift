@@ -67,7 +67,7 @@ public struct SweepSpec: Sendable, Equatable {
             frameSeeds = (0..<count).map { UInt64(first + $0) }
         }
         let seeds = try reader.integers(root["seeds"], key: "seeds", required: false, range: 0...Int.max, default: [1]).map(UInt64.init)
-        let iterations = try reader.integer(root["iterations"], key: "iterations", default: 25_600, range: 1...1_000_000_000)
+        let iterations = try reader.integer(root["iterations"], key: "iterations", default: 25_600, range: 1...Hyperparameters.maximumIterations)
 
         guard let rawConfigurations = root["configurations"] else { throw fail("'configurations' is missing") }
         guard let list = rawConfigurations as? [Any], !list.isEmpty else {

@@ -4,9 +4,13 @@ import Foundation
 enum Timestamp {
     static func now() -> String { format(Date()) }
 
+    /// Total: a date outside the years 1 to 9999 (`list --since 9223372036854775807w`) is clamped to them,
+    /// where the text still sorts as text; `time_t(...)` of it used to trap.
     static func format(_ date: Date) -> String {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-        let milliseconds = Int((date.timeIntervalSince1970 - Double(seconds)) * 1000)
+        let raw = date.timeIntervalSince1970
+        let interval = raw.isNaN ? 0 : min(max(raw, -62_135_596_800), 253_402_300_799.999)
+        var seconds = time_t(interval.rounded(.down))
+        let milliseconds = Int((interval - Double(seconds)) * 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
         return String(
@@ -34,9 +38,14 @@ public enum ProcessIdentity {
 
     static var pid: Int { Int(getpid()) }
 
-    /// Whether a process with this id exists on this machine (signal 0 checks without sending).
+    /// Whether a process with this id exists on this machine (signal 0 checks without sending). The one
+    /// place a recorded pid becomes a `pid_t`: a stored value is whatever the file holds (a hostile or
+    /// merged shard), so one that is no process id (0 or below, beyond 32 bits) names no process and is
+    /// not alive. Passed on as it was, it would trap (`pid_t(_:)` of a 64-bit value), or `kill` would test
+    /// our process group (0) or every process (-1) and call a dead run alive.
     static func isAlive(pid: Int) -> Bool {
-        if kill(pid_t(pid), 0) == 0 { return true }
+        guard pid > 0, let processID = pid_t(exactly: pid) else { return false }
+        if kill(processID, 0) == 0 { return true }
         return errno == EPERM
     }
 }

@@ -94,6 +94,8 @@ public final class TrackerStore {
         }
         // Data a migration adds but SQL cannot compute (migration 0005's D_rand) is filled in here.
         try fillMissingRandomOrderDelays()
+        // Tag keys stored before they were normalized to NFC are repaired once (docs/schema.md).
+        try normalizeTagKeys()
     }
 
     /// What to hand SQLite for a user's path, after refusing what is not a database file. A path

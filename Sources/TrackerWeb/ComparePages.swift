@@ -85,7 +85,7 @@ extension Pages {
             includeUnfinished = form.text("unfinished") == "1"
             runs = form.all("run")
             guard runs.count <= 1000 else { throw WebError.badRequest("compare at most 1000 ticked runs at once") }
-            by = form.text("by").flatMap { $0 == "n" ? nil : $0 }
+            by = form.text("by").flatMap { $0 == "n" ? nil : RunTags.normalizedSettingKey($0) }  // tag.é either way
             if let by, ["algorithm", "phi"].contains(by) {
                 throw WebError.badRequest("by \(by): the columns are algorithm and phi already; give another setting")
             }

@@ -125,7 +125,7 @@ func formatNumber(_ value: Double?) -> String {
 
 /// 95 s, 12 min 3 s, 2 h 5 min.
 func formatDuration(_ seconds: Double) -> String {
-    guard seconds.isFinite, seconds >= 0 else { return "" }
+    guard seconds.isFinite, seconds >= 0, seconds < 1e15 else { return "" }  // a stored value; Int(...) of more could trap
     if seconds < 60 { return printfFormatted("%.1f s", seconds) }
     let whole = Int(seconds.rounded())
     if whole < 3600 { return "\(whole / 60) min \(whole % 60) s" }

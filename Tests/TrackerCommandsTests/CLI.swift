@@ -8,6 +8,9 @@ struct CLI {
         let status: Int32
         let stdout: String
         let stderr: String
+        /// True when a signal ended the process (a trap's SIGILL, SIGKILL): `status` is then the signal's
+        /// number, not an exit code.
+        var signaled = false
     }
 
     static let binary: URL = {
@@ -66,7 +69,8 @@ struct CLI {
         process.waitUntilExit()
         return Result(status: process.terminationStatus,
                       stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+                      stderr: String(decoding: errData, as: UTF8.self),
+                      signaled: process.terminationReason == .uncaughtSignal)
     }
 
     /// Starts `tracker arguments...` without waiting; stdout is discarded, stderr kept when asked.
