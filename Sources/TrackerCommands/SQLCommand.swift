@@ -27,10 +27,17 @@ public struct SQLCommand: ParsableCommand {
     @Option(help: "Output format.")
     var format: ListingFormat = .table
 
+    @Option(help: ArgumentHelp(
+        "Stop the statement after this many seconds (0: no limit).", valueName: "seconds"))
+    var timeout: Double = 300
+
     public init() {}
 
     public func validate() throws {
         _ = try parseParameters(parameters)
+        guard timeout.isFinite, timeout >= 0, timeout <= 86_400 else {
+            throw ValidationError("--timeout must be from 0 to 86400 seconds, got \(timeout).")
+        }
     }
 
     public func run() throws {
@@ -44,7 +51,17 @@ public struct SQLCommand: ParsableCommand {
             throw ValidationError("the SQL text holds a NUL character (\\0), where SQLite would stop reading it.")
         }
         let store = try database.openStore(.readOnly)
-        let result = try store.readOnlySQL(text, parameters: try parseParameters(parameters))
+        if timeout > 0 { store.database.limitTime(to: .milliseconds(Int((timeout * 1000).rounded(.up)))) }
+        let result: QueryResult
+        do {
+            result = try store.readOnlySQL(text, parameters: try parseParameters(parameters))
+        } catch let error as StoreError where error.isInterrupted {
+            throw CommandFailure("the statement ran past the time limit of \(Self.seconds(timeout)) s and was stopped (--timeout)")
+        }
         printListing(Table(result).render(format), format)
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
     }
 }

@@ -230,6 +230,26 @@ public enum SavedQueries {
     }
 }
 
+/// One page of a saved query's rows (``TrackerStore/run(_:parameters:offset:maxRows:maxBytes:maxValueBytes:)``).
+public struct QueryPage: Sendable {
+    public let result: QueryResult
+    /// Rows stepped over before the page.
+    public let offset: Int
+    /// A row follows the page: the next page starts at `offset + result.rows.count`.
+    public let hasMore: Bool
+}
+
+extension SQLiteValue {
+    /// What the value costs to hold, roughly: its bytes for text and blobs, 8 otherwise.
+    var byteCount: Int {
+        switch self {
+        case .text(let text): return text.utf8.count
+        case .blob(let bytes): return bytes.count
+        default: return 8
+        }
+    }
+}
+
 /// Rows of a query, values as SQLite stored them.
 public struct QueryResult: Sendable {
     public let columns: [String]
@@ -249,6 +269,62 @@ extension TrackerStore {
     /// take their defaults; unknown names, missing required ones and values of the wrong type are
     /// one-line errors that name the parameter.
     public func run(_ query: SavedQuery, parameters: [String: String]) throws -> QueryResult {
+        let statement = try preparedStatement(for: query, parameters: parameters)
+        return try storeOperation("running query \(query.name)") {
+            try withValueLimit { try Self.collect(statement) }
+        }
+    }
+
+    /// One page of a saved query's rows, for callers that must bound what they hold (the dashboard): the
+    /// rows from `offset` on (the ones before are stepped over, never kept), at most `maxRows` of them,
+    /// and no more once they hold `maxBytes` (text and blob bytes, 8 per number; the first row of a page
+    /// always counts, so every page moves on). `hasMore` says whether a row follows the page.
+    public func run(_ query: SavedQuery, parameters: [String: String], offset: Int, maxRows: Int, maxBytes: Int,
+                    maxValueBytes: Int = TrackerStore.maximumValueBytes) throws -> QueryPage {
+        let statement = try preparedStatement(for: query, parameters: parameters)
+        return try storeOperation("running query \(query.name)") {
+            try withValueLimit(maxValueBytes) {
+                let columns = (0..<statement.columnCount).map { statement.columnName(Int32($0)) }
+                defer { statement.reset() }
+                var skipped = 0
+                while skipped < offset {
+                    guard try statement.step() else {
+                        return QueryPage(result: QueryResult(columns: columns, rows: []), offset: offset, hasMore: false)
+                    }
+                    skipped += 1
+                }
+                var rows: [[SQLiteValue]] = []
+                var bytes = 0
+                while rows.count < maxRows && (rows.isEmpty || bytes < maxBytes) {
+                    guard try statement.step() else {
+                        return QueryPage(result: QueryResult(columns: columns, rows: rows), offset: offset, hasMore: false)
+                    }
+                    let row = (0..<columns.count).map { statement.value(Int32($0)) }
+                    bytes += row.reduce(0) { $0 + $1.byteCount }
+                    rows.append(row)
+                }
+                return QueryPage(result: QueryResult(columns: columns, rows: rows), offset: offset, hasMore: try statement.step())
+            }
+        }
+    }
+
+    /// The largest single value (text or blob) `tracker sql` and the saved queries may make or read: 64 MiB.
+    /// Beyond it SQLite stops the statement ("string or blob too big") instead of allocating the value, so
+    /// `SELECT zeroblob(1e9)` costs nothing; `length(x)` of a larger stored value still answers.
+    public static let maximumValueBytes = 64 * 1024 * 1024
+
+    /// `body` with this connection's values bounded by `limit` bytes (``Database/maximumValueBytes``),
+    /// the connection's own limit restored after.
+    func withValueLimit<T>(_ limit: Int = TrackerStore.maximumValueBytes, _ body: () throws -> T) rethrows -> T {
+        let before = database.maximumValueBytes
+        database.maximumValueBytes = min(limit, before)
+        defer { database.maximumValueBytes = before }
+        return try body()
+    }
+
+    /// The saved query prepared with its parameters bound: each given value converted to its declared
+    /// type, missing ones their defaults.
+    private func preparedStatement(for query: SavedQuery, parameters: [String: String]) throws -> Statement {
         let declared = Set(query.parameters.map(\.name))
         for name in parameters.keys.sorted() where !declared.contains(Self.bareName(name)) {
             let known = query.parameters.map { ":" + $0.name }.joined(separator: ", ")
@@ -287,7 +363,7 @@ extension TrackerStore {
                 }
                 try statement.bind(value, at: index)
             }
-            return try Self.collect(statement)
+            return statement
         }
     }
 
@@ -316,7 +392,10 @@ extension TrackerStore {
             throw StoreError.invalidArgument("the SQL has no parameter :\(unused)")
         }
         do {
-            return try Self.collect(statement)
+            return try withValueLimit { try Self.collect(statement) }
+        } catch let error as SQLiteError where error.isInterrupted {
+            // Past the connection's time limit: the caller knows the limit and says so.
+            throw StoreError.database(error, context: "running the SQL")
         } catch let error as SQLiteError {
             throw StoreError.invalidArgument("SQL error: \(error.message)")
         }

@@ -1,5 +1,7 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import TrackerReports
@@ -15,12 +17,25 @@ import TrackerStore
 public struct Dashboard: Sendable {
     public let databasePath: String
     public let busyTimeoutMilliseconds: Int32
+    /// How long the database work of one request may run before SQLite stops it (503): 10 s.
+    public let requestTimeLimit: Duration
     let stores: StorePool
 
-    public init(databasePath: String, busyTimeoutMilliseconds: Int32 = 2000) {
+    /// The dashboard's limits on connections (docs/ui.md, "Limits").
+    public enum Limits {
+        /// A connection with nothing to answer (idle between requests, or a request whose head has not
+        /// arrived in full) is closed after this long without a complete request part.
+        public static let idleTimeoutSeconds: Int64 = 10
+        /// At most this many connections are served at once; more wait in the kernel's accept queue until
+        /// one closes.
+        public static let maximumConnections = 256
+    }
+
+    public init(databasePath: String, busyTimeoutMilliseconds: Int32 = 2000, requestTimeLimit: Duration = .seconds(10)) {
         self.databasePath = databasePath
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
-        stores = StorePool(path: databasePath) {
+        self.requestTimeLimit = requestTimeLimit
+        stores = StorePool(path: databasePath, timeLimit: requestTimeLimit) {
             try TrackerStore(path: databasePath, access: .readOnly, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         }
     }
@@ -38,14 +53,40 @@ public struct Dashboard: Sendable {
         var logger = Logger(label: "tracker-ui")
         logger.logLevel = .error
         let application = Application(
-            router: makeRouter(),
-            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            responder: makeResponder(),
+            server: .http1(configuration: .init(idleTimeout: .seconds(Limits.idleTimeoutSeconds))),
+            configuration: .init(
+                address: .hostname(host, port: port), serverName: nil,
+                availableConnectionsDelegate: MaximumAvailableConnections(Limits.maximumConnections)),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) },
             logger: logger)
         try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 
-    /// The routes: pages, the JSON API and the embedded assets. Every one is GET only.
+    /// What the server answers with: the routes, behind what must happen before a route is chosen (the
+    /// router matches the raw path and the method): percent-decoded path segments, and HEAD answered as
+    /// GET with the same headers (Content-Length included) and no body (RFC 9110 9.3.2).
+    func makeResponder() -> CallbackResponder<BasicRequestContext> {
+        let routes = makeRouter().buildResponder()
+        return CallbackResponder { request, context in
+            var response: Response
+            do {
+                response = try await routes.respond(to: try DashboardMiddleware<BasicRequestContext>.normalized(request), context: context)
+            } catch {
+                response = DashboardMiddleware<BasicRequestContext>.errorResponse(WebError(error), for: request)
+                DashboardMiddleware<BasicRequestContext>.addSecurityHeaders(&response.headers)
+            }
+            if request.method == .head {
+                let length = response.body.contentLength
+                response = Response(status: response.status, headers: response.headers, body: ResponseBody())
+                if let length { response.headers[.contentLength] = String(length) }
+            }
+            return response
+        }
+    }
+
+    /// The routes: pages, the JSON API and the embedded assets. Every one is GET only (HEAD reaches them
+    /// as GET, see ``makeResponder()``).
     func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: DashboardMiddleware())
@@ -98,6 +139,10 @@ struct WebError: Error {
     let message: String
 
     static func badRequest(_ message: String) -> WebError { WebError(status: .badRequest, message: message) }
+    static func timeLimit(_ limit: Duration) -> WebError {
+        WebError(status: .serviceUnavailable,
+                 message: "the request was stopped at the dashboard's time limit of \(limit.seconds) s; ask for less (fewer rows, a larger step)")
+    }
     static func notFound(_ message: String) -> WebError { WebError(status: .notFound, message: message) }
 
     /// The store's errors by kind: an unknown run is 404, a bad argument 400, a database that cannot be
@@ -106,6 +151,11 @@ struct WebError: Error {
         switch error {
         case let error as WebError:
             self = error
+        case let error as TimeLimitExceeded:
+            self = .timeLimit(error.limit)
+        case StoreError.database(let underlying, _) where underlying.isTooBig:
+            self.init(status: .badRequest, message: "a value of the result is larger than the dashboard's limit of "
+                + "\(Pages.maximumValueBytes / 1024 / 1024) MiB per value")
         case let error as StoreError:
             switch error {
             case .runNotFound, .ambiguousRunID: self.init(status: .notFound, message: error.description)
@@ -133,11 +183,12 @@ struct DashboardMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
+        // HEAD arrives here as GET (see Dashboard.makeResponder).
         if request.method != .get {
             response = Self.errorResponse(
                 WebError(status: .methodNotAllowed, message: "\(request.method.rawValue) is not allowed; the dashboard is read-only"),
                 for: request)
-            response.headers[.allow] = "GET"
+            response.headers[.allow] = "GET, HEAD"
         } else if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > Self.maximumBodyBytes {
             response = Self.errorResponse(
                 WebError(status: .contentTooLarge, message: "request body of \(length) bytes; the limit is \(Self.maximumBodyBytes)"),
@@ -155,6 +206,34 @@ struct DashboardMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         Self.addSecurityHeaders(&response.headers)
         return response
+    }
+
+    /// The request as the routes see it: a HEAD as a GET, with its path's segments percent-decoded
+    /// (`/queries/run%5Fhistory` is `/queries/run_history`, RFC 3986 6.2.2.2), so the router and the
+    /// handlers get the decoded names. A segment that does not decode (bad `%`, not UTF-8), or that decodes
+    /// to a character that would change the path's structure (`/`, `?`, `#`) or to a control character,
+    /// is a 400. The query string is left alone (`Form` decodes it).
+    static func normalized(_ request: Request) throws -> Request {
+        let path = request.uri.path
+        let isHead = request.method == .head
+        guard isHead || path.contains("%") else { return request }
+        var head = request.head
+        if isHead { head.method = .get }
+        if path.contains("%") {
+            var segments: [String] = []
+            for segment in path.split(separator: "/", omittingEmptySubsequences: false) {
+                guard let decoded = segment.removingPercentEncoding else {
+                    throw WebError.badRequest("malformed percent-encoding in the path")
+                }
+                guard !decoded.unicodeScalars.contains(where: { "/?#".unicodeScalars.contains($0) || $0.value < 0x20 || $0.value == 0x7F }) else {
+                    throw WebError.badRequest("the path's segment '\(segment)' decodes to a '/', '?', '#' or a control character")
+                }
+                segments.append(decoded)
+            }
+            let query = request.uri.query.map { "?" + $0 } ?? ""
+            head.path = segments.joined(separator: "/") + query
+        }
+        return Request(head: head, body: request.body)
     }
 
     static func addSecurityHeaders(_ headers: inout HTTPFields) {
