@@ -247,4 +247,45 @@ import Glibc
         }
         #expect(server.stop(SIGTERM) == 0)
     }
+
+    /// A request held up in the database (here: a rollback-journal file whose exclusive lock the test
+    /// holds, so the request waits out its 2 s busy timeout) delays a graceful stop; a second SIGTERM ends
+    /// the process at once with exit 1 and one line, and a single SIGTERM still stops it with exit 0 once
+    /// the request is answered.
+    @Test func aSecondSignalStopsTheServerWhileARequestIsHeldUp() throws {
+        let dir = try TemporaryDirectory(prefix: "tracker-ui-limits")
+        let (db, _) = try Self.database(dir, iterations: 200)
+        try Database(path: db).execute("PRAGMA journal_mode = DELETE")
+        for signals in [1, 2] {
+            let server = try UIServer(database: db)
+            let holder = try Database(path: db)
+            try holder.execute("BEGIN EXCLUSIVE")
+            let port = server.port
+            let answered = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                _ = try? UIServer.sendAndReceive(Data("GET /api/runs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8), port: port)
+                answered.signal()
+            }
+            Thread.sleep(forTimeInterval: 0.5)
+            let started = Date()
+            for _ in 0..<signals {
+                kill(server.process.processIdentifier, SIGTERM)
+                Thread.sleep(forTimeInterval: 0.2)
+            }
+            let exited = waitForExit(server.process, seconds: 15)
+            let took = Date().timeIntervalSince(started)
+            try holder.execute("ROLLBACK")
+            _ = answered.wait(timeout: .now() + 15)
+            #expect(exited, "\(signals) SIGTERM: the server did not stop")
+            if signals == 1 {
+                #expect(server.process.terminationStatus == 0, "one SIGTERM: a graceful stop")
+                #expect(took >= 1, "the graceful stop waited for the request (\(took) s)")
+            } else {
+                #expect(server.process.terminationStatus == 1, "a second SIGTERM: stopped at once")
+                #expect(took < 1.2, "\(took) s")
+                #expect(server.stderr.contains("Error: tracker ui stopped without waiting for its requests: a second SIGTERM while requests were still running"),
+                        "\(server.stderr)")
+            }
+        }
+    }
 }
