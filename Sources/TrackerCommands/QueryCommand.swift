@@ -46,8 +46,8 @@ public struct QueryCommand: ParsableCommand {
         }
         let query = try SavedQueries.named(name ?? "")
         let store = try database.openStore(.readOnly)
-        let result = try store.run(query, parameters: try store.resolvingRunIDs(in: try parseParameters(parameters)))
-        printListing(Table(result).render(format), format)
+        let values = try store.resolvingRunIDs(in: try parseParameters(parameters))
+        try printRows(format) { each in try store.run(query, parameters: values, chunkRows: streamedChunkRows, each: each) }
     }
 }
 

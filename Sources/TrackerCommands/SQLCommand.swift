@@ -52,16 +52,41 @@ public struct SQLCommand: ParsableCommand {
         }
         let store = try database.openStore(.readOnly)
         if timeout > 0 { store.database.limitTime(to: .milliseconds(Int((timeout * 1000).rounded(.up)))) }
-        let result: QueryResult
         do {
-            result = try store.readOnlySQL(text, parameters: try parseParameters(parameters))
+            try printRows(format) { each in
+                try store.readOnlySQL(text, parameters: try parseParameters(parameters), chunkRows: streamedChunkRows, each: each)
+            }
         } catch let error as StoreError where error.isInterrupted {
             throw CommandFailure("the statement ran past the time limit of \(Self.seconds(timeout)) s and was stopped (--timeout)")
         }
-        printListing(Table(result).render(format), format)
     }
 
     static func seconds(_ value: Double) -> String {
         value == value.rounded() ? String(Int(value)) : String(value)
     }
+}
+
+/// Rows per printed piece of a streamed listing.
+let streamedChunkRows = 1000
+
+/// Prints a query's rows: CSV and JSON piece by piece as `produce` hands them over (at most
+/// `streamedChunkRows` rows held at a time), the aligned table and markdown once every row is in (they size
+/// their columns from all of them). A failure after some rows were printed leaves those printed.
+func printRows(_ format: ListingFormat, _ produce: ((QueryResult) throws -> Void) throws -> Void) throws {
+    guard ListingStream.supports(format) else {
+        var columns: [String] = []
+        var rows: [[JSON]] = []
+        try produce { chunk in
+            columns = chunk.columns
+            rows += Table(chunk).rows
+        }
+        printListing(Table(columns: columns, rows: rows).render(format), format)
+        return
+    }
+    var stream = ListingStream(format: format)
+    try produce { chunk in
+        let text = stream.render(Table(chunk))
+        if !text.isEmpty { printListing(text, format) }
+    }
+    printListing(stream.finish(), format)
 }

@@ -275,6 +275,16 @@ extension TrackerStore {
         }
     }
 
+    /// Runs a saved query and hands its rows to `each` in chunks of at most `chunkRows`, so a caller that
+    /// prints them (`tracker query`) never holds more than one chunk. `each` is called at least once (with
+    /// no rows for an empty result), so the columns are always known.
+    public func run(_ query: SavedQuery, parameters: [String: String], chunkRows: Int, each: (QueryResult) throws -> Void) throws {
+        let statement = try preparedStatement(for: query, parameters: parameters)
+        try storeOperation("running query \(query.name)") {
+            try withValueLimit { try Self.stream(statement, chunkRows: chunkRows, each: each) }
+        }
+    }
+
     /// One page of a saved query's rows, for callers that must bound what they hold (the dashboard): the
     /// rows from `offset` on (the ones before are stepped over, never kept), at most `maxRows` of them,
     /// and no more once they hold `maxBytes` (text and blob bytes, 8 per number; the first row of a page
@@ -371,6 +381,19 @@ extension TrackerStore {
     /// is false) is refused before it runs, so nothing changes. Named parameters are bound as integers or
     /// reals when their text is a plain decimal number (``isPlainDecimal(_:)``), otherwise as text.
     public func readOnlySQL(_ sql: String, parameters: [String: String] = [:]) throws -> QueryResult {
+        var columns: [String] = []
+        var rows: [[SQLiteValue]] = []
+        try readOnlySQL(sql, parameters: parameters, chunkRows: 1000) { chunk in
+            columns = chunk.columns
+            rows += chunk.rows
+        }
+        return QueryResult(columns: columns, rows: rows)
+    }
+
+    /// ``readOnlySQL(_:parameters:)`` that hands the rows to `each` in chunks of at most `chunkRows` (at
+    /// least one call, for the columns), so `tracker sql` prints a large result without holding it.
+    public func readOnlySQL(_ sql: String, parameters: [String: String] = [:], chunkRows: Int,
+                            each: (QueryResult) throws -> Void) throws {
         let statement = try Self.prepareAdHoc(sql, in: database)
         guard statement.isReadOnly else {
             throw StoreError.invalidArgument("tracker sql runs read-only statements; this one writes")
@@ -392,7 +415,7 @@ extension TrackerStore {
             throw StoreError.invalidArgument("the SQL has no parameter :\(unused)")
         }
         do {
-            return try withValueLimit { try Self.collect(statement) }
+            try withValueLimit { try Self.stream(statement, chunkRows: chunkRows, each: each) }
         } catch let error as SQLiteError where error.isInterrupted {
             // Past the connection's time limit: the caller knows the limit and says so.
             throw StoreError.database(error, context: "running the SQL")
@@ -418,6 +441,24 @@ extension TrackerStore {
                 throw StoreError.invalidArgument("SQL error: \(error.message)")
             }
         }
+    }
+
+    /// The statement's rows in chunks of at most `chunkRows`; `each` is called at least once. The
+    /// statement is reset afterwards, also when `each` or a step throws.
+    private static func stream(_ statement: Statement, chunkRows: Int, each: (QueryResult) throws -> Void) throws {
+        let columns = (0..<statement.columnCount).map { statement.columnName(Int32($0)) }
+        defer { statement.reset() }
+        var rows: [[SQLiteValue]] = []
+        var delivered = false
+        while try statement.step() {
+            rows.append((0..<columns.count).map { statement.value(Int32($0)) })
+            if rows.count >= max(chunkRows, 1) {
+                try each(QueryResult(columns: columns, rows: rows))
+                delivered = true
+                rows.removeAll(keepingCapacity: true)
+            }
+        }
+        if !rows.isEmpty || !delivered { try each(QueryResult(columns: columns, rows: rows)) }
     }
 
     private static func collect(_ statement: Statement) throws -> QueryResult {

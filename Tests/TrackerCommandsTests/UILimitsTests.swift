@@ -57,8 +57,14 @@ import Glibc
         }
         #expect(pages == 5 && next == nil)
         #expect(iterations == Array(0..<30_000))
+        // The command prints them all, streamed in pieces that add up to one listing.
         let printed = try CLI.run(["query", "run_history", "--db", db, "--param", "run_id=\(run)", "--format", "csv"])
-        #expect(printed.stdout.split(separator: "\n").count == 30_001)
+        #expect(printed.status == 0 && printed.stdout.split(separator: "\n").count == 30_001)
+        #expect(printed.stdout.split(separator: "\n").dropFirst().compactMap { Int($0.prefix { $0 != "," }) } == Array(0..<30_000))
+        let json = try CLI.run(["sql", "--db", db, "--format", "json", "SELECT iteration FROM iteration_metrics WHERE run_id = :r ORDER BY iteration",
+                                "--param", "r=\(run)"])
+        let objects = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Int]])
+        #expect(objects.map { $0["iteration"] ?? -1 } == Array(0..<30_000))
 
         // Past the end: no rows, no next; bad paging values are 400s naming the field.
         let past = try Self.object(try server.get("/api/queries/run_history?run_id=\(run)&offset=30000").body)
