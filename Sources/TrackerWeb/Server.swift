@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTPTypes
 import TrackerReports
 import TrackerStore
 
@@ -54,7 +55,9 @@ public struct Dashboard: Sendable {
         logger.logLevel = .error
         let application = Application(
             responder: makeResponder(),
-            server: .http1(configuration: .init(idleTimeout: .seconds(Limits.idleTimeoutSeconds))),
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [RequestDeadline(seconds: Limits.idleTimeoutSeconds)],
+                idleTimeout: .seconds(Limits.idleTimeoutSeconds))),
             configuration: .init(
                 address: .hostname(host, port: port), serverName: nil,
                 availableConnectionsDelegate: MaximumAvailableConnections(Limits.maximumConnections)),
@@ -306,5 +309,46 @@ struct Form {
             throw WebError.badRequest("\(name) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
         }
         return value
+    }
+}
+
+/// Closes a connection whose request has not arrived whole `seconds` after its head. The idle timeout
+/// (Hummingbird's) counts from the last complete request part, so a body sent a byte at a time would keep
+/// a connection forever; no route takes a body, and no request needs longer than this to arrive.
+final class RequestDeadline: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+
+    private let limit: TimeAmount
+    private var scheduled: Scheduled<Void>?
+
+    init(seconds: Int64) {
+        limit = .seconds(seconds)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head:
+            scheduled?.cancel()
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            scheduled = context.eventLoop.scheduleTask(in: limit) { bound.value.close(promise: nil) }
+        case .body:
+            break
+        case .end:
+            scheduled?.cancel()
+            scheduled = nil
+        }
+        context.fireChannelRead(data)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        scheduled?.cancel()
+        scheduled = nil
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        scheduled?.cancel()
+        scheduled = nil
     }
 }

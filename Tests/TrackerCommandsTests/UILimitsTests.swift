@@ -235,6 +235,34 @@ import Glibc
         #expect(server.stop() == 0)
     }
 
+    /// A request whose body arrives a byte at a time (each piece would reset the idle timeout) is cut off
+    /// 10 s after its head: no route takes a body, and a request must arrive whole within that time.
+    @Test func aRequestBodySentSlowlyIsCutOff() throws {
+        let dir = try TemporaryDirectory(prefix: "tracker-ui-limits")
+        let (db, _) = try Self.database(dir, iterations: 200)
+        let server = try UIServer(database: db)
+        let descriptor = Self.connectSocket(port: server.port, receiveTimeout: 1)
+        defer { close(descriptor) }
+        let head = "GET /static/app.js HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+        _ = head.withCString { send(descriptor, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+        let started = Date()
+        var closedAfter: Double?
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while Date().timeIntervalSince(started) < 30 {
+            let chunk = "1\r\na\r\n"
+            let sent = chunk.withCString { send(descriptor, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+            let count = recv(descriptor, &buffer, buffer.count, 0)  // waits at most 1 s
+            if sent < 0 || count == 0 || (count < 0 && errno == ECONNRESET) {
+                closedAfter = Date().timeIntervalSince(started)
+                break
+            }
+        }
+        let after = try #require(closedAfter, "still open after 30 s of a slow body")
+        #expect(after >= 8 && after < 15, "closed after \(after) s; a request must arrive within 10 s of its head")
+        #expect(try server.get("/").status == 200)
+        #expect(server.stop() == 0)
+    }
+
     /// A FIFO renamed over the database while the dashboard serves it: requests answer 503 at once
     /// (SQLite's open is non-blocking and refuses it, besides the path check), and SIGTERM stops the server.
     @Test func aFIFOSwappedInForTheDatabaseNeitherHangsNorKeepsTheServerAlive() throws {
