@@ -27,17 +27,12 @@ public struct SQLCommand: ParsableCommand {
     @Option(help: "Output format.")
     var format: ListingFormat = .table
 
-    @Option(help: ArgumentHelp(
-        "Stop the statement after this many seconds (0: no limit).", valueName: "seconds"))
-    var timeout: Double = 300
+    @OptionGroup var limit: TimeLimitOption
 
     public init() {}
 
     public func validate() throws {
         _ = try parseParameters(parameters)
-        guard timeout.isFinite, timeout >= 0, timeout <= 86_400 else {
-            throw ValidationError("--timeout must be from 0 to 86400 seconds, got \(timeout).")
-        }
     }
 
     public func run() throws {
@@ -51,18 +46,35 @@ public struct SQLCommand: ParsableCommand {
             throw ValidationError("the SQL text holds a NUL character (\\0), where SQLite would stop reading it.")
         }
         let store = try database.openStore(.readOnly)
-        if timeout > 0 { store.database.limitTime(to: .milliseconds(Int((timeout * 1000).rounded(.up)))) }
-        do {
+        try limit.run(on: store) {
             try printRows(format) { each in
                 try store.readOnlySQL(text, parameters: try parseParameters(parameters), chunkRows: streamedChunkRows, each: each)
             }
-        } catch let error as StoreError where error.isInterrupted {
-            throw CommandFailure("the statement ran past the time limit of \(Self.seconds(timeout)) s and was stopped (--timeout)")
+        }
+    }
+}
+
+/// `--timeout SECONDS` of `tracker sql` and `tracker query`: the statement is stopped by SQLite after that
+/// long (a progress handler), the command failing with one line; 0 lifts the limit.
+struct TimeLimitOption: ParsableArguments {
+    @Option(help: ArgumentHelp("Stop the statement after this many seconds (0: no limit).", valueName: "seconds"))
+    var timeout: Double = 300
+
+    func validate() throws {
+        guard timeout.isFinite, timeout >= 0, timeout <= 86_400 else {
+            throw ValidationError("--timeout must be from 0 to 86400 seconds, got \(timeout).")
         }
     }
 
-    static func seconds(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(value)
+    /// `body` with the store's statements under the limit; past it, `Error: the statement ran past ...`.
+    func run(on store: TrackerStore, _ body: () throws -> Void) throws {
+        if timeout > 0 { store.database.limitTime(to: .milliseconds(Int((timeout * 1000).rounded(.up)))) }
+        do {
+            try body()
+        } catch let error as StoreError where error.isInterrupted {
+            let seconds = timeout == timeout.rounded() ? String(Int(timeout)) : String(timeout)
+            throw CommandFailure("the statement ran past the time limit of \(seconds) s and was stopped (--timeout)")
+        }
     }
 }
 

@@ -61,6 +61,9 @@ import Glibc
         let printed = try CLI.run(["query", "run_history", "--db", db, "--param", "run_id=\(run)", "--format", "csv"])
         #expect(printed.status == 0 && printed.stdout.split(separator: "\n").count == 30_001)
         #expect(printed.stdout.split(separator: "\n").dropFirst().compactMap { Int($0.prefix { $0 != "," }) } == Array(0..<30_000))
+        let stopped = try CLI.run(["query", "run_history", "--db", db, "--param", "run_id=\(run)", "--timeout", "0.001"])
+        #expect(stopped.status == 1 && stopped.stderr == "Error: the statement ran past the time limit of 0.001 s and was stopped (--timeout)\n",
+                "\(stopped.stderr)")
         let json = try CLI.run(["sql", "--db", db, "--format", "json", "SELECT iteration FROM iteration_metrics WHERE run_id = :r ORDER BY iteration",
                                 "--param", "r=\(run)"])
         let objects = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Int]])
