@@ -151,8 +151,10 @@ public final class Database {
             csqlite_install_deadline(db, deadline)
         }
         let (seconds, attoseconds) = limit.components
-        let nanoseconds = seconds.multipliedReportingOverflow(by: 1_000_000_000).partialValue &+ attoseconds / 1_000_000_000
-        deadline!.pointee = max(1, csqlite_monotonic_nanoseconds() &+ max(0, nanoseconds))
+        let (scaled, overflow) = max(seconds, 0).multipliedReportingOverflow(by: 1_000_000_000)
+        let (sum, pastEnd) = csqlite_monotonic_nanoseconds().addingReportingOverflow(scaled &+ max(attoseconds, 0) / 1_000_000_000)
+        // A limit beyond what the clock can count (centuries) is no limit.
+        deadline!.pointee = overflow || pastEnd ? 0 : max(1, sum)
     }
 
     /// The largest string or blob, in bytes, this connection's statements may make or read
