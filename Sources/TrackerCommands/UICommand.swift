@@ -98,6 +98,7 @@ private final class ServeOutcome: @unchecked Sendable {
 /// line on stderr and exit 1: a request stuck in a system call must not keep the server alive for good.
 private final class StopWatchdog: @unchecked Sendable {
     private var sources: [any DispatchSourceSignal] = []
+    private let queue = DispatchQueue(label: "tracker-ui.stop-watchdog")
     private let lock = NSLock()
     private var received = 0
 
@@ -105,7 +106,8 @@ private final class StopWatchdog: @unchecked Sendable {
         for number in [SIGINT, SIGTERM] {
             // Dispatch delivers the signal only while its default action (ending the process) is off.
             signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            // A queue of its own (it gets a thread even when every shared one is busy).
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler { [weak self] in self?.signalled(number, grace: grace) }
             source.resume()
             sources.append(source)
@@ -116,7 +118,7 @@ private final class StopWatchdog: @unchecked Sendable {
         let name = number == SIGINT ? "SIGINT" : "SIGTERM"
         let count = lock.withLock { received += 1; return received }
         if count > 1 { Self.stop("a second \(name) while requests were still running") }
-        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(grace)) {
+        queue.asyncAfter(deadline: .now() + .seconds(grace)) {
             Self.stop("requests still running \(grace) s after \(name)")
         }
     }

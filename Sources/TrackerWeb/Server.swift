@@ -5,6 +5,7 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import NIOHTTPTypes
+import NIOPosix
 import TrackerReports
 import TrackerStore
 
@@ -94,39 +95,55 @@ public struct Dashboard: Sendable {
         let router = Router()
         router.add(middleware: DashboardMiddleware())
         let pages = Pages(dashboard: self)
-        router.get("/") { request, _ in try pages.runs(Form(request)) }
+        // Every page reads SQLite synchronously: on a thread of NIO's blocking pool, never on Swift's
+        // cooperative threads (one per core), which the server itself, the other connections and the
+        // graceful stop need. The whole body runs on that one thread without suspending, so a borrowed
+        // store is still used by one request at a time (StorePool).
+        let workers = NIOThreadPool.singleton
+        @Sendable func blocking(_ body: @escaping @Sendable () throws -> Response) async throws -> Response {
+            try await workers.runIfActive(body)
+        }
+        router.get("/") { request, _ in try await blocking { try pages.runs(Form(request)) } }
         router.get("/runs/:id") { request, context in
-            try pages.run(id: context.parameters.require("id"), Form(request))
+            let id = try context.parameters.require("id")
+            return try await blocking { try pages.run(id: id, Form(request)) }
         }
         router.get("/runs/:id/convergence.svg") { _, context in
-            try pages.convergenceChart(id: context.parameters.require("id"))
+            let id = try context.parameters.require("id")
+            return try await blocking { try pages.convergenceChart(id: id) }
         }
         router.get("/runs/:id/schedule.svg") { _, context in
-            try pages.scheduleChart(id: context.parameters.require("id"))
+            let id = try context.parameters.require("id")
+            return try await blocking { try pages.scheduleChart(id: id) }
         }
-        router.get("/api/runs") { request, _ in try pages.runsJSON(Form(request)) }
-        router.get("/api/runs/:id") { _, context in try pages.runJSON(id: context.parameters.require("id")) }
+        router.get("/api/runs") { request, _ in try await blocking { try pages.runsJSON(Form(request)) } }
+        router.get("/api/runs/:id") { _, context in
+            let id = try context.parameters.require("id")
+            return try await blocking { try pages.runJSON(id: id) }
+        }
         router.get("/api/runs/:id/progress") { _, context in
-            try pages.progressJSON(id: context.parameters.require("id"))
+            let id = try context.parameters.require("id")
+            return try await blocking { try pages.progressJSON(id: id) }
         }
-        router.get("/compare") { request, _ in try pages.compare(Form(request)) }
-        router.get("/compare/fig2.svg") { request, _ in try pages.compareChart(Form(request)) }
-        router.get("/compare.csv") { request, _ in try pages.compareDownload(Form(request), format: .csv) }
-        router.get("/compare.json") { request, _ in try pages.compareDownload(Form(request), format: .json) }
-        router.get("/compare.md") { request, _ in try pages.compareDownload(Form(request), format: .markdown) }
-        router.get("/api/compare") { request, _ in try pages.compareJSON(Form(request)) }
+        router.get("/compare") { request, _ in try await blocking { try pages.compare(Form(request)) } }
+        router.get("/compare/fig2.svg") { request, _ in try await blocking { try pages.compareChart(Form(request)) } }
+        router.get("/compare.csv") { request, _ in try await blocking { try pages.compareDownload(Form(request), format: .csv) } }
+        router.get("/compare.json") { request, _ in try await blocking { try pages.compareDownload(Form(request), format: .json) } }
+        router.get("/compare.md") { request, _ in try await blocking { try pages.compareDownload(Form(request), format: .markdown) } }
+        router.get("/api/compare") { request, _ in try await blocking { try pages.compareJSON(Form(request)) } }
         router.get("/queries") { _, _ in pages.queries() }
         router.get("/queries/:name") { request, context in
             // /queries/NAME shows the form and result; /queries/NAME.csv downloads the result.
             let name = try context.parameters.require("name")
             if name.hasSuffix(".csv") {
-                return try pages.queryResult(name: String(name.dropLast(4)), Form(request), format: .csv)
+                return try await blocking { try pages.queryResult(name: String(name.dropLast(4)), Form(request), format: .csv) }
             }
-            return try pages.query(name: name, Form(request))
+            return try await blocking { try pages.query(name: name, Form(request)) }
         }
         router.get("/api/queries") { _, _ in pages.queriesJSON() }
         router.get("/api/queries/:name") { request, context in
-            try pages.queryResult(name: context.parameters.require("name"), Form(request), format: .json)
+            let name = try context.parameters.require("name")
+            return try await blocking { try pages.queryResult(name: name, Form(request), format: .json) }
         }
         router.get("/static/style.css") { _, _ in Assets.response(Assets.styleSheet, type: "text/css; charset=utf-8") }
         router.get("/static/app.js") { _, _ in

@@ -54,8 +54,8 @@ final class StorePool: Sendable {
     private let path: String
     private let idle = Mutex<[Kept]>([])
     /// At most this many stores wait between requests; more requests at once than that open their own
-    /// and close them after. Hummingbird runs the handlers on one event-loop thread per core, so about
-    /// that many are ever busy at once.
+    /// and close them after. The pages read on NIO's blocking thread pool (one thread per core, see
+    /// `Dashboard.makeRouter`), so about that many are ever busy at once.
     let capacity: Int
 
     /// How long the reads of one borrowing may run before SQLite stops them (``TimeLimitExceeded``).
