@@ -41,6 +41,11 @@ public final class Database {
     private var cache: [String: Statement] = [:]
     /// Where the WAL hook of ``leaveCheckpointsToCaller()`` writes; nil while SQLite checkpoints itself.
     private var walFrames: UnsafeMutablePointer<Int32>?
+    /// The deadline the progress handler of ``limitTime(to:)`` reads (CLOCK_MONOTONIC nanoseconds, 0 for
+    /// none); nil until a limit is first set.
+    private var deadline: UnsafeMutablePointer<Int64>?
+    /// The limit of the last ``limitTime(to:)``, for messages; nil when statements may run as long as they like.
+    public private(set) var timeLimit: Duration?
     // Savepoint names only need to be distinct among the ones currently open.
     private var savepointDepth = 0
 
@@ -48,6 +53,10 @@ public final class Database {
     /// that a file that is not a database fails here with `SQLITE_NOTADB`. Opening never writes to the
     /// file (a missing file is created empty in `.readWriteCreate` mode).
     public init(path: String, mode: OpenMode = .readWriteCreate, busyTimeoutMilliseconds: Int32 = 5000) throws(SQLiteError) {
+        guard Self.guardOpens == SQLITE_OK else {
+            throw SQLiteError(extendedCode: Self.guardOpens,
+                              message: "cannot make SQLite open regular files only (its default VFS has no replaceable open): \(path)")
+        }
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         switch mode {
         case .readWriteCreate: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
@@ -126,7 +135,62 @@ public final class Database {
         // Finalize what we own first so close_v2 can release the handle now rather than later.
         cache.removeAll()
         resumeAutomaticCheckpoints()
+        // A statement still alive elsewhere keeps the handle open past this point: the progress handler
+        // must not read the deadline after it is freed.
+        if let deadline {
+            csqlite_install_deadline(db, nil)
+            deadline.deallocate()
+        }
         sqlite3_close_v2(db)
+    }
+
+    // MARK: Opening only regular files
+
+    /// Installed once, before the first connection opens: SQLite's unix VFS opens every file through a
+    /// replacement of `open(2)` that opens non-blocking, checks with `fstat(2)` what it opened, and refuses
+    /// anything but a regular file or a directory (`SQLITE_CANTOPEN`), so no open of any connection in the
+    /// process can block on a FIFO put at the path after the caller checked it (shim.h,
+    /// `csqlite_open_regular_files_only`). Regular files are opened exactly as before.
+    private static let guardOpens: Int32 = csqlite_install_regular_file_open()
+
+    /// True once SQLite's `open` is the replacement that opens only regular files (see `guardOpens`).
+    public static var opensOnlyRegularFiles: Bool {
+        _ = guardOpens
+        return csqlite_regular_file_open_installed() != 0
+    }
+
+    // MARK: Limits
+
+    /// Interrupts every statement of this connection still running `limit` from now: its `step` fails
+    /// with `SQLITE_INTERRUPT` (``SQLiteError/isInterrupted``), and a transaction it was in is rolled back
+    /// by ``transaction(_:_:)`` as for any failure. `nil` lifts the limit. Checked every 1,000 SQLite
+    /// virtual-machine instructions (a progress handler), so the overshoot is microseconds; waiting for a
+    /// lock is bounded by the busy timeout instead.
+    public func limitTime(to limit: Duration?) {
+        timeLimit = limit
+        guard let limit else {
+            deadline?.pointee = 0
+            return
+        }
+        if deadline == nil {
+            deadline = .allocate(capacity: 1)
+            deadline!.initialize(to: 0)
+            csqlite_install_deadline(db, deadline)
+        }
+        let (seconds, attoseconds) = limit.components
+        let (scaled, overflow) = max(seconds, 0).multipliedReportingOverflow(by: 1_000_000_000)
+        let (sum, pastEnd) = csqlite_monotonic_nanoseconds().addingReportingOverflow(scaled &+ max(attoseconds, 0) / 1_000_000_000)
+        // A limit beyond what the clock can count (centuries) is no limit.
+        deadline!.pointee = overflow || pastEnd ? 0 : max(1, sum)
+    }
+
+    /// The largest string or blob, in bytes, this connection's statements may make or read
+    /// (`SQLITE_LIMIT_LENGTH`): beyond it a statement fails with `SQLITE_TOOBIG` ("string or blob too
+    /// big") instead of allocating it. SQLite's default is 1,000,000,000; setting a larger value keeps
+    /// the default (SQLite's compile-time maximum).
+    public var maximumValueBytes: Int {
+        get { Int(sqlite3_limit(db, SQLITE_LIMIT_LENGTH, -1)) }
+        set { sqlite3_limit(db, SQLITE_LIMIT_LENGTH, Int32(clamping: max(newValue, 0))) }
     }
 
     // MARK: Journal mode

@@ -83,6 +83,10 @@ public struct SQLiteError: Error, CustomStringConvertible, Equatable {
     public var isReadOnly: Bool { primaryCode == SQLITE_READONLY }
     /// The file exists but is not an SQLite database (`SQLITE_NOTADB`).
     public var isNotADatabase: Bool { primaryCode == SQLITE_NOTADB }
+    /// A statement was interrupted: by ``Database/limitTime(to:)``'s deadline, or `sqlite3_interrupt`.
+    public var isInterrupted: Bool { primaryCode == SQLITE_INTERRUPT }
+    /// A string or blob exceeded the connection's ``Database/maximumValueBytes`` (`SQLITE_TOOBIG`).
+    public var isTooBig: Bool { primaryCode == SQLITE_TOOBIG }
     /// The file could not be opened (`SQLITE_CANTOPEN`): missing, a directory, no permission.
     public var isCantOpen: Bool { primaryCode == SQLITE_CANTOPEN }
 

@@ -131,9 +131,16 @@ enum OutputFile {
 
 /// Writes all of `bytes` to an existing file and syncs it; 0, or the errno of the failure.
 private func writeAll(_ bytes: [UInt8], toFile path: String) -> Int32 {
-    let descriptor = open(path, O_WRONLY | O_TRUNC)
+    // The temporary file is opened again by name: O_NONBLOCK and fstat make sure that, should something
+    // else have been put at the name since mkstemp (a FIFO), the open neither blocks nor writes into it.
+    let descriptor = open(path, O_WRONLY | O_TRUNC | O_NONBLOCK)
     guard descriptor >= 0 else { return errno }
     defer { close(descriptor) }
+    var status = stat()
+    guard fstat(descriptor, &status) == 0 else { return errno }
+    guard status.st_mode & S_IFMT == S_IFREG else { return EINVAL }
+    let flags = fcntl(descriptor, F_GETFL)
+    guard flags >= 0, fcntl(descriptor, F_SETFL, flags & ~O_NONBLOCK) == 0 else { return errno }
     var offset = 0
     while offset < bytes.count {
         let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }

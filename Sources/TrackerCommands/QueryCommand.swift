@@ -29,6 +29,8 @@ public struct QueryCommand: ParsableCommand {
     @Option(help: "Output format.")
     var format: ListingFormat = .table
 
+    @OptionGroup var limit: TimeLimitOption
+
     public init() {}
 
     public func validate() throws {
@@ -46,8 +48,10 @@ public struct QueryCommand: ParsableCommand {
         }
         let query = try SavedQueries.named(name ?? "")
         let store = try database.openStore(.readOnly)
-        let result = try store.run(query, parameters: try store.resolvingRunIDs(in: try parseParameters(parameters)))
-        try printListing(Table(result).render(format), format)
+        let values = try store.resolvingRunIDs(in: try parseParameters(parameters))
+        try limit.run(on: store) {
+            try printRows(format) { each in try store.run(query, parameters: values, chunkRows: streamedChunkRows, each: each) }
+        }
     }
 }
 

@@ -27,6 +27,8 @@ public struct SQLCommand: ParsableCommand {
     @Option(help: "Output format.")
     var format: ListingFormat = .table
 
+    @OptionGroup var limit: TimeLimitOption
+
     public init() {}
 
     public func validate() throws {
@@ -44,7 +46,59 @@ public struct SQLCommand: ParsableCommand {
             throw ValidationError("the SQL text holds a NUL character (\\0), where SQLite would stop reading it.")
         }
         let store = try database.openStore(.readOnly)
-        let result = try store.readOnlySQL(text, parameters: try parseParameters(parameters))
-        try printListing(Table(result).render(format), format)
+        try limit.run(on: store) {
+            try printRows(format) { each in
+                try store.readOnlySQL(text, parameters: try parseParameters(parameters), chunkRows: streamedChunkRows, each: each)
+            }
+        }
     }
+}
+
+/// `--timeout SECONDS` of `tracker sql` and `tracker query`: the statement is stopped by SQLite after that
+/// long (a progress handler), the command failing with one line; 0 lifts the limit.
+struct TimeLimitOption: ParsableArguments {
+    @Option(help: ArgumentHelp("Stop the statement after this many seconds (0: no limit).", valueName: "seconds"))
+    var timeout: Double = 300
+
+    func validate() throws {
+        guard timeout.isFinite, timeout >= 0, timeout <= 86_400 else {
+            throw ValidationError("--timeout must be from 0 to 86400 seconds, got \(timeout).")
+        }
+    }
+
+    /// `body` with the store's statements under the limit; past it, `Error: the statement ran past ...`.
+    func run(on store: TrackerStore, _ body: () throws -> Void) throws {
+        if timeout > 0 { store.database.limitTime(to: .milliseconds(Int((timeout * 1000).rounded(.up)))) }
+        do {
+            try body()
+        } catch let error as StoreError where error.isInterrupted {
+            let seconds = timeout == timeout.rounded() ? String(Int(timeout)) : String(timeout)
+            throw CommandFailure("the statement ran past the time limit of \(seconds) s and was stopped (--timeout)")
+        }
+    }
+}
+
+/// Rows per printed piece of a streamed listing.
+let streamedChunkRows = 1000
+
+/// Prints a query's rows: CSV and JSON piece by piece as `produce` hands them over (at most
+/// `streamedChunkRows` rows held at a time), the aligned table and markdown once every row is in (they size
+/// their columns from all of them). A failure after some rows were printed leaves those printed.
+func printRows(_ format: ListingFormat, _ produce: ((QueryResult) throws -> Void) throws -> Void) throws {
+    guard ListingStream.supports(format) else {
+        var columns: [String] = []
+        var rows: [[JSON]] = []
+        try produce { chunk in
+            columns = chunk.columns
+            rows += Table(chunk).rows
+        }
+        try printListing(Table(columns: columns, rows: rows).render(format), format)
+        return
+    }
+    var stream = ListingStream(format: format)
+    try produce { chunk in
+        let text = stream.render(Table(chunk))
+        if !text.isEmpty { try printListing(text, format) }
+    }
+    try printListing(stream.finish(), format)
 }

@@ -35,3 +35,42 @@ extension QueryParameter {
         return text + " (\(description))"
     }
 }
+
+/// A listing printed in pieces as the rows arrive (`tracker sql` and `tracker query` in CSV and JSON), byte
+/// for byte what ``Table/render(_:)`` of all the rows at once prints. The aligned table and markdown size
+/// their columns from every row, so they are not streamed.
+public struct ListingStream {
+    public static func supports(_ format: ListingFormat) -> Bool { format == .csv || format == .json }
+
+    private let format: ListingFormat
+    private var header: String?
+    private var started = false
+
+    public init(format: ListingFormat) {
+        precondition(Self.supports(format), "only CSV and JSON are streamed")
+        self.format = format
+    }
+
+    /// The text for the next rows (`chunk` holds the columns and some rows; the columns must not change).
+    public mutating func render(_ chunk: Table) -> String {
+        if header == nil { header = Table(columns: chunk.columns).render(format) }
+        guard !chunk.rows.isEmpty else { return "" }
+        let text = chunk.render(format)
+        defer { started = true }
+        switch format {
+        case .csv:
+            // Every chunk renders the header line first; only the first chunk keeps it.
+            return started ? String(decoding: Array(text.utf8.dropFirst(header!.utf8.count)), as: UTF8.self) : text
+        default:
+            // "[" + "\n  {...}" per row (comma-separated) + "\n]\n": the rows join with a comma.
+            let rows = String(decoding: Array(text.utf8.dropFirst(1).dropLast(3)), as: UTF8.self)
+            return (started ? "," : "[") + rows
+        }
+    }
+
+    /// What ends the listing: the closing bracket, or the whole (empty) listing when no row came.
+    public func finish() -> String {
+        if started { return format == .json ? "\n]\n" : "" }
+        return header ?? ""
+    }
+}

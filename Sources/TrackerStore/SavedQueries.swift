@@ -230,6 +230,26 @@ public enum SavedQueries {
     }
 }
 
+/// One page of a saved query's rows (``TrackerStore/run(_:parameters:offset:maxRows:maxBytes:maxValueBytes:)``).
+public struct QueryPage: Sendable {
+    public let result: QueryResult
+    /// Rows stepped over before the page.
+    public let offset: Int
+    /// A row follows the page: the next page starts at `offset + result.rows.count`.
+    public let hasMore: Bool
+}
+
+extension SQLiteValue {
+    /// What the value costs to hold, roughly: its bytes for text and blobs, 8 otherwise.
+    var byteCount: Int {
+        switch self {
+        case .text(let text): return text.utf8.count
+        case .blob(let bytes): return bytes.count
+        default: return 8
+        }
+    }
+}
+
 /// Rows of a query, values as SQLite stored them.
 public struct QueryResult: Sendable {
     public let columns: [String]
@@ -249,6 +269,72 @@ extension TrackerStore {
     /// take their defaults; unknown names, missing required ones and values of the wrong type are
     /// one-line errors that name the parameter.
     public func run(_ query: SavedQuery, parameters: [String: String]) throws -> QueryResult {
+        let statement = try preparedStatement(for: query, parameters: parameters)
+        return try storeOperation("running query \(query.name)") {
+            try withValueLimit { try Self.collect(statement) }
+        }
+    }
+
+    /// Runs a saved query and hands its rows to `each` in chunks of at most `chunkRows`, so a caller that
+    /// prints them (`tracker query`) never holds more than one chunk. `each` is called at least once (with
+    /// no rows for an empty result), so the columns are always known.
+    public func run(_ query: SavedQuery, parameters: [String: String], chunkRows: Int, each: (QueryResult) throws -> Void) throws {
+        let statement = try preparedStatement(for: query, parameters: parameters)
+        try storeOperation("running query \(query.name)") {
+            try withValueLimit { try Self.stream(statement, chunkRows: chunkRows, each: each) }
+        }
+    }
+
+    /// One page of a saved query's rows, for callers that must bound what they hold (the dashboard): the
+    /// rows from `offset` on (the ones before are stepped over, never kept), at most `maxRows` of them,
+    /// and no more once they hold `maxBytes` (text and blob bytes, 8 per number; the first row of a page
+    /// always counts, so every page moves on). `hasMore` says whether a row follows the page.
+    public func run(_ query: SavedQuery, parameters: [String: String], offset: Int, maxRows: Int, maxBytes: Int,
+                    maxValueBytes: Int = TrackerStore.maximumValueBytes) throws -> QueryPage {
+        let statement = try preparedStatement(for: query, parameters: parameters)
+        return try storeOperation("running query \(query.name)") {
+            try withValueLimit(maxValueBytes) {
+                let columns = (0..<statement.columnCount).map { statement.columnName(Int32($0)) }
+                defer { statement.reset() }
+                var skipped = 0
+                while skipped < offset {
+                    guard try statement.step() else {
+                        return QueryPage(result: QueryResult(columns: columns, rows: []), offset: offset, hasMore: false)
+                    }
+                    skipped += 1
+                }
+                var rows: [[SQLiteValue]] = []
+                var bytes = 0
+                while rows.count < maxRows && (rows.isEmpty || bytes < maxBytes) {
+                    guard try statement.step() else {
+                        return QueryPage(result: QueryResult(columns: columns, rows: rows), offset: offset, hasMore: false)
+                    }
+                    let row = (0..<columns.count).map { statement.value(Int32($0)) }
+                    bytes += row.reduce(0) { $0 + $1.byteCount }
+                    rows.append(row)
+                }
+                return QueryPage(result: QueryResult(columns: columns, rows: rows), offset: offset, hasMore: try statement.step())
+            }
+        }
+    }
+
+    /// The largest single value (text or blob) `tracker sql` and the saved queries may make or read: 64 MiB.
+    /// Beyond it SQLite stops the statement ("string or blob too big") instead of allocating the value, so
+    /// `SELECT zeroblob(1e9)` costs nothing; `length(x)` of a larger stored value still answers.
+    public static let maximumValueBytes = 64 * 1024 * 1024
+
+    /// `body` with this connection's values bounded by `limit` bytes (``Database/maximumValueBytes``),
+    /// the connection's own limit restored after.
+    func withValueLimit<T>(_ limit: Int = TrackerStore.maximumValueBytes, _ body: () throws -> T) rethrows -> T {
+        let before = database.maximumValueBytes
+        database.maximumValueBytes = min(limit, before)
+        defer { database.maximumValueBytes = before }
+        return try body()
+    }
+
+    /// The saved query prepared with its parameters bound: each given value converted to its declared
+    /// type, missing ones their defaults.
+    private func preparedStatement(for query: SavedQuery, parameters: [String: String]) throws -> Statement {
         let declared = Set(query.parameters.map(\.name))
         for name in parameters.keys.sorted() where !declared.contains(Self.bareName(name)) {
             let known = query.parameters.map { ":" + $0.name }.joined(separator: ", ")
@@ -287,7 +373,7 @@ extension TrackerStore {
                 }
                 try statement.bind(value, at: index)
             }
-            return try Self.collect(statement)
+            return statement
         }
     }
 
@@ -295,6 +381,19 @@ extension TrackerStore {
     /// is false) is refused before it runs, so nothing changes. Named parameters are bound as integers or
     /// reals when their text is a plain decimal number (``isPlainDecimal(_:)``), otherwise as text.
     public func readOnlySQL(_ sql: String, parameters: [String: String] = [:]) throws -> QueryResult {
+        var columns: [String] = []
+        var rows: [[SQLiteValue]] = []
+        try readOnlySQL(sql, parameters: parameters, chunkRows: 1000) { chunk in
+            columns = chunk.columns
+            rows += chunk.rows
+        }
+        return QueryResult(columns: columns, rows: rows)
+    }
+
+    /// ``readOnlySQL(_:parameters:)`` that hands the rows to `each` in chunks of at most `chunkRows` (at
+    /// least one call, for the columns), so `tracker sql` prints a large result without holding it.
+    public func readOnlySQL(_ sql: String, parameters: [String: String] = [:], chunkRows: Int,
+                            each: (QueryResult) throws -> Void) throws {
         let statement = try Self.prepareAdHoc(sql, in: database)
         guard statement.isReadOnly else {
             throw StoreError.invalidArgument("tracker sql runs read-only statements; this one writes")
@@ -316,7 +415,10 @@ extension TrackerStore {
             throw StoreError.invalidArgument("the SQL has no parameter :\(unused)")
         }
         do {
-            return try Self.collect(statement)
+            try withValueLimit { try Self.stream(statement, chunkRows: chunkRows, each: each) }
+        } catch let error as SQLiteError where error.isInterrupted {
+            // Past the connection's time limit: the caller knows the limit and says so.
+            throw StoreError.database(error, context: "running the SQL")
         } catch let error as SQLiteError {
             throw StoreError.invalidArgument("SQL error: \(error.message)")
         }
@@ -339,6 +441,24 @@ extension TrackerStore {
                 throw StoreError.invalidArgument("SQL error: \(error.message)")
             }
         }
+    }
+
+    /// The statement's rows in chunks of at most `chunkRows`; `each` is called at least once. The
+    /// statement is reset afterwards, also when `each` or a step throws.
+    private static func stream(_ statement: Statement, chunkRows: Int, each: (QueryResult) throws -> Void) throws {
+        let columns = (0..<statement.columnCount).map { statement.columnName(Int32($0)) }
+        defer { statement.reset() }
+        var rows: [[SQLiteValue]] = []
+        var delivered = false
+        while try statement.step() {
+            rows.append((0..<columns.count).map { statement.value(Int32($0)) })
+            if rows.count >= max(chunkRows, 1) {
+                try each(QueryResult(columns: columns, rows: rows))
+                delivered = true
+                rows.removeAll(keepingCapacity: true)
+            }
+        }
+        if !rows.isEmpty || !delivered { try each(QueryResult(columns: columns, rows: rows)) }
     }
 
     private static func collect(_ statement: Statement) throws -> QueryResult {

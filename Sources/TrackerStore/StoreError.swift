@@ -52,6 +52,12 @@ public enum StoreError: Error, CustomStringConvertible {
         }
     }
 
+    /// SQLite stopped a statement at its connection's time limit (`Database.limitTime`).
+    public var isInterrupted: Bool {
+        if case .database(let error, _) = self { return error.isInterrupted }
+        return false
+    }
+
     /// Run ids in a one-line message: the first five, then "..." for the rest.
     static func abbreviated(_ runIDs: [String]) -> String {
         runIDs.prefix(5).joined(separator: ", ") + (runIDs.count > 5 ? ", ..." : "")

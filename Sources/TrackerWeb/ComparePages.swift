@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Learning
 import NIOCore
@@ -286,11 +287,12 @@ extension Pages {
         }))
     }
 
-    /// The query's parameters from the form: only declared names (else 400), empty fields left to defaults.
+    /// The query's parameters from the form: only declared names (else 400), empty fields left to defaults;
+    /// `offset` and `limit` are the paging's own (``QueryWindow``), never a query's.
     /// Nil when a required one is missing (the page then shows only the form).
     func parameters(of query: SavedQuery, _ form: Form) throws -> [String: String]? {
         let declared = Set(query.parameters.map(\.name))
-        for name in form.names where !declared.contains(name) {
+        for name in form.names where !declared.contains(name) && !QueryWindow.fieldNames.contains(name) {
             throw WebError.badRequest("query \(query.name) has no parameter '\(name)'")
         }
         var values: [String: String] = [:]
@@ -300,6 +302,42 @@ extension Pages {
         return query.parameters.allSatisfy({ !$0.isRequired || values[$0.name] != nil }) ? values : nil
     }
 
+    /// Which rows of a saved query's result one request answers: `offset` rows are stepped over, then at
+    /// most `limit` rows (default 1,000, at most 10,000) and about 8 MiB are kept. The rest is reached by
+    /// the next page's link, so no request holds a whole 4-million-row result.
+    struct QueryWindow {
+        static let fieldNames: Set<String> = ["offset", "limit"]
+        static let defaultRows = 1000
+        static let maximumRows = 10_000
+        static let maximumBytes = 8 * 1024 * 1024
+
+        let offset: Int
+        let rows: Int
+
+        init(_ form: Form) throws {
+            offset = try form.integer("offset", in: 0...1_000_000_000) ?? 0
+            rows = try form.integer("limit", in: 1...Self.maximumRows) ?? Self.defaultRows
+        }
+    }
+
+    /// The largest value a saved query's result may hold in the dashboard (`SQLITE_LIMIT_LENGTH`): 1 MiB.
+    static let maximumValueBytes = 1024 * 1024
+
+    func resultPage(of query: SavedQuery, _ values: [String: String], _ window: QueryWindow) throws -> QueryPage {
+        try withStore {
+            try $0.run(query, parameters: values, offset: window.offset, maxRows: window.rows,
+                       maxBytes: QueryWindow.maximumBytes, maxValueBytes: Self.maximumValueBytes)
+        }
+    }
+
+    /// The parameters given, in declaration order, plus the paging fields that differ from the defaults.
+    func pairs(of query: SavedQuery, _ values: [String: String], offset: Int, rows: Int) -> [(String, String)] {
+        var pairs = query.parameters.compactMap { parameter in values[parameter.name].map { (parameter.name, $0) } }
+        if offset > 0 { pairs.append(("offset", String(offset))) }
+        if rows != QueryWindow.defaultRows { pairs.append(("limit", String(rows))) }
+        return pairs
+    }
+
     func savedQuery(named name: String) throws -> SavedQuery {
         guard let query = SavedQueries.all.first(where: { $0.name == name }) else {
             throw WebError.notFound("no saved query named '\(name)'")
@@ -307,11 +345,10 @@ extension Pages {
         return query
     }
 
-    static let displayedRows = 1000
-
     func query(name: String, _ form: Form) throws -> Response {
         let query = try savedQuery(named: name)
         let values = try parameters(of: query, form)
+        let window = try QueryWindow(form)
         var body = "<p>\(escapeHTML(query.description))</p>\n<form class=\"filters\" method=\"get\" action=\"/queries/\(escapeQueryValue(query.name))\">"
         for parameter in query.parameters {
             let value = form.text(parameter.name) ?? ""
@@ -325,35 +362,55 @@ extension Pages {
             [escapeHTML($0.name), $0.type.rawValue, escapeHTML($0.defaultLiteral ?? "required"), escapeHTML($0.description)]
         })
         if let values {
-            let result = try withStore { try $0.run(query, parameters: values) }
-            var table = Table(result)
-            let total = table.rows.count
-            table.rows = Array(table.rows.prefix(Self.displayedRows))
-            let pairs = query.parameters.compactMap { parameter in values[parameter.name].map { (parameter.name, $0) } }
-            body += "<h2>Result</h2><p class=\"downloads\">\(total) row\(total == 1 ? "" : "s")"
-                + (total > Self.displayedRows ? ", the first \(Self.displayedRows) shown" : "")
-                + " · download: <a href=\"/queries/\(escapeQueryValue(query.name)).csv\(escapeHTML(queryString(pairs)))\">CSV</a> "
-                + "<a href=\"/api/queries/\(escapeQueryValue(query.name))\(escapeHTML(queryString(pairs)))\">JSON</a></p>"
+            let page = try resultPage(of: query, values, window)
+            let table = Table(page.result)
+            let shown = table.rows.count
+            let here = pairs(of: query, values, offset: window.offset, rows: window.rows)
+            let name = escapeQueryValue(query.name)
+            body += "<h2>Result</h2><p class=\"downloads\">"
+                + (shown == 0 ? "no rows" + (window.offset > 0 ? " after row \(window.offset)" : "")
+                    : "rows \(window.offset + 1) to \(window.offset + shown)" + (page.hasMore ? " (more follow)" : ""))
+                + " · download this page: <a href=\"/queries/\(name).csv\(escapeHTML(queryString(here)))\">CSV</a> "
+                + "<a href=\"/api/queries/\(name)\(escapeHTML(queryString(here)))\">JSON</a></p>"
                 + htmlTable(table, id: "result")
+            if page.hasMore {
+                let next = pairs(of: query, values, offset: window.offset + shown, rows: window.rows)
+                body += "<p><a rel=\"next\" id=\"more\" href=\"/queries/\(name)\(escapeHTML(queryString(next)))\">more: rows from \(window.offset + shown + 1)</a></p>"
+            }
         } else {
             body += "<p>Fill in the required parameters and press Run.</p>"
         }
         return Self.htmlResponse(HTMLPage(title: "Query \(query.name)", body: body, section: .queries).render())
     }
 
+    /// The CSV download and the JSON API: one page of rows, the next page's URL in a `Link: <...>;
+    /// rel="next"` header (and in the JSON's `next`), absent on the last page.
     func queryResult(name: String, _ form: Form, format: DownloadFormat) throws -> Response {
         let query = try savedQuery(named: name)
         guard let values = try parameters(of: query, form) else {
             throw WebError.badRequest("query \(query.name) needs "
                 + query.parameters.filter(\.isRequired).map { ":" + $0.name }.joined(separator: ", "))
         }
-        let table = Table(try withStore { try $0.run(query, parameters: values) })
+        let window = try QueryWindow(form)
+        let page = try resultPage(of: query, values, window)
+        let table = Table(page.result)
+        let nextOffset = window.offset + table.rows.count
+        let prefix = format == .json ? "/api/queries/" : "/queries/"
+        let suffix = format == .json ? "" : "." + format.fileExtension
+        let next = page.hasMore
+            ? prefix + escapeQueryValue(query.name) + suffix + queryString(pairs(of: query, values, offset: nextOffset, rows: window.rows))
+            : nil
+        var response: Response
         if format == .json {
-            return Self.jsonResponse(.object([
+            response = Self.jsonResponse(.object([
                 ("query", .string(query.name)), ("columns", .array(table.columns.map(JSON.string))),
                 ("rows", .array(table.rows.map(JSON.array))),
+                ("offset", .integer(window.offset)), ("next", next.map(JSON.string) ?? .null),
             ]))
+        } else {
+            response = format.response(table.render(format.listing), name: query.name)
         }
-        return format.response(table.render(format.listing), name: query.name)
+        if let next { response.headers[HTTPField.Name("Link")!] = "<\(next)>; rel=\"next\"" }
+        return response
     }
 }

@@ -1,7 +1,11 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTPTypes
+import NIOPosix
 import TrackerReports
 import TrackerStore
 
@@ -15,12 +19,25 @@ import TrackerStore
 public struct Dashboard: Sendable {
     public let databasePath: String
     public let busyTimeoutMilliseconds: Int32
+    /// How long the database work of one request may run before SQLite stops it (503): 10 s.
+    public let requestTimeLimit: Duration
     let stores: StorePool
 
-    public init(databasePath: String, busyTimeoutMilliseconds: Int32 = 2000) {
+    /// The dashboard's limits on connections (docs/ui.md, "Limits").
+    public enum Limits {
+        /// A connection with nothing to answer (idle between requests, or a request whose head has not
+        /// arrived in full) is closed after this long without a complete request part.
+        public static let idleTimeoutSeconds: Int64 = 10
+        /// At most this many connections are served at once; more wait in the kernel's accept queue until
+        /// one closes.
+        public static let maximumConnections = 256
+    }
+
+    public init(databasePath: String, busyTimeoutMilliseconds: Int32 = 2000, requestTimeLimit: Duration = .seconds(10)) {
         self.databasePath = databasePath
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
-        stores = StorePool(path: databasePath) {
+        self.requestTimeLimit = requestTimeLimit
+        stores = StorePool(path: databasePath, timeLimit: requestTimeLimit) {
             try TrackerStore(path: databasePath, access: .readOnly, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         }
     }
@@ -38,51 +55,95 @@ public struct Dashboard: Sendable {
         var logger = Logger(label: "tracker-ui")
         logger.logLevel = .error
         let application = Application(
-            router: makeRouter(),
-            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            responder: makeResponder(),
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [RequestDeadline(seconds: Limits.idleTimeoutSeconds)],
+                idleTimeout: .seconds(Limits.idleTimeoutSeconds))),
+            configuration: .init(
+                address: .hostname(host, port: port), serverName: nil,
+                availableConnectionsDelegate: MaximumAvailableConnections(Limits.maximumConnections)),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) },
             logger: logger)
         try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 
-    /// The routes: pages, the JSON API and the embedded assets. Every one is GET only.
+    /// What the server answers with: the routes, behind what must happen before a route is chosen (the
+    /// router matches the raw path and the method): percent-decoded path segments, and HEAD answered as
+    /// GET with the same headers (Content-Length included) and no body (RFC 9110 9.3.2).
+    func makeResponder() -> CallbackResponder<BasicRequestContext> {
+        let routes = makeRouter().buildResponder()
+        return CallbackResponder { request, context in
+            var response: Response
+            do {
+                response = try await routes.respond(to: try DashboardMiddleware<BasicRequestContext>.normalized(request), context: context)
+            } catch {
+                response = DashboardMiddleware<BasicRequestContext>.errorResponse(WebError(error), for: request)
+                DashboardMiddleware<BasicRequestContext>.addSecurityHeaders(&response.headers)
+            }
+            if request.method == .head {
+                let length = response.body.contentLength
+                response = Response(status: response.status, headers: response.headers, body: ResponseBody())
+                if let length { response.headers[.contentLength] = String(length) }
+            }
+            return response
+        }
+    }
+
+    /// The routes: pages, the JSON API and the embedded assets. Every one is GET only (HEAD reaches them
+    /// as GET, see ``makeResponder()``).
     func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: DashboardMiddleware())
         let pages = Pages(dashboard: self)
-        router.get("/") { request, _ in try pages.runs(Form(request)) }
+        // Every page reads SQLite synchronously: on a thread of NIO's blocking pool, never on Swift's
+        // cooperative threads (one per core), which the server itself, the other connections and the
+        // graceful stop need. The whole body runs on that one thread without suspending, so a borrowed
+        // store is still used by one request at a time (StorePool).
+        let workers = NIOThreadPool.singleton
+        @Sendable func blocking(_ body: @escaping @Sendable () throws -> Response) async throws -> Response {
+            try await workers.runIfActive(body)
+        }
+        router.get("/") { request, _ in try await blocking { try pages.runs(Form(request)) } }
         router.get("/runs/:id") { request, context in
-            try pages.run(id: context.parameters.require("id"), Form(request))
+            let id = try context.parameters.require("id")
+            return try await blocking { try pages.run(id: id, Form(request)) }
         }
         router.get("/runs/:id/convergence.svg") { _, context in
-            try pages.convergenceChart(id: context.parameters.require("id"))
+            let id = try context.parameters.require("id")
+            return try await blocking { try pages.convergenceChart(id: id) }
         }
         router.get("/runs/:id/schedule.svg") { _, context in
-            try pages.scheduleChart(id: context.parameters.require("id"))
+            let id = try context.parameters.require("id")
+            return try await blocking { try pages.scheduleChart(id: id) }
         }
-        router.get("/api/runs") { request, _ in try pages.runsJSON(Form(request)) }
-        router.get("/api/runs/:id") { _, context in try pages.runJSON(id: context.parameters.require("id")) }
+        router.get("/api/runs") { request, _ in try await blocking { try pages.runsJSON(Form(request)) } }
+        router.get("/api/runs/:id") { _, context in
+            let id = try context.parameters.require("id")
+            return try await blocking { try pages.runJSON(id: id) }
+        }
         router.get("/api/runs/:id/progress") { _, context in
-            try pages.progressJSON(id: context.parameters.require("id"))
+            let id = try context.parameters.require("id")
+            return try await blocking { try pages.progressJSON(id: id) }
         }
-        router.get("/compare") { request, _ in try pages.compare(Form(request)) }
-        router.get("/compare/fig2.svg") { request, _ in try pages.compareChart(Form(request)) }
-        router.get("/compare.csv") { request, _ in try pages.compareDownload(Form(request), format: .csv) }
-        router.get("/compare.json") { request, _ in try pages.compareDownload(Form(request), format: .json) }
-        router.get("/compare.md") { request, _ in try pages.compareDownload(Form(request), format: .markdown) }
-        router.get("/api/compare") { request, _ in try pages.compareJSON(Form(request)) }
+        router.get("/compare") { request, _ in try await blocking { try pages.compare(Form(request)) } }
+        router.get("/compare/fig2.svg") { request, _ in try await blocking { try pages.compareChart(Form(request)) } }
+        router.get("/compare.csv") { request, _ in try await blocking { try pages.compareDownload(Form(request), format: .csv) } }
+        router.get("/compare.json") { request, _ in try await blocking { try pages.compareDownload(Form(request), format: .json) } }
+        router.get("/compare.md") { request, _ in try await blocking { try pages.compareDownload(Form(request), format: .markdown) } }
+        router.get("/api/compare") { request, _ in try await blocking { try pages.compareJSON(Form(request)) } }
         router.get("/queries") { _, _ in pages.queries() }
         router.get("/queries/:name") { request, context in
             // /queries/NAME shows the form and result; /queries/NAME.csv downloads the result.
             let name = try context.parameters.require("name")
             if name.hasSuffix(".csv") {
-                return try pages.queryResult(name: String(name.dropLast(4)), Form(request), format: .csv)
+                return try await blocking { try pages.queryResult(name: String(name.dropLast(4)), Form(request), format: .csv) }
             }
-            return try pages.query(name: name, Form(request))
+            return try await blocking { try pages.query(name: name, Form(request)) }
         }
         router.get("/api/queries") { _, _ in pages.queriesJSON() }
         router.get("/api/queries/:name") { request, context in
-            try pages.queryResult(name: context.parameters.require("name"), Form(request), format: .json)
+            let name = try context.parameters.require("name")
+            return try await blocking { try pages.queryResult(name: name, Form(request), format: .json) }
         }
         router.get("/static/style.css") { _, _ in Assets.response(Assets.styleSheet, type: "text/css; charset=utf-8") }
         router.get("/static/app.js") { _, _ in
@@ -98,6 +159,10 @@ struct WebError: Error {
     let message: String
 
     static func badRequest(_ message: String) -> WebError { WebError(status: .badRequest, message: message) }
+    static func timeLimit(_ limit: Duration) -> WebError {
+        WebError(status: .serviceUnavailable,
+                 message: "the request was stopped at the dashboard's time limit of \(limit.seconds) s; ask for less (fewer rows, a larger step)")
+    }
     static func notFound(_ message: String) -> WebError { WebError(status: .notFound, message: message) }
 
     /// The store's errors by kind: an unknown run is 404, a bad argument 400, a database that cannot be
@@ -106,6 +171,11 @@ struct WebError: Error {
         switch error {
         case let error as WebError:
             self = error
+        case let error as TimeLimitExceeded:
+            self = .timeLimit(error.limit)
+        case StoreError.database(let underlying, _) where underlying.isTooBig:
+            self.init(status: .badRequest, message: "a value of the result is larger than the dashboard's limit of "
+                + "\(Pages.maximumValueBytes / 1024 / 1024) MiB per value")
         case let error as StoreError:
             switch error {
             case .runNotFound, .ambiguousRunID: self.init(status: .notFound, message: error.description)
@@ -133,11 +203,12 @@ struct DashboardMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
+        // HEAD arrives here as GET (see Dashboard.makeResponder).
         if request.method != .get {
             response = Self.errorResponse(
                 WebError(status: .methodNotAllowed, message: "\(request.method.rawValue) is not allowed; the dashboard is read-only"),
                 for: request)
-            response.headers[.allow] = "GET"
+            response.headers[.allow] = "GET, HEAD"
         } else if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > Self.maximumBodyBytes {
             response = Self.errorResponse(
                 WebError(status: .contentTooLarge, message: "request body of \(length) bytes; the limit is \(Self.maximumBodyBytes)"),
@@ -155,6 +226,34 @@ struct DashboardMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         Self.addSecurityHeaders(&response.headers)
         return response
+    }
+
+    /// The request as the routes see it: a HEAD as a GET, with its path's segments percent-decoded
+    /// (`/queries/run%5Fhistory` is `/queries/run_history`, RFC 3986 6.2.2.2), so the router and the
+    /// handlers get the decoded names. A segment that does not decode (bad `%`, not UTF-8), or that decodes
+    /// to a character that would change the path's structure (`/`, `?`, `#`) or to a control character,
+    /// is a 400. The query string is left alone (`Form` decodes it).
+    static func normalized(_ request: Request) throws -> Request {
+        let path = request.uri.path
+        let isHead = request.method == .head
+        guard isHead || path.contains("%") else { return request }
+        var head = request.head
+        if isHead { head.method = .get }
+        if path.contains("%") {
+            var segments: [String] = []
+            for segment in path.split(separator: "/", omittingEmptySubsequences: false) {
+                guard let decoded = segment.removingPercentEncoding else {
+                    throw WebError.badRequest("malformed percent-encoding in the path")
+                }
+                guard !decoded.unicodeScalars.contains(where: { "/?#".unicodeScalars.contains($0) || $0.value < 0x20 || $0.value == 0x7F }) else {
+                    throw WebError.badRequest("the path's segment '\(segment)' decodes to a '/', '?', '#' or a control character")
+                }
+                segments.append(decoded)
+            }
+            let query = request.uri.query.map { "?" + $0 } ?? ""
+            head.path = segments.joined(separator: "/") + query
+        }
+        return Request(head: head, body: request.body)
     }
 
     static func addSecurityHeaders(_ headers: inout HTTPFields) {
@@ -227,5 +326,46 @@ struct Form {
             throw WebError.badRequest("\(name) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
         }
         return value
+    }
+}
+
+/// Closes a connection whose request has not arrived whole `seconds` after its head. The idle timeout
+/// (Hummingbird's) counts from the last complete request part, so a body sent a byte at a time would keep
+/// a connection forever; no route takes a body, and no request needs longer than this to arrive.
+final class RequestDeadline: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+
+    private let limit: TimeAmount
+    private var scheduled: Scheduled<Void>?
+
+    init(seconds: Int64) {
+        limit = .seconds(seconds)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head:
+            scheduled?.cancel()
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            scheduled = context.eventLoop.scheduleTask(in: limit) { bound.value.close(promise: nil) }
+        case .body:
+            break
+        case .end:
+            scheduled?.cancel()
+            scheduled = nil
+        }
+        context.fireChannelRead(data)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        scheduled?.cancel()
+        scheduled = nil
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        scheduled?.cancel()
+        scheduled = nil
     }
 }

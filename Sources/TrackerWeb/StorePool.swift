@@ -54,13 +54,18 @@ final class StorePool: Sendable {
     private let path: String
     private let idle = Mutex<[Kept]>([])
     /// At most this many stores wait between requests; more requests at once than that open their own
-    /// and close them after. Hummingbird runs the handlers on one event-loop thread per core, so about
-    /// that many are ever busy at once.
+    /// and close them after. The pages read on NIO's blocking thread pool (one thread per core, see
+    /// `Dashboard.makeRouter`), so about that many are ever busy at once.
     let capacity: Int
 
-    init(path: String, capacity: Int = max(2, ProcessInfo.processInfo.activeProcessorCount), open: @escaping @Sendable () throws -> TrackerStore) {
+    /// How long the reads of one borrowing may run before SQLite stops them (``TimeLimitExceeded``).
+    let timeLimit: Duration
+
+    init(path: String, capacity: Int = max(2, ProcessInfo.processInfo.activeProcessorCount), timeLimit: Duration = .seconds(10),
+         open: @escaping @Sendable () throws -> TrackerStore) {
         self.path = path
         self.capacity = capacity
+        self.timeLimit = timeLimit
         self.open = open
     }
 
@@ -72,11 +77,11 @@ final class StorePool: Sendable {
             // No file there (or not one we may look at): drop every kept store and let the open say why.
             idle.withLock { $0.removeAll() }
             let store = try open()
-            return try Self.read(store, body)
+            return try read(store, body)
         }
         if let kept = borrow(identity) {
             let outcome = Result { () throws -> T? in
-                try Self.read(kept.store) { store in
+                try read(kept.store) { store in
                     // Migrated by another tracker since it was opened: a fresh open decides (it refuses a
                     // newer schema with the store's message).
                     guard try store.schemaVersion == kept.schemaVersion else { return nil }
@@ -107,7 +112,7 @@ final class StorePool: Sendable {
         let store = try open()
         let kept = Kept(store: store, identity: identity, schemaVersion: try store.schemaVersion)
         do {
-            let value = try Self.read(store, body)
+            let value = try read(store, body)
             giveBack(kept)
             return value
         } catch {
@@ -134,7 +139,10 @@ final class StorePool: Sendable {
         case StoreError.runNotFound, StoreError.ambiguousRunID, StoreError.invalidArgument, StoreError.unknownSetting,
              is WebError:
             return .request
-        case StoreError.database(let underlying, _) where underlying.isBusy || underlying.isLocked:
+        case StoreError.database(let underlying, _) where underlying.isBusy || underlying.isLocked || underlying.isTooBig:
+            return .busy
+        case is TimeLimitExceeded:
+            // A fresh open would only run as long again; the store is dropped all the same.
             return .busy
         default:
             return .database
@@ -161,11 +169,34 @@ final class StorePool: Sendable {
 
     /// `body` inside one deferred (read) transaction, ended before this returns; SQLite's errors from
     /// BEGIN, COMMIT or the version read become the store's kind of error (a 503 page).
-    private static func read<T>(_ store: TrackerStore, _ body: (TrackerStore) throws -> T) throws -> T {
+    ///
+    /// The reads run under the pool's time limit (`Database.limitTime`, counted from here): past it SQLite
+    /// interrupts the statement and the request answers ``TimeLimitExceeded`` (503), whatever the query.
+    private func read<T>(_ store: TrackerStore, _ body: (TrackerStore) throws -> T) throws -> T {
+        store.database.limitTime(to: timeLimit)
+        defer { store.database.limitTime(to: nil) }
         do {
             return try store.database.transaction(.deferred) { try body(store) }
+        } catch let error as SQLiteError where error.isInterrupted {
+            throw TimeLimitExceeded(limit: timeLimit)
+        } catch StoreError.database(let error, _) where error.isInterrupted {
+            throw TimeLimitExceeded(limit: timeLimit)
         } catch let error as SQLiteError {
             throw StoreError.database(error, context: "reading \(store.path)")
         }
+    }
+}
+
+/// A request's reads ran past the pool's time limit and SQLite stopped them: answered 503.
+struct TimeLimitExceeded: Error {
+    let limit: Duration
+}
+
+extension Duration {
+    /// Whole seconds as an integer (`10`), else the decimal (`0.5`), for messages.
+    var seconds: String {
+        let (whole, fraction) = components
+        if fraction == 0 { return String(whole) }
+        return String(Double(whole) + Double(fraction) / 1e18)
     }
 }

@@ -12,12 +12,13 @@ final class UIServer {
     private let stderrPipe: Pipe
 
     /// Starts the server and waits (at most 30 s) for its URL line.
-    init(database: String, extraArguments: [String] = []) throws {
+    init(database: String, extraArguments: [String] = [], environment extra: [String: String] = [:]) throws {
         let process = Process()
         process.executableURL = CLI.binary
         process.arguments = ["ui", "--db", database, "--port", "0"] + extraArguments
         var environment = ProcessInfo.processInfo.environment
         environment["TRACKER_DB"] = nil
+        environment.merge(extra) { _, new in new }
         process.environment = environment
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
