@@ -198,7 +198,10 @@ public struct MergeCommand: ParsableCommand {
             Inputs must have the same schema version. A run's identity is its configuration (config_hash): one \
             present in several inputs is kept once, the copy furthest along (finished over unfinished, else \
             more iterations done). A run id taken by a different configuration gets a fresh id, with a note. \
-            Prints, per input, the runs added, replaced and skipped.
+            A run that a live process records in out.db is never replaced or deleted: the input's copy is \
+            skipped ("live here"; merge again once that run stopped). Runs are copied in short transactions \
+            (about 25,000 metric rows each), so a run recording into out.db meanwhile is never held up long. \
+            Prints, per input, the runs added, replaced and skipped, and each skipped run with its reason.
             """
     )
 
@@ -234,13 +237,26 @@ public struct MergeCommand: ParsableCommand {
             reports.append(.object([
                 ("input", .string(input)), ("runs_added", .integer(report.runsAdded)),
                 ("runs_replaced", .integer(report.runsReplaced)), ("runs_skipped", .integer(report.runsAlreadyPresent)),
-                ("frames_added", .integer(report.framesAdded)),
+                ("runs_skipped_live", .integer(report.runsLiveHere)),
+                ("skipped", .array(report.skipped.map { skipped in
+                    .object([("run_id", .string(skipped.runID)), ("reason", .string(skipped.reason.rawValue)),
+                             ("kept_run_id", .string(skipped.keptRunID)), ("kept", .string(skipped.detail))])
+                })),
+                ("frames_added", .integer(report.framesAdded)), ("transactions", .integer(report.transactions)),
                 ("renamed_run_ids", .array(report.renamedRunIDs.map { renamed in
                     .object([("original", .string(renamed.original)), ("assigned", .string(renamed.assigned))])
                 })),
             ]))
             StandardError.write("\(input): \(report.runsAdded) runs added, \(report.runsReplaced) replaced a copy less far along, "
-                + "\(report.runsAlreadyPresent) skipped (already present), \(report.framesAdded) frames added\n")
+                + "\(report.runsAlreadyPresent) skipped (already present), "
+                + (report.runsLiveHere > 0 ? "\(report.runsLiveHere) skipped (live here), " : "")
+                + "\(report.framesAdded) frames added\n")
+            for skipped in report.skipped {
+                let what = skipped.reason == .liveHere
+                    ? "live here: run \(skipped.keptRunID) is running in another process (\(terminalEscaped(skipped.detail))); merge again once it stopped"
+                    : "already present as run \(skipped.keptRunID) (\(terminalEscaped(skipped.detail)))"
+                StandardError.write("\(input): skipped run \(terminalEscaped(skipped.runID)): \(what)\n")
+            }
             for renamed in report.renamedRunIDs {
                 StandardError.write("\(input): note: run id \(terminalEscaped(renamed.original)) is taken by a different configuration; added as \(renamed.assigned)\n")
             }
