@@ -413,6 +413,7 @@ public final class RunSession {
             summary!.iterationsPerSecond = total > 0 ? Double(done) / total : 0
         }
         let now = Timestamp.now()
+        do {
         try storeOperation("recording run \(record.runID) at iteration \(done)") {
             try RecordingPatience.retryingWhileLocked {
             try database.transaction(.immediate) {
@@ -472,6 +473,11 @@ public final class RunSession {
                 ])
             }
             }
+        }
+        } catch StoreError.database(let error, let context) where error.isBusy || error.isLocked {
+            // The hint after it names TRACKER_BUSY_TIMEOUT_MS (one attempt's wait); this is the wait in all.
+            throw StoreError.database(error, context: context
+                + " after waiting \(Int(RecordingPatience.seconds)) s for the write lock (TRACKER_RECORDING_WAIT_S)")
         }
         if summary != nil { finalSummary = summary }
     }
