@@ -153,6 +153,13 @@ func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions, proven
     display.updateSweep(progress, seconds: Date().timeIntervalSince(started), force: true)
     display.finish()
     let outcome = try result.withLock { $0! }.get()
+    if !outcome.adopted.isEmpty, let label = spec.label {
+        // Said even with --quiet: it explains why this study counts runs it did not make.
+        let count = outcome.adopted.count
+        StandardError.write("sweep: adopted \(count) run\(count == 1 ? "" : "s") already recorded with "
+            + "\(count == 1 ? "this configuration" : "these configurations") into label \(terminalEscaped(label)): "
+            + outcome.adopted.prefix(10).joined(separator: ", ") + (count > 10 ? ", ..." : "") + "\n")
+    }
     if !options.quiet {
         StandardError.write("sweep: \(outcome.started) started, \(outcome.resumed) resumed, \(outcome.skipped) already finished"
             + (outcome.busy > 0 ? ", \(outcome.busy) running elsewhere" : "")
@@ -176,6 +183,7 @@ extension SweepOutcome {
             ("database", .string(database)), ("runs", .integer(runs)), ("started", .integer(started)),
             ("resumed", .integer(resumed)), ("already_finished", .integer(skipped)), ("running_elsewhere", .integer(busy)),
             ("failed", .integer(failures.count)), ("interrupted", .integer(interrupted)),
+            ("adopted", .array(adopted.map { .string($0) })),
         ])
     }
 }

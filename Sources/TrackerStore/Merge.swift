@@ -135,11 +135,20 @@ extension TrackerStore {
                 FROM input.runs AS r WHERE r.id = ?
                 """)
             let mapRun = try database.prepare("INSERT INTO temp.run_map (old, new) VALUES (?, ?)")
+            // Memberships (run_labels) go with the run: a copy skipped here still adds its labels to the run
+            // kept, and a copy replaced here hands its labels to the one replacing it, so every study that
+            // counted the run in either file counts it in the output.
+            let carryInputLabels = try database.prepare("""
+                INSERT OR IGNORE INTO main.run_labels (run, label) SELECT ?1, label FROM input.run_labels WHERE run = ?2
+                """)
+            let labelsHere = try database.prepare("SELECT label FROM main.run_labels WHERE run = ?")
+            let addLabel = try database.prepare("INSERT OR IGNORE INTO main.run_labels (run, label) VALUES (?, ?)")
             for slice in slices {
                 // Liveness is read inside the transaction that acts on it, so no run here can be claimed
                 // between the check and the copy.
                 let sliceReport = try database.transaction(.immediate) { () throws -> MergeReport in
                     var part = MergeReport()
+                    var inheritedLabels: [Int64: [String]] = [:]
                     try database.execute("DELETE FROM temp.run_map")
                     for run in slice {
                         let here = try copiesHere.rows([.text(run.configHash)]) { RunRecord(row: $0) }
@@ -152,15 +161,21 @@ extension TrackerStore {
                             guard furtherAlong else {
                                 part.skipped.append(.init(runID: run.runID, reason: .alreadyPresent, keptRunID: best.runID,
                                                           detail: best.displayStatus))
+                                try carryInputLabels.run([.integer(best.id), .integer(run.key)])
                                 continue
                             }
                             if let live = here.first(where: \.isLive) {
                                 part.skipped.append(.init(runID: run.runID, reason: .liveHere, keptRunID: live.runID,
                                                           detail: live.ownerDescription))
+                                try carryInputLabels.run([.integer(live.id), .integer(run.key)])
                                 continue
                             }
-                            // Every copy here of this identity goes, so the output holds it once.
-                            for copy in here { try dropCopy.run([.integer(copy.id)]) }
+                            // Every copy here of this identity goes, so the output holds it once; their labels
+                            // stay with the copy replacing them.
+                            for copy in here {
+                                inheritedLabels[run.key, default: []] += try labelsHere.rows([.integer(copy.id)]) { $0.text(0) }
+                                try dropCopy.run([.integer(copy.id)])
+                            }
                             part.runsReplaced += 1
                         } else {
                             part.runsAdded += 1
@@ -171,11 +186,15 @@ extension TrackerStore {
                             part.renamedRunIDs.append(.init(original: run.runID, assigned: runID))
                         }
                         try insertRun.run([.text(runID), .integer(run.key)])
-                        try mapRun.run([.integer(run.key), .integer(database.lastInsertRowID)])
+                        let newKey = database.lastInsertRowID
+                        try mapRun.run([.integer(run.key), .integer(newKey)])
+                        for label in inheritedLabels[run.key] ?? [] { try addLabel.run([.integer(newKey), .text(label)]) }
                     }
                     for table in ["run_params", "run_provenance", "run_tags", "run_notes", "metrics", "checkpoints", "run_summaries"] {
                         try copy(table: table, mapping: "run", through: "run_map", orIgnore: false)
                     }
+                    // OR IGNORE: the insert's trigger (0008) already made each run a member of its own label.
+                    try copy(table: "run_labels", mapping: "run", through: "run_map", orIgnore: true)
                     return part
                 }
                 report.runsAdded += sliceReport.runsAdded

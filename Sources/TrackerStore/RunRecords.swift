@@ -183,7 +183,7 @@ public struct RunFilter: Sendable {
     /// The conditions on `runs AS r`; each filter is bound (see ``bindings``), a NULL switches it off.
     static let whereClause = """
         WHERE (?1 IS NULL OR r.algorithm = ?1) AND (?2 IS NULL OR r.n = ?2)
-          AND (?3 IS NULL OR r.status = ?3) AND (?4 IS NULL OR r.label = ?4)
+          AND (?3 IS NULL OR r.status = ?3) AND (?4 IS NULL OR EXISTS (SELECT 1 FROM run_labels AS l WHERE l.run = r.id AND l.label = ?4))
           AND (?5 IS NULL OR r.created_at >= ?5)
         """
 

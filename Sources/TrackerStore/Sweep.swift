@@ -57,6 +57,10 @@ public struct SweepOutcome: Sendable {
     /// `resumed` too): resumable.
     public var interrupted = 0
     public var failures: [String] = []
+    /// Runs of the grid's configurations that were already recorded without the sweep's label (by hand, by
+    /// another study, a merged shard) and now belong to it too: one run per configuration, every study
+    /// that asked for it counts it. Their run ids, in grid order.
+    public var adopted: [String] = []
 }
 
 /// Runs a sweep's items with `jobs` worker threads, each with its own connection; every write is a short
@@ -109,7 +113,16 @@ public struct SweepRunner: Sendable {
     /// running sessions checkpoint and stop, and no new item starts.
     public func run(progress: SweepProgress? = nil, shouldStop: @escaping @Sendable () -> Bool) throws -> SweepOutcome {
         // Migrate once up front, so the workers never race to create the schema.
-        _ = try open()
+        let setup = try open()
+        // Runs already recorded for the grid's configurations join the sweep's label before anything runs,
+        // so a finished one counts as done for this study too (a run started later by this sweep gets the
+        // label with its row).
+        var adopted: [String] = []
+        for (label, hashes) in Dictionary(grouping: items.compactMap({ item in
+            item.specification.label.map { (label: $0, hash: item.specification.configHash) }
+        }), by: \.label) {
+            adopted += try setup.adopt(configHashes: hashes.map(\.hash), label: label)
+        }
         let progress = progress ?? makeProgress()
         let next = Atomic<Int>(0)
         let outcome = Mutex(SweepOutcome())
@@ -131,6 +144,11 @@ public struct SweepRunner: Sendable {
                 do {
                     let result = try runItem(item, in: store, version: version, progress: progress, shouldStop: shouldStop)
                     outcome.withLock { tally(&$0, result) }
+                    if result.raced, let label = item.specification.label {
+                        // Claimed by another process between the adoption above and this worker's claim.
+                        let late = try store.adopt(configHashes: [item.specification.configHash], label: label)
+                        outcome.withLock { $0.adopted += late }
+                    }
                     progress.finishRun()
                 } catch {
                     progress.failRun()
@@ -139,7 +157,10 @@ public struct SweepRunner: Sendable {
                 }
             }
         }
-        return outcome.withLock { $0 }
+        return outcome.withLock { result in
+            result.adopted = adopted + result.adopted
+            return result
+        }
     }
 
     public func makeProgress() -> SweepProgress {
@@ -149,7 +170,7 @@ public struct SweepRunner: Sendable {
     private enum ItemResult { case started, resumed, skipped, busy }
 
     /// A run stopped mid-way still counts as started or resumed (it was), and as interrupted too.
-    private func tally(_ outcome: inout SweepOutcome, _ result: (kind: ItemResult, interrupted: Bool)) {
+    private func tally(_ outcome: inout SweepOutcome, _ result: (kind: ItemResult, interrupted: Bool, raced: Bool)) {
         switch result.kind {
         case .started: outcome.started += 1
         case .resumed: outcome.resumed += 1
@@ -162,22 +183,22 @@ public struct SweepRunner: Sendable {
     private func runItem(
         _ item: SweepItem, in store: TrackerStore, version: String, progress: SweepProgress,
         shouldStop: @escaping @Sendable () -> Bool
-    ) throws -> (kind: ItemResult, interrupted: Bool) {
+    ) throws -> (kind: ItemResult, interrupted: Bool, raced: Bool) {
         let planned = item.specification.hyperparameters.iterations
         let session: RunSession
         let kind: ItemResult
         switch try action(for: item, in: store) {
         case .skip:
             progress.addIterations(planned)
-            return (.skipped, false)
+            return (.skipped, false, false)
         case .busy where !takeover:
             progress.addIterations(planned)
-            return (.busy, false)
+            return (.busy, false, false)
         case .resume(let runID), .busy(let runID):
             guard case .session(let resumed) = try RunSession.resume(
                 runID, in: store, force: takeover, keepCheckpoints: item.specification.keepCheckpoints) else {
                 progress.addIterations(planned)
-                return (.skipped, false)
+                return (.skipped, false, false)
             }
             session = resumed
             kind = .resumed
@@ -189,8 +210,8 @@ public struct SweepRunner: Sendable {
             } catch StoreError.configurationTaken {
                 // Another worker or process claimed it between the plan and the claim: it runs there.
                 progress.addIterations(planned)
-                if case .skip = try action(for: item, in: store) { return (.skipped, false) }
-                return (.busy, false)
+                if case .skip = try action(for: item, in: store) { return (.skipped, false, true) }
+                return (.busy, false, true)
             }
             kind = .started
         }
@@ -205,12 +226,52 @@ public struct SweepRunner: Sendable {
                 }
             },
             shouldStop: shouldStop)
-        if case .interrupted = end { return (kind, true) }
-        return (kind, false)
+        if case .interrupted = end { return (kind, true, false) }
+        return (kind, false, false)
     }
 }
 
 extension TrackerStore {
+    /// Makes every run holding one of these configurations a member of `label` (`run_labels`), for a sweep
+    /// or `reproduce` that finds its configuration already recorded: the run is not run again, it joins the
+    /// study. Returns the run ids that were not members yet, in the order of `configHashes`. Writes in
+    /// transactions of at most 500 configurations, so a live writer never waits long.
+    @discardableResult
+    public func adopt(configHashes: [String], label: String) throws -> [String] {
+        try storeOperation("adding runs to label \(label)") {
+            var adopted: [String] = []
+            let outsiders = try database.cachedStatement("""
+                SELECT id, run_id FROM runs AS r WHERE config_hash = ?1
+                  AND NOT EXISTS (SELECT 1 FROM run_labels AS l WHERE l.run = r.id AND l.label = ?2)
+                ORDER BY id
+                """)
+            let join = try database.cachedStatement("INSERT OR IGNORE INTO run_labels (run, label) VALUES (?, ?)")
+            var start = 0
+            while start < configHashes.count {
+                let slice = configHashes[start..<min(start + 500, configHashes.count)]
+                start += slice.count
+                try database.transaction(.immediate) {
+                    for hash in slice {
+                        for (key, runID) in try outsiders.rows([.text(hash), .text(label)], { ($0.int64(0), $0.text(1)) }) {
+                            try join.run([.integer(key), .text(label)])
+                            adopted.append(runID)
+                        }
+                    }
+                }
+            }
+            return adopted
+        }
+    }
+
+    /// Every label a run belongs to (`run_labels`), sorted: the one it was created with and those of the
+    /// studies that adopted it.
+    public func labels(ofRun key: Int64) throws -> [String] {
+        try storeOperation("reading the labels of a run") {
+            try database.cachedStatement("SELECT label FROM run_labels WHERE run = ? ORDER BY label")
+                .rows([.integer(key)]) { $0.text(0) }
+        }
+    }
+
     /// Runs with this configuration hash, oldest first: one, or several in a database from before the
     /// one-run-per-configuration rule (see `duplicateConfigurations`).
     public func runs(configHash: String) throws -> [RunRecord] {
