@@ -119,14 +119,18 @@ func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions, proven
     let runner = SweepRunner(path: database, items: items, jobs: options.workers, trackerVersion: Tracker.version,
                              busyTimeoutMilliseconds: DatabaseOptions.busyTimeoutMilliseconds, takeover: options.takeover)
     if options.dryRun {
+        if !FileManager.default.fileExists(atPath: database) {
+            StandardError.write("note: \(database) does not exist yet: every run would start (nothing was created)\n")
+        }
         let actions = try runner.plan()
-        let table = Table(columns: ["run", "action", "run_id"], rows: zip(runner.items, actions).map { item, action in
+        let names = planRowNames(runner.items)
+        let table = Table(columns: ["run", "action", "run_id"], rows: zip(names, actions).map { name, action in
             switch action {
-            case .skip(let id): return [.string(item.summary), .string("skip (finished)"), .string(id)]
-            case .resume(let id): return [.string(item.summary), .string("resume"), .string(id)]
+            case .skip(let id): return [.string(name), .string("skip (finished)"), .string(id)]
+            case .resume(let id): return [.string(name), .string("resume"), .string(id)]
             case .busy(let id):
-                return [.string(item.summary), .string(options.takeover ? "take over" : "running elsewhere"), .string(id)]
-            case .start: return [.string(item.summary), .string("start"), .null]
+                return [.string(name), .string(options.takeover ? "take over" : "running elsewhere"), .string(id)]
+            case .start: return [.string(name), .string("start"), .null]
             }
         })
         print(table.render(format), terminator: "")
@@ -174,6 +178,31 @@ func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions, proven
         throw CommandFailure("\(outcome.failures.count) runs failed; the first: \(first)")
     }
     return (runner.items, outcome)
+}
+
+/// Each item's summary (algorithm, phi, N, frame seed, seed), followed by the settings that take more than one
+/// value across the grid (`lr=0.5`, `delta=256`, ...), so no two rows of a dry run's plan read alike when
+/// the grid sweeps a hyperparameter. Settings the whole grid shares are left out.
+func planRowNames(_ items: [SweepItem]) -> [String] {
+    func text(_ value: Double) -> String { value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value) }
+    let settings: [(key: String, value: (SweepItem) -> String)] = [
+        ("lr", { text($0.specification.hyperparameters.learningRate) }),
+        ("gamma", { text($0.specification.hyperparameters.discount) }),
+        ("eps_start", { text($0.specification.hyperparameters.epsilonStart) }),
+        ("eps_min", { text($0.specification.hyperparameters.epsilonMin) }),
+        ("beta", { text($0.specification.hyperparameters.epsilonDecay) }),
+        ("reward", { $0.specification.hyperparameters.reward.rawValue }),
+        ("twin_noise", { text($0.specification.hyperparameters.twin.noise) }),
+        ("delta", { $0.specification.hyperparameters.algorithm == .dtaql ? String($0.specification.hyperparameters.delta) : "" }),
+        ("iterations", { String($0.specification.hyperparameters.iterations) }),
+    ]
+    let varying = settings.filter { setting in Set(items.map(setting.value)).subtracting([""]).count > 1 }
+    return items.map { item in
+        ([item.summary] + varying.compactMap { setting in
+            let value = setting.value(item)
+            return value.isEmpty ? nil : "\(setting.key)=\(value)"
+        }).joined(separator: " ")
+    }
 }
 
 extension SweepOutcome {

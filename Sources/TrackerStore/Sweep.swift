@@ -94,8 +94,10 @@ public struct SweepRunner: Sendable {
         try TrackerStore(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
     }
 
-    /// What would happen to each item now.
+    /// What would happen to each item now. Where no database exists yet every run would start: nothing is
+    /// opened or created.
     public func plan() throws -> [SweepAction] {
+        guard FileManager.default.fileExists(atPath: path) else { return items.map { _ in .start } }
         // A dry run only reads: it neither creates the database nor upgrades it.
         let store = try TrackerStore(path: path, access: .readOnly, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         return try items.map { try action(for: $0, in: store) }

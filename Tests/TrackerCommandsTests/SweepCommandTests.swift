@@ -86,13 +86,37 @@ import TestSupport
         #expect(try CLI.run(["merge", dir.path("out.db"), dir.path("missing.db")]).status == 1)
     }
 
+    /// A new user's first look at a grid that sweeps a hyperparameter: without a database the plan still
+    /// comes (every run starts, nothing is created), and each row names the settings that set it apart.
+    @Test func aDryRunNeedsNoDatabaseAndShowsTheSettingsThatTellRowsApart() throws {
+        let dir = try TemporaryDirectory()
+        let spec = dir.path("lr.json")
+        try #"{"n": [4], "iterations": 100, "configurations": [{"algorithm": "ql"}, {"algorithm": "dtaql", "phi": [2], "delta": [8, 16]}], "hyperparameters": {"learning_rate": [0.5, 0.9]}}"#
+            .write(toFile: spec, atomically: true, encoding: .utf8)
+        let db = dir.path("new.db")
+        let plan = try CLI.run(["sweep", spec, "--db", db, "--dry-run", "--format", "json"])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(plan.stderr.contains("does not exist yet: every run would start (nothing was created)"), "\(plan.stderr)")
+        let rows = try #require(try CLI.json(plan) as? [[String: Any]])
+        let names = rows.compactMap { $0["run"] as? String }
+        #expect(names.count == 6, "\(plan.stdout)")
+        #expect(Set(names).count == 6, "two rows read alike: \(plan.stdout)")
+        #expect(rows.allSatisfy { $0["action"] as? String == "start" })
+        #expect(names.contains("ql N=4 frame-seed=1 seed=1 lr=0.5"), "\(plan.stdout)")
+        #expect(names.contains("dtaql phi=2 N=4 frame-seed=1 seed=1 lr=0.9 delta=16"), "\(plan.stdout)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path).sorted() == ["lr.json"])
+    }
+
     @Test func reproduceDryRunListsThePapersGrid() throws {
         let dir = try TemporaryDirectory()
-        // A dry run only reads: on a missing database it says so and creates nothing.
+        // A dry run only reads: without a database it plans every run to start, says so and creates nothing.
         let missing = try CLI.run(["reproduce", "--quick", "--dry-run", "--db", dir.path("t.db")])
-        #expect(missing.status == 1)
-        #expect(missing.errorLines == ["Error: cannot open database \(dir.path("t.db")): no such file"])
+        #expect(missing.status == 0, "\(missing.stderr)")
+        #expect(missing.errorLines == ["note: \(dir.path("t.db")) does not exist yet: every run would start (nothing was created)"])
+        #expect(missing.stdout.split(separator: "\n").count == 48 + 2)
+        #expect(missing.stdout.split(separator: "\n").dropFirst(2).allSatisfy { $0.contains(" start") }, "\(missing.stdout)")
         #expect(!FileManager.default.fileExists(atPath: dir.path("t.db")))
+        for suffix in ["-wal", "-shm", "-journal"] { #expect(!FileManager.default.fileExists(atPath: dir.path("t.db" + suffix))) }
         #expect(try CLI.run(["run", "--db", dir.path("t.db"), "--algo", "ql", "--n", "4", "--iterations", "10", "--quiet"]).status == 0)
         let result = try CLI.run(["reproduce", "--quick", "--dry-run", "--db", dir.path("t.db")])
         #expect(result.status == 0, "\(result.stderr)")
