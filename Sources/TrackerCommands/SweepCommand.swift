@@ -108,8 +108,11 @@ public struct SweepCommand: ParsableCommand {
 /// Expands, shards, plans and runs a sweep with an overall progress bar; exits 130/143 when stopped.
 /// Each run it starts records `provenance`. Returns the items it covered and, unless it was a dry run
 /// (whose plan it prints in `format`), what it did.
+///
+/// Stopped by SIGINT or SIGTERM, it prints the partial outcome first when `format` is JSON (under `jsonKey`
+/// when given, as `reproduce` nests it under "sweep"), then exits 130/143.
 func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions, provenance: Provenance,
-              format: ReportFormat) throws -> (items: [SweepItem], outcome: SweepOutcome?) {
+              format: ReportFormat, jsonKey: String? = nil) throws -> (items: [SweepItem], outcome: SweepOutcome?) {
     // Only this shard's slice of the grid is built (the spec's size was checked when it was parsed).
     var items = try spec.items(shard: options.parsedShard())
     for index in items.indices {
@@ -154,7 +157,7 @@ func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions, proven
         Thread.sleep(forTimeInterval: 0.1)
         display.updateSweep(progress, seconds: Date().timeIntervalSince(started))
     }
-    display.updateSweep(progress, seconds: Date().timeIntervalSince(started), force: true)
+    display.updateSweep(progress, seconds: Date().timeIntervalSince(started), force: true, stopped: StopSignal.pending != 0)
     display.finish()
     let outcome = try result.withLock { $0! }.get()
     if !outcome.adopted.isEmpty, let label = spec.label {
@@ -171,6 +174,12 @@ func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions, proven
             + (outcome.interrupted > 0 ? "; \(outcome.interrupted) of those started or resumed interrupted (resumable)" : "") + "\n")
     }
     if StopSignal.pending != 0 {
+        // The partial result still goes to stdout, so a script reading it learns what was done and what
+        // stopped (each interrupted run by id, resumable) instead of finding nothing to parse.
+        if format == .json {
+            let partial = outcome.json(database: database, runs: runner.items.count, stopped: true)
+            print((jsonKey.map { JSON.object([($0, partial)]) } ?? partial).serialized(pretty: true))
+        }
         StandardError.write("Stopped; run the same command again to resume.\n")
         throw ExitCode(StopSignal.exitCode)
     }
@@ -207,11 +216,16 @@ func planRowNames(_ items: [SweepItem]) -> [String] {
 
 extension SweepOutcome {
     /// What `sweep --format json` prints (and `reproduce --format json` under "sweep").
-    func json(database: String, runs: Int) -> JSON {
-        .object([
+    /// `stopped`: the sweep was interrupted (SIGINT/SIGTERM); `not_started` counts the runs it never
+    /// reached, and `interrupted_runs` names the runs it stopped mid-way (resumable).
+    func json(database: String, runs: Int, stopped: Bool = false) -> JSON {
+        let reached = started + resumed + skipped + busy + failures.count
+        return .object([
             ("database", .string(database)), ("runs", .integer(runs)), ("started", .integer(started)),
             ("resumed", .integer(resumed)), ("already_finished", .integer(skipped)), ("running_elsewhere", .integer(busy)),
             ("failed", .integer(failures.count)), ("interrupted", .integer(interrupted)),
+            ("interrupted_runs", .array(interruptedRunIDs.map { .string($0) })),
+            ("not_started", .integer(max(0, runs - reached))), ("stopped", .bool(stopped)),
             ("adopted", .array(adopted.map { .string($0) })),
         ])
     }
@@ -219,10 +233,14 @@ extension SweepOutcome {
 
 extension ProgressDisplay {
     /// The sweep's one bar: runs done of total, iterations/s (of the iterations computed now), ETA.
-    func updateSweep(_ progress: SweepProgress, seconds: Double, force: Bool = false) {
+    /// "7/12 runs", with ", 2 interrupted" once some runs stopped mid-way; after a stop (`stopped`) the last
+    /// line claims no ETA.
+    func updateSweep(_ progress: SweepProgress, seconds: Double, force: Bool = false, stopped: Bool = false) {
+        let interrupted = progress.runsInterrupted
         update(done: progress.iterationsDone, total: progress.totalIterations,
                sessionDone: progress.iterationsComputed, seconds: seconds, force: force,
-               prefix: "\(progress.runsDone)/\(progress.total) runs")
+               prefix: "\(progress.runsDone)/\(progress.total) runs" + (interrupted > 0 ? ", \(interrupted) interrupted" : ""),
+               stopped: stopped)
     }
 }
 

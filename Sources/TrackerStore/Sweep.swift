@@ -23,6 +23,7 @@ public final class SweepProgress: Sendable {
     private let doneIterations = Atomic<Int>(0)
     private let computedIterations = Atomic<Int>(0)
     private let failedRuns = Atomic<Int>(0)
+    private let interruptedRuns = Atomic<Int>(0)
 
     init(total: Int, totalIterations: Int) {
         self.total = total
@@ -35,6 +36,8 @@ public final class SweepProgress: Sendable {
     /// resumed run had done before, so a rate from it is the sweep's own speed (none when nothing ran).
     public var iterationsComputed: Int { computedIterations.load(ordering: .relaxed) }
     public var runsFailed: Int { failedRuns.load(ordering: .relaxed) }
+    /// Runs stopped mid-way (Ctrl-C, SIGTERM): not among `runsDone`, they are resumable.
+    public var runsInterrupted: Int { interruptedRuns.load(ordering: .relaxed) }
 
     /// Iterations done already (a skipped run, a resumed run's earlier part): they count towards the
     /// total but were not computed now.
@@ -45,6 +48,7 @@ public final class SweepProgress: Sendable {
     }
     func finishRun() { finishedRuns.add(1, ordering: .relaxed) }
     func failRun() { failedRuns.add(1, ordering: .relaxed) }
+    func interruptRun() { interruptedRuns.add(1, ordering: .relaxed) }
 }
 
 /// The result of a sweep.
@@ -56,6 +60,8 @@ public struct SweepOutcome: Sendable {
     /// Of the runs started or resumed, those stopped before their budget (counted in `started` or
     /// `resumed` too): resumable.
     public var interrupted = 0
+    /// The run ids of those interrupted runs, in the order they stopped.
+    public var interruptedRunIDs: [String] = []
     public var failures: [String] = []
     /// Runs of the grid's configurations that were already recorded without the sweep's label (by hand, by
     /// another study, a merged shard) and now belong to it too: one run per configuration, every study
@@ -146,12 +152,13 @@ public struct SweepRunner: Sendable {
                 do {
                     let result = try runItem(item, in: store, version: version, progress: progress, shouldStop: shouldStop)
                     outcome.withLock { tally(&$0, result) }
+                    // An interrupted run is not done: the progress line must not count it as such.
+                    if result.interrupted { progress.interruptRun() } else { progress.finishRun() }
                     if result.raced, let label = item.specification.label {
                         // Claimed by another process between the adoption above and this worker's claim.
                         let late = try store.adopt(configHashes: [item.specification.configHash], label: label)
                         outcome.withLock { $0.adopted += late }
                     }
-                    progress.finishRun()
                 } catch {
                     progress.failRun()
                     progress.finishRun()
@@ -172,35 +179,38 @@ public struct SweepRunner: Sendable {
     private enum ItemResult { case started, resumed, skipped, busy }
 
     /// A run stopped mid-way still counts as started or resumed (it was), and as interrupted too.
-    private func tally(_ outcome: inout SweepOutcome, _ result: (kind: ItemResult, interrupted: Bool, raced: Bool)) {
+    private func tally(_ outcome: inout SweepOutcome, _ result: (kind: ItemResult, interrupted: Bool, raced: Bool, runID: String?)) {
         switch result.kind {
         case .started: outcome.started += 1
         case .resumed: outcome.resumed += 1
         case .skipped: outcome.skipped += 1
         case .busy: outcome.busy += 1
         }
-        if result.interrupted { outcome.interrupted += 1 }
+        if result.interrupted {
+            outcome.interrupted += 1
+            if let runID = result.runID { outcome.interruptedRunIDs.append(runID) }
+        }
     }
 
     private func runItem(
         _ item: SweepItem, in store: TrackerStore, version: String, progress: SweepProgress,
         shouldStop: @escaping @Sendable () -> Bool
-    ) throws -> (kind: ItemResult, interrupted: Bool, raced: Bool) {
+    ) throws -> (kind: ItemResult, interrupted: Bool, raced: Bool, runID: String?) {
         let planned = item.specification.hyperparameters.iterations
         let session: RunSession
         let kind: ItemResult
         switch try action(for: item, in: store) {
         case .skip:
             progress.addIterations(planned)
-            return (.skipped, false, false)
+            return (.skipped, false, false, nil)
         case .busy where !takeover:
             progress.addIterations(planned)
-            return (.busy, false, false)
+            return (.busy, false, false, nil)
         case .resume(let runID), .busy(let runID):
             guard case .session(let resumed) = try RunSession.resume(
                 runID, in: store, force: takeover, keepCheckpoints: item.specification.keepCheckpoints) else {
                 progress.addIterations(planned)
-                return (.skipped, false, false)
+                return (.skipped, false, false, nil)
             }
             session = resumed
             kind = .resumed
@@ -212,8 +222,8 @@ public struct SweepRunner: Sendable {
             } catch StoreError.configurationTaken {
                 // Another worker or process claimed it between the plan and the claim: it runs there.
                 progress.addIterations(planned)
-                if case .skip = try action(for: item, in: store) { return (.skipped, false, true) }
-                return (.busy, false, true)
+                if case .skip = try action(for: item, in: store) { return (.skipped, false, true, nil) }
+                return (.busy, false, true, nil)
             }
             kind = .started
         }
@@ -228,8 +238,8 @@ public struct SweepRunner: Sendable {
                 }
             },
             shouldStop: shouldStop)
-        if case .interrupted = end { return (kind, true, false) }
-        return (kind, false, false)
+        if case .interrupted = end { return (kind, true, false, session.record.runID) }
+        return (kind, false, false, session.record.runID)
     }
 }
 

@@ -47,6 +47,53 @@ import TestSupport
         #expect(try metricDump(db) != "", "no metrics")
     }
 
+    /// Ctrl-C on a sweep with `--format json`: the partial result still comes on stdout, each interrupted
+    /// run named (and 'interrupted' in the database), the runs never reached counted; the last progress line
+    /// counts the interrupted runs apart from the done ones and claims no ETA.
+    @Test func anInterruptedSweepPrintsItsPartialResultAsJSON() throws {
+        let dir = try TemporaryDirectory()
+        let specPath = dir.path("spec.json")
+        try Self.spec.write(toFile: specPath, atomically: true, encoding: .utf8)
+        let db = dir.path("t.db")
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["sweep", specPath, "--db", db, "--jobs", "2", "--format", "json"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["TRACKER_DB"] = nil
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        waitForProgress(db, atLeast: 500, while: process)
+        try #require(process.isRunning, "the sweep finished before it could be interrupted")
+        kill(process.processIdentifier, SIGINT)
+        nonisolated(unsafe) var errData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        let stderr = String(decoding: errData, as: UTF8.self)
+        #expect(process.terminationStatus == 130, "\(stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: outData) as? [String: Any], "\(String(decoding: outData, as: UTF8.self))")
+        #expect(json["stopped"] as? Bool == true)
+        let interrupted = try #require(json["interrupted_runs"] as? [String])
+        #expect(!interrupted.isEmpty && interrupted.count == json["interrupted"] as? Int, "\(json)")
+        let statuses = try Database(path: db, mode: .readOnly).prepare("SELECT run_id, status FROM runs").rows { ($0.text(0), $0.text(1)) }
+        for runID in interrupted {
+            #expect(statuses.first { $0.0 == runID }?.1 == "interrupted", "\(runID): \(statuses)")
+        }
+        let finished = statuses.filter { $0.1 == "finished" }.count
+        #expect((json["started"] as? Int ?? 0) - interrupted.count == finished, "\(json) \(statuses)")
+        #expect(json["not_started"] as? Int == 16 - statuses.count, "\(json)")
+        let last = try #require(stderr.split(separator: "\n").last { $0.contains(" runs") && $0.hasPrefix("sweep ") })
+        #expect(last.contains("\(finished)/16 runs, \(interrupted.count) interrupted"), "\(stderr)")
+        #expect(last.contains("stopped") && !last.contains("ETA"), "\(stderr)")
+    }
+
     @Test func fourShardsMergedGiveTheSameCompareTablesAsOneSweep() throws {
         let dir = try TemporaryDirectory()
         let specPath = dir.path("spec.json")
