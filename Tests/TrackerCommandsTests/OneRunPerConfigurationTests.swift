@@ -191,4 +191,24 @@ import TestSupport
         #expect(try listed("study", in: hand).contains(keptID))
         #expect(try listed("scratch", in: hand) == [keptID])
     }
+
+    /// The issue's own steps, on the quick grid: `tracker run --algo dteql --phi 500 --n 6 --seed 1` by hand
+    /// holds a grid configuration of the paper; `reproduce` adopts it, and `compare --label paper` counts
+    /// every frame in every column (before: one run short in the DTEQL phi=500 column, without a word).
+    @Test func reproduceAdoptsAHandMadeRunOfThePapersGrid() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("r.db")
+        let byHand = try CLI.run(["run", "--db", db, "--algo", "dteql", "--phi", "500", "--n", "6", "--seed", "1",
+                                  "--iterations", "300", "--quiet"])
+        #expect(byHand.status == 0, "\(byHand.stderr)")
+        let handID = try #require(try firstRunID(db))
+        let reproduce = try CLI.run(["reproduce", "--quick", "--frames", "2", "--iterations", "300", "--db", db,
+                                     "--report", dir.path("report"), "--quiet"])
+        #expect(reproduce.status == 0, "\(reproduce.stderr)")
+        #expect(reproduce.stderr.contains("sweep: adopted 1 run already recorded with this configuration into label paper: \(handID)"),
+                "\(reproduce.stderr)")
+        let compare = try CLI.run(["compare", "--db", db, "--n", "6", "--label", "paper", "--format", "csv"])
+        #expect(compare.stdout.hasPrefix("measure,DTEQL phi=500,"), "\(compare.stdout)")
+        #expect(compare.stdout.contains("\nruns,2,,,2,,,2,,,2,,,2,,,2,,"), "\(compare.stdout)")
+    }
 }
