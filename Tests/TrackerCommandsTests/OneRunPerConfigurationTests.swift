@@ -99,7 +99,7 @@ import TestSupport
                 INSERT INTO runs (run_id, algorithm, n, phi, seed, frame_id, status, created_at, planned_iterations,
                     done_iterations, tracker_version, host, label, config_hash)
                 SELECT 'dup00001', algorithm, n, phi, seed, frame_id, 'interrupted', created_at, planned_iterations,
-                    10, tracker_version, host, label, config_hash FROM runs;
+                    10, tracker_version, host, 'older', config_hash FROM runs;
                 """)
         }
         let check = try CLI.run(["check", "--db", db, "--format", "csv"])
@@ -119,6 +119,9 @@ import TestSupport
         let listing = try CLI.json(try CLI.run(["list", "--db", db, "--format", "json"])) as? [[String: Any]]
         #expect(listing?.map { $0["run_id"] as? String } == [runID])
         #expect(listing?.first?["status"] as? String == "finished")
+        // The copy removed was labelled 'older': the copy kept now belongs to that label too.
+        let older = try CLI.json(try CLI.run(["list", "--db", db, "--label", "older", "--format", "json"])) as? [[String: Any]]
+        #expect(older?.map { $0["run_id"] as? String } == [runID])
         let clean = try CLI.run(["check", "--db", db])
         #expect(clean.status == 0)
         #expect(clean.errorLines == ["No duplicates: every configuration is held by one run."])
