@@ -1,7 +1,7 @@
 -- Per value of one setting and configuration of the others: finished runs and the plain means of their summaries (`tracker compare --by KEY` in plain SQL).
 -- :by text                the setting whose values make the rows: n, iterations, rate, cpu_hz, zeta, delta, lr, gamma, eps_start, eps_min, beta, reward, twin_rate, twin_cpu_hz, twin_zeta, twin_noise, twin_noise_seed or aggregation
 -- :n integer = NULL       only runs with N tasks (NULL: every N)
--- :label text = NULL      only runs with this label
+-- :label text = NULL      only runs with this label (one of their labels: run_labels)
 --
 -- `value` is the run's value of :by; `configuration` holds every other setting (N included): with
 -- algorithm and phi, the columns of `tracker compare --by`. Runs are averaged only with runs equal in
@@ -32,7 +32,7 @@ WITH finished AS (
     JOIN frames AS f ON f.frame_id = r.frame_id
     WHERE r.status = 'finished'
       AND (:n IS NULL OR r.n = :n)
-      AND (:label IS NULL OR r.label = :label)
+      AND (:label IS NULL OR EXISTS (SELECT 1 FROM run_labels AS l WHERE l.run = r.id AND l.label = :label))
 )
 SELECT
     json_extract(settings, '$.' || :by) AS value,

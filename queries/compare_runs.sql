@@ -1,6 +1,6 @@
 -- One row per run with its configuration, budget and final summary: the input of `tracker compare`.
 -- :n integer = NULL                 only runs with N tasks (NULL: every N)
--- :label text = NULL                only runs with this label
+-- :label text = NULL                only runs with this label (one of their labels: run_labels)
 -- :algo text = NULL                 only this algorithm: ql, dteql or dtaql
 -- :since text = NULL                only runs created at or after this UTC time, e.g. 2026-11-29 or 2026-11-29T04:00:00Z
 -- :iterations integer = NULL        only runs with this planned iteration budget
@@ -38,7 +38,7 @@ FROM runs AS r
 LEFT JOIN run_summaries AS s ON s.run = r.id
 LEFT JOIN frames AS f ON f.frame_id = r.frame_id
 WHERE (:n IS NULL OR r.n = :n)
-  AND (:label IS NULL OR r.label = :label)
+  AND (:label IS NULL OR EXISTS (SELECT 1 FROM run_labels AS l WHERE l.run = r.id AND l.label = :label))
   AND (:algo IS NULL OR r.algorithm = lower(:algo))
   AND (:since IS NULL OR r.created_at >= :since)
   AND (:iterations IS NULL OR r.planned_iterations = :iterations)

@@ -1,6 +1,6 @@
 -- Per N and configuration: finished runs and the plain means of their summaries.
 -- :n integer = NULL         only runs with N tasks (NULL: every N)
--- :label text = NULL        only runs with this label
+-- :label text = NULL        only runs with this label (one of their labels: run_labels)
 -- Plain SQL means, without the spreads and the convergence-time rule of `tracker compare`: a quick look
 -- from the sqlite3 shell's point of view. converged counts runs whose final greedy order is optimal.
 -- A configuration is the algorithm, phi and the `configuration` column: budget, model constants and every
@@ -29,6 +29,6 @@ JOIN run_params AS p ON p.run = r.id
 JOIN frames AS f ON f.frame_id = r.frame_id
 WHERE r.status = 'finished'
   AND (:n IS NULL OR r.n = :n)
-  AND (:label IS NULL OR r.label = :label)
+  AND (:label IS NULL OR EXISTS (SELECT 1 FROM run_labels AS l WHERE l.run = r.id AND l.label = :label))
 GROUP BY r.n, r.algorithm, r.phi, configuration
 ORDER BY r.n, CASE r.algorithm WHEN 'dteql' THEN 0 WHEN 'dtaql' THEN 1 ELSE 2 END, r.phi DESC, configuration;

@@ -1,6 +1,6 @@
 -- Convergence curves (the paper's Fig. 2): the greedy action's metrics averaged per configuration at sampled iterations, over finished runs with N tasks.
 -- :n integer              number of tasks
--- :label text = NULL      only runs with this label
+-- :label text = NULL      only runs with this label (one of their labels: run_labels)
 -- :runs text = NULL       only these runs: a JSON array of run ids, e.g. ["3fa9c2d1","77b0e412"]
 -- :points integer = 200   about how many iterations to sample per curve; each run's last iteration is always included
 -- :log_x integer = 0      1: sample geometrically in iteration + 1 (for a log x axis); 0: every k-th iteration
@@ -24,7 +24,7 @@ selected AS (
     FROM runs AS r
     JOIN run_params AS p ON p.run = r.id
     JOIN frames AS f ON f.frame_id = r.frame_id
-    WHERE r.n = :n AND r.status = 'finished' AND r.done_iterations > 0 AND (:label IS NULL OR r.label = :label)
+    WHERE r.n = :n AND r.status = 'finished' AND r.done_iterations > 0 AND (:label IS NULL OR EXISTS (SELECT 1 FROM run_labels AS l WHERE l.run = r.id AND l.label = :label))
       AND (:runs IS NULL OR r.run_id IN (SELECT value FROM json_each(:runs)))
 ),
 budget AS (

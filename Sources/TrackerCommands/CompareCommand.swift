@@ -40,7 +40,7 @@ public struct CompareCommand: ParsableCommand {
         valueName: "KEY=VALUE"))
     var conditions: [String] = []
 
-    @Option(help: ArgumentHelp("Only runs with this label.", valueName: "text"))
+    @Option(help: ArgumentHelp("Only runs with this label (among their labels: a run adopted by a sweep belongs to its label too).", valueName: "text"))
     var label: String?
 
     @Option(help: "Only this algorithm.")

@@ -72,7 +72,7 @@ public struct PlotCommand: ParsableCommand {
     @Flag(name: .customLong("log-x"), help: "Logarithmic x axis (plots iteration + 1).")
     var logX = false
 
-    @Option(help: ArgumentHelp("Only runs with this label.", valueName: "text"))
+    @Option(help: ArgumentHelp("Only runs with this label (among their labels: a run adopted by a sweep belongs to its label too).", valueName: "text"))
     var label: String?
 
     @Option(name: .customLong("where"), help: ArgumentHelp(

@@ -97,7 +97,8 @@ public struct ReproduceCommand: ParsableCommand {
         }
         let started = Date()
         let (items, outcome) = try runSweep(spec, database: database.path, options: sweep,
-                                            provenance: .current(sweep: ("sweeps/paper.json", text)), format: output.format)
+                                            provenance: .current(sweep: ("sweeps/paper.json", text)), format: output.format,
+                                            jsonKey: "sweep")
         guard let outcome else { return }
         let sweepJSON = outcome.json(database: database.path, runs: items.count)
         if sweep.shard != nil {

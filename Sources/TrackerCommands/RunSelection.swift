@@ -25,7 +25,7 @@ public struct RunSelectionOptions: ParsableArguments {
     @Option(help: "Only runs with this status.")
     var status: RunStatus?
 
-    @Option(help: ArgumentHelp("Only runs with this label.", valueName: "text"))
+    @Option(help: ArgumentHelp("Only runs with this label (among their labels: a run adopted by a sweep belongs to its label too).", valueName: "text"))
     var label: String?
 
     @Option(help: ArgumentHelp(

@@ -80,6 +80,8 @@ public struct ShowCommand: ParsableCommand {
         ] }
         let tags = try store.tags(ofRun: record.id).sorted { $0.key < $1.key }
         let note = try store.note(ofRun: record.id)
+        // Every study the run belongs to: its own label and those of the sweeps that adopted it (run_labels).
+        let labels = try store.labels(ofRun: record.id)
         switch format {
         case .json:
             let checkpointJSON = JSON.array(checkpoints.map {
@@ -89,13 +91,14 @@ public struct ShowCommand: ParsableCommand {
             })
             let object = JSON.object(report.fields + runFields + [
                 ("params", .object(params)), ("provenance", provenanceFields.map(JSON.object) ?? .null),
+                ("labels", .array(labels.map(JSON.string))),
                 ("tags", .object(tags.map { ($0.key, JSON.string($0.value)) })), ("note", .optional(note)),
                 ("frame", .object(frameFields)), ("checkpoint_summary", .object(checkpointSummary)),
                 ("checkpoints", checkpointJSON),
             ])
             try StandardOutput.print(object.serialized(pretty: true))
         case .table:
-            try StandardOutput.print(Record(fields: report.fields + runFields).render(.table))
+            try StandardOutput.print(Record(fields: report.fields + runFields + [("labels", .string(labels.joined(separator: ", ")))]).render(.table))
             try StandardOutput.print("Hyperparameters")
             try StandardOutput.print(Record(fields: params).render(.table))
             try StandardOutput.print("Provenance")

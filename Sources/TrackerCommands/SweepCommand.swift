@@ -128,8 +128,11 @@ public struct SweepCommand: ParsableCommand {
 /// Expands, shards, plans and runs a sweep with an overall progress bar; exits 130/143 when stopped.
 /// Each run it starts records `provenance`. Returns the items it covered and, unless it was a dry run
 /// (whose plan it prints in `format`), what it did.
+///
+/// Stopped by SIGINT or SIGTERM, it prints the partial outcome first when `format` is JSON (under `jsonKey`
+/// when given, as `reproduce` nests it under "sweep"), then exits 130/143.
 func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions, provenance: Provenance,
-              format: ReportFormat) throws -> (items: [SweepItem], outcome: SweepOutcome?) {
+              format: ReportFormat, jsonKey: String? = nil) throws -> (items: [SweepItem], outcome: SweepOutcome?) {
     // Only this shard's slice of the grid is built (the spec's size was checked when it was parsed).
     var items = try spec.items(shard: options.parsedShard())
     for index in items.indices {
@@ -139,14 +142,18 @@ func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions, proven
     let runner = SweepRunner(path: database, items: items, jobs: options.workers, trackerVersion: Tracker.version,
                              busyTimeoutMilliseconds: DatabaseOptions.busyTimeoutMilliseconds, takeover: options.takeover)
     if options.dryRun {
+        if !FileManager.default.fileExists(atPath: database) {
+            StandardError.write("note: \(database) does not exist yet: every run would start (nothing was created)\n")
+        }
         let actions = try runner.plan()
-        let table = Table(columns: ["run", "action", "run_id"], rows: zip(runner.items, actions).map { item, action in
+        let names = planRowNames(runner.items)
+        let table = Table(columns: ["run", "action", "run_id"], rows: zip(names, actions).map { name, action in
             switch action {
-            case .skip(let id): return [.string(item.summary), .string("skip (finished)"), .string(id)]
-            case .resume(let id): return [.string(item.summary), .string("resume"), .string(id)]
+            case .skip(let id): return [.string(name), .string("skip (finished)"), .string(id)]
+            case .resume(let id): return [.string(name), .string("resume"), .string(id)]
             case .busy(let id):
-                return [.string(item.summary), .string(options.takeover ? "take over" : "running elsewhere"), .string(id)]
-            case .start: return [.string(item.summary), .string("start"), .null]
+                return [.string(name), .string(options.takeover ? "take over" : "running elsewhere"), .string(id)]
+            case .start: return [.string(name), .string("start"), .null]
             }
         })
         try StandardOutput.print(table.render(format), terminator: "")
@@ -177,7 +184,7 @@ func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions, proven
         Thread.sleep(forTimeInterval: 0.1)
         display.updateSweep(progress, seconds: Date().timeIntervalSince(started))
     }
-    display.updateSweep(progress, seconds: Date().timeIntervalSince(started), force: true)
+    display.updateSweep(progress, seconds: Date().timeIntervalSince(started), force: true, stopped: StopSignal.pending != 0)
     display.finish()
     // Published whether the sweep ended, failed or was stopped: the copy is what a requeued task resumes.
     if let publisher {
@@ -185,6 +192,13 @@ func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions, proven
         if !options.quiet { StandardError.write("sweep: published \(database) to \(publisher.targetPath)\n") }
     }
     let outcome = try result.withLock { $0! }.get()
+    if !outcome.adopted.isEmpty, let label = spec.label {
+        // Said even with --quiet: it explains why this study counts runs it did not make.
+        let count = outcome.adopted.count
+        StandardError.write("sweep: adopted \(count) run\(count == 1 ? "" : "s") already recorded with "
+            + "\(count == 1 ? "this configuration" : "these configurations") into label \(terminalEscaped(label)): "
+            + outcome.adopted.prefix(10).joined(separator: ", ") + (count > 10 ? ", ..." : "") + "\n")
+    }
     if !options.quiet {
         StandardError.write("sweep: \(outcome.started) started, \(outcome.resumed) resumed, \(outcome.skipped) already finished"
             + (outcome.busy > 0 ? ", \(outcome.busy) running elsewhere" : "")
@@ -192,6 +206,12 @@ func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions, proven
             + (outcome.interrupted > 0 ? "; \(outcome.interrupted) of those started or resumed interrupted (resumable)" : "") + "\n")
     }
     if StopSignal.pending != 0 {
+        // The partial result still goes to stdout, so a script reading it learns what was done and what
+        // stopped (each interrupted run by id, resumable) instead of finding nothing to parse.
+        if format == .json {
+            let partial = outcome.json(database: database, runs: runner.items.count, stopped: true)
+            try StandardOutput.print((jsonKey.map { JSON.object([($0, partial)]) } ?? partial).serialized(pretty: true))
+        }
         StandardError.write("Stopped; run the same command again to resume.\n")
         throw ExitCode(StopSignal.exitCode)
     }
@@ -201,23 +221,58 @@ func runSweep(_ spec: SweepSpec, database: String, options: SweepOptions, proven
     return (runner.items, outcome)
 }
 
+/// Each item's summary (algorithm, phi, N, frame seed, seed), followed by the settings that take more than one
+/// value across the grid (`lr=0.5`, `delta=256`, ...), so no two rows of a dry run's plan read alike when
+/// the grid sweeps a hyperparameter. Settings the whole grid shares are left out.
+func planRowNames(_ items: [SweepItem]) -> [String] {
+    func text(_ value: Double) -> String { value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value) }
+    let settings: [(key: String, value: (SweepItem) -> String)] = [
+        ("lr", { text($0.specification.hyperparameters.learningRate) }),
+        ("gamma", { text($0.specification.hyperparameters.discount) }),
+        ("eps_start", { text($0.specification.hyperparameters.epsilonStart) }),
+        ("eps_min", { text($0.specification.hyperparameters.epsilonMin) }),
+        ("beta", { text($0.specification.hyperparameters.epsilonDecay) }),
+        ("reward", { $0.specification.hyperparameters.reward.rawValue }),
+        ("twin_noise", { text($0.specification.hyperparameters.twin.noise) }),
+        ("delta", { $0.specification.hyperparameters.algorithm == .dtaql ? String($0.specification.hyperparameters.delta) : "" }),
+        ("iterations", { String($0.specification.hyperparameters.iterations) }),
+    ]
+    let varying = settings.filter { setting in Set(items.map(setting.value)).subtracting([""]).count > 1 }
+    return items.map { item in
+        ([item.summary] + varying.compactMap { setting in
+            let value = setting.value(item)
+            return value.isEmpty ? nil : "\(setting.key)=\(value)"
+        }).joined(separator: " ")
+    }
+}
+
 extension SweepOutcome {
     /// What `sweep --format json` prints (and `reproduce --format json` under "sweep").
-    func json(database: String, runs: Int) -> JSON {
-        .object([
+    /// `stopped`: the sweep was interrupted (SIGINT/SIGTERM); `not_started` counts the runs it never
+    /// reached, and `interrupted_runs` names the runs it stopped mid-way (resumable).
+    func json(database: String, runs: Int, stopped: Bool = false) -> JSON {
+        let reached = started + resumed + skipped + busy + failures.count
+        return .object([
             ("database", .string(database)), ("runs", .integer(runs)), ("started", .integer(started)),
             ("resumed", .integer(resumed)), ("already_finished", .integer(skipped)), ("running_elsewhere", .integer(busy)),
             ("failed", .integer(failures.count)), ("interrupted", .integer(interrupted)),
+            ("interrupted_runs", .array(interruptedRunIDs.map { .string($0) })),
+            ("not_started", .integer(max(0, runs - reached))), ("stopped", .bool(stopped)),
+            ("adopted", .array(adopted.map { .string($0) })),
         ])
     }
 }
 
 extension ProgressDisplay {
     /// The sweep's one bar: runs done of total, iterations/s (of the iterations computed now), ETA.
-    func updateSweep(_ progress: SweepProgress, seconds: Double, force: Bool = false) {
+    /// "7/12 runs", with ", 2 interrupted" once some runs stopped mid-way; after a stop (`stopped`) the last
+    /// line claims no ETA.
+    func updateSweep(_ progress: SweepProgress, seconds: Double, force: Bool = false, stopped: Bool = false) {
+        let interrupted = progress.runsInterrupted
         update(done: progress.iterationsDone, total: progress.totalIterations,
                sessionDone: progress.iterationsComputed, seconds: seconds, force: force,
-               prefix: "\(progress.runsDone)/\(progress.total) runs")
+               prefix: "\(progress.runsDone)/\(progress.total) runs" + (interrupted > 0 ? ", \(interrupted) interrupted" : ""),
+               stopped: stopped)
     }
 }
 
@@ -230,7 +285,10 @@ public struct MergeCommand: ParsableCommand {
             Inputs must have the same schema version. A run's identity is its configuration (config_hash): one \
             present in several inputs is kept once, the copy furthest along (finished over unfinished, else \
             more iterations done). A run id taken by a different configuration gets a fresh id, with a note. \
-            Prints, per input, the runs added, replaced and skipped.
+            A run that a live process records in out.db is never replaced or deleted: the input's copy is \
+            skipped ("live here"; merge again once that run stopped). Runs are copied in short transactions \
+            (about 25,000 metric rows each), so a run recording into out.db meanwhile is never held up long. \
+            Prints, per input, the runs added, replaced and skipped, and each skipped run with its reason.
             """
     )
 
@@ -266,13 +324,26 @@ public struct MergeCommand: ParsableCommand {
             reports.append(.object([
                 ("input", .string(input)), ("runs_added", .integer(report.runsAdded)),
                 ("runs_replaced", .integer(report.runsReplaced)), ("runs_skipped", .integer(report.runsAlreadyPresent)),
-                ("frames_added", .integer(report.framesAdded)),
+                ("runs_skipped_live", .integer(report.runsLiveHere)),
+                ("skipped", .array(report.skipped.map { skipped in
+                    .object([("run_id", .string(skipped.runID)), ("reason", .string(skipped.reason.rawValue)),
+                             ("kept_run_id", .string(skipped.keptRunID)), ("kept", .string(skipped.detail))])
+                })),
+                ("frames_added", .integer(report.framesAdded)), ("transactions", .integer(report.transactions)),
                 ("renamed_run_ids", .array(report.renamedRunIDs.map { renamed in
                     .object([("original", .string(renamed.original)), ("assigned", .string(renamed.assigned))])
                 })),
             ]))
             StandardError.write("\(input): \(report.runsAdded) runs added, \(report.runsReplaced) replaced a copy less far along, "
-                + "\(report.runsAlreadyPresent) skipped (already present), \(report.framesAdded) frames added\n")
+                + "\(report.runsAlreadyPresent) skipped (already present), "
+                + (report.runsLiveHere > 0 ? "\(report.runsLiveHere) skipped (live here), " : "")
+                + "\(report.framesAdded) frames added\n")
+            for skipped in report.skipped {
+                let what = skipped.reason == .liveHere
+                    ? "live here: run \(skipped.keptRunID) is running in another process (\(terminalEscaped(skipped.detail))); merge again once it stopped"
+                    : "already present as run \(skipped.keptRunID) (\(terminalEscaped(skipped.detail)))"
+                StandardError.write("\(input): skipped run \(terminalEscaped(skipped.runID)): \(what)\n")
+            }
             for renamed in report.renamedRunIDs {
                 StandardError.write("\(input): note: run id \(terminalEscaped(renamed.original)) is taken by a different configuration; added as \(renamed.assigned)\n")
             }

@@ -44,15 +44,17 @@ final class ProgressDisplay {
     }
 
     /// Throttled: cheap to call every iteration.
-    func update(done: Int, total: Int, sessionDone: Int, seconds: Double, force: Bool = false, prefix: String? = nil) {
+    func update(done: Int, total: Int, sessionDone: Int, seconds: Double, force: Bool = false, prefix: String? = nil,
+                stopped: Bool = false) {
         let interval = mode == .bar ? 0.1 : 5.0
         guard mode != .silent, force || seconds - lastDraw >= interval else { return }
         lastDraw = seconds
         let rate = seconds > 0 ? Double(sessionDone) / seconds : 0
         let remaining = rate > 0 ? Double(total - done) / rate : .nan
         // Nothing computed yet (or nothing to do): no speed and no ETA to claim.
+        // Stopped: nothing is left to estimate, and "ETA 0:00" would read as done.
         let stats = (prefix ?? "\(done)/\(total)")
-            + (sessionDone > 0 ? "  \(Self.formatRate(rate)) it/s  ETA \(Self.formatDuration(remaining))" : "")
+            + (sessionDone > 0 ? "  \(Self.formatRate(rate)) it/s" + (stopped ? "  stopped" : "  ETA \(Self.formatDuration(remaining))") : "")
         switch mode {
         case .bar:
             let width = 30

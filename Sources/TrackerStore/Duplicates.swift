@@ -52,12 +52,17 @@ extension TrackerStore {
             try database.transaction(.immediate) { () throws -> DeduplicationReport in
                 var report = DeduplicationReport()
                 let delete = try database.cachedStatement("DELETE FROM runs WHERE id = ?")
+                // The copy kept joins every study that counted a removed one (run_labels), so no label loses
+                // the configuration.
+                let inherit = try database.cachedStatement(
+                    "INSERT OR IGNORE INTO run_labels (run, label) SELECT ?1, label FROM run_labels WHERE run = ?2")
                 for group in try duplicateConfigurations() {
                     for copy in group.extra {
                         if copy.status == .running && !copy.isAbandoned {
                             report.leftRunning.append(copy.runID)
                             continue
                         }
+                        try inherit.run([.integer(group.kept.id), .integer(copy.id)])
                         try delete.run([.integer(copy.id)])
                         report.removed.append(copy.runID)
                     }

@@ -36,8 +36,12 @@ public final class HostLease: @unchecked Sendable {
         }
 
         /// Whether the lease still excludes others: touched within the staleness bound (and not so far in
-        /// the future that only a wrong clock explains it).
-        public func isFresh(staleAfter: Double) -> Bool { age <= staleAfter && age >= -staleAfter }
+        /// the future that only a wrong clock explains it), and, where it names this host, held by a
+        /// process that still exists.
+        public func isFresh(staleAfter: Double) -> Bool {
+            if host == ProcessIdentity.host && !ProcessIdentity.isAlive(pid: pid) { return false }
+            return age <= staleAfter && age >= -staleAfter
+        }
 
         /// The same host through the same mount: SQLite's locks and shared memory reach between us.
         public func sharesLocksWithThisProcess(device: UInt64) -> Bool {
@@ -108,7 +112,27 @@ public final class HostLease: @unchecked Sendable {
         lease.holders = 1
         lease.startRenewing()
         registry[databasePath] = lease
+        if !exitHandlerInstalled {
+            exitHandlerInstalled = true
+            atexit { HostLease.releaseAllAtExit() }
+        }
         return lease
+    }
+
+    nonisolated(unsafe) private static var exitHandlerInstalled = false
+
+    /// Commands end with `exit`, which runs no deinitializer: every lease this process still holds is
+    /// given back here, so the next host need not wait for it to go stale. (A process killed outright
+    /// leaves its lease to go stale, or, on this host, to be seen dead by its pid.)
+    private static func releaseAllAtExit() {
+        registryLock.lock()
+        let held = Array(registry.values)
+        registry.removeAll()
+        registryLock.unlock()
+        for lease in held {
+            lease.stopped.signal()
+            if let holder = holder(of: lease.databasePath), holder.nonce == lease.nonce { unlink(lease.leasePath) }
+        }
     }
 
     nonisolated(unsafe) private static var registry: [String: HostLease] = [:]
@@ -199,17 +223,12 @@ public final class HostLease: @unchecked Sendable {
         }
     }
 
-    /// Gives the lease back: the last holder in this process stops renewing and removes the file if it
-    /// is the one this process made.
+    /// Says this holder is done. The lease itself stays with the process until it exits (see
+    /// `releaseAllAtExit`): connections of a finished command may still be closing, removing their
+    /// `-wal` and `-shm`, and another host must not open the file before they are gone.
     public func release() {
         Self.registryLock.lock()
         defer { Self.registryLock.unlock() }
         holders -= 1
-        guard holders == 0 else { return }
-        Self.registry[databasePath] = nil
-        stopped.signal()
-        if let holder = Self.holder(of: databasePath), holder.nonce == nonce {
-            unlink(leasePath)
-        }
     }
 }

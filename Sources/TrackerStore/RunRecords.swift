@@ -42,7 +42,28 @@ public struct RunRecord: Sendable {
             return true
         }
         guard let age = heartbeatAge(now: now) else { return true }
-        return age > staleAfterSeconds
+        // A heartbeat from the future (a host whose clock runs ahead) would otherwise keep the run alive
+        // until that future came: further ahead than the bound, it is as implausible as one older than the
+        // bound is stale, and the run is dead the same way (`clockSkew` names it).
+        return age > staleAfterSeconds || -age > staleAfterSeconds
+    }
+
+    /// For a 'running' run whose heartbeat lies further in the future than the staleness bound: how far,
+    /// and where the clock that wrote it runs, e.g. "heartbeat 3 h in the future: clock skew on node1?".
+    /// Nil for any other run.
+    public func clockSkew(staleAfterSeconds: Double = Liveness.staleAfterSeconds, now: Date = Date()) -> String? {
+        guard status == .running, let age = heartbeatAge(now: now), -age > staleAfterSeconds else { return nil }
+        return "heartbeat \(Self.duration(-age)) in the future: clock skew on \(host)?"
+    }
+
+    /// A duration for people: "42 s", "17 min", "3 h", "2 d".
+    static func duration(_ seconds: Double) -> String {
+        switch seconds {
+        case ..<120: return "\(Int(seconds.rounded())) s"
+        case ..<7200: return "\(Int((seconds / 60).rounded())) min"
+        case ..<172_800: return "\(Int((seconds / 3600).rounded())) h"
+        default: return "\(Int((seconds / 86400).rounded())) d"
+        }
     }
 
     /// Seconds since the last heartbeat, nil where none was recorded or it cannot be read.
@@ -53,7 +74,10 @@ public struct RunRecord: Sendable {
 
     /// Who holds a running run, for refusals: "pid 123 on node1, heartbeat 4 s ago".
     public var ownerDescription: String {
-        let age = heartbeatAge().map { "heartbeat \(Int($0.rounded())) s ago" } ?? "no heartbeat"
+        if let skew = clockSkew() { return "pid \(pid.map(String.init) ?? "?") on \(host), \(skew)" }
+        let age = heartbeatAge().map { age in
+            age < -0.5 ? "heartbeat \(Int((-age).rounded())) s in the future" : "heartbeat \(Int(max(age, 0).rounded())) s ago"
+        } ?? "no heartbeat"
         return "pid \(pid.map(String.init) ?? "?") on \(host), \(age)"
     }
 
@@ -74,7 +98,8 @@ public struct RunRecord: Sendable {
 
     /// The status as `list` shows it: a dead 'running' run reads "running (dead, resumable)".
     public var displayStatus: String {
-        status == .running && isAbandoned ? "running (dead, resumable)" : status.rawValue
+        guard status == .running && isAbandoned else { return status.rawValue }
+        return clockSkew().map { "running (dead, resumable; \($0))" } ?? "running (dead, resumable)"
     }
 
     static let columns = """
@@ -158,7 +183,7 @@ public struct RunFilter: Sendable {
     /// The conditions on `runs AS r`; each filter is bound (see ``bindings``), a NULL switches it off.
     static let whereClause = """
         WHERE (?1 IS NULL OR r.algorithm = ?1) AND (?2 IS NULL OR r.n = ?2)
-          AND (?3 IS NULL OR r.status = ?3) AND (?4 IS NULL OR r.label = ?4)
+          AND (?3 IS NULL OR r.status = ?3) AND (?4 IS NULL OR EXISTS (SELECT 1 FROM run_labels AS l WHERE l.run = r.id AND l.label = ?4))
           AND (?5 IS NULL OR r.created_at >= ?5)
         """
 

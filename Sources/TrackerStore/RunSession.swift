@@ -420,7 +420,9 @@ public final class RunSession {
             summary!.iterationsPerSecond = total > 0 ? Double(done) / total : 0
         }
         let now = Timestamp.now()
+        do {
         try storeOperation("recording run \(record.runID) at iteration \(done)") {
+            try RecordingPatience.retryingWhileLocked {
             try database.transaction(.immediate) {
                 try ensureStillOwned(in: database)
                 try insertMetrics(batch.rows, runKey: runKey, in: database)
@@ -477,6 +479,12 @@ public final class RunSession {
                     statusValue, .text(now), .integer(runKey),
                 ])
             }
+            }
+        }
+        } catch StoreError.database(let error, let context) where error.isBusy || error.isLocked {
+            // The hint after it names TRACKER_BUSY_TIMEOUT_MS (one attempt's wait); this is the wait in all.
+            throw StoreError.database(error, context: context
+                + " after waiting \(Int(RecordingPatience.seconds)) s for the write lock (TRACKER_RECORDING_WAIT_S)")
         }
         if summary != nil { finalSummary = summary }
     }
@@ -617,6 +625,39 @@ extension TrackerStore {
         try runOperation("reading the checkpoint interval of run", key: id) {
             let statement = try database.cachedStatement("SELECT checkpoint_every FROM run_params WHERE run = ?")
             return try statement.rows([.integer(id)]) { $0.int(0) }.first ?? 1024
+        }
+    }
+}
+
+/// How long a run's writer waits out another process's write lock before the run fails: a run is hours of
+/// work, and a lock held for a while (a `merge`, a `delete` of many runs, a `sqlite3` shell left in a
+/// transaction) must not cost it. Each attempt waits the connection's busy timeout (10 s,
+/// `$TRACKER_BUSY_TIMEOUT_MS`); a commit that still finds the file locked starts over (nothing of it was
+/// written: the transaction rolled back) until this much time has passed since its first attempt.
+public enum RecordingPatience {
+    /// Ten minutes, when `$TRACKER_RECORDING_WAIT_S` is not set.
+    public static let defaultSeconds = 600.0
+
+    /// `$TRACKER_RECORDING_WAIT_S` (seconds, 0 to 86400) when set, else ten minutes; anything else in the
+    /// variable is ignored, as for `TRACKER_BUSY_TIMEOUT_MS`.
+    public static var seconds: Double {
+        guard let text = ProcessInfo.processInfo.environment["TRACKER_RECORDING_WAIT_S"],
+              let value = Double(text.trimmingCharacters(in: .whitespaces)), (0...86_400).contains(value) else {
+            return defaultSeconds
+        }
+        return value
+    }
+
+    /// Runs `body` (one whole transaction) again while it fails with "database is locked" or "busy", for
+    /// up to ``seconds`` in all; any other failure, or a lock that outlasts the wait, is thrown.
+    static func retryingWhileLocked<T>(_ body: () throws -> T) throws -> T {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            do {
+                return try body()
+            } catch let error as SQLiteError where (error.isBusy || error.isLocked) && Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.05)
+            }
         }
     }
 }

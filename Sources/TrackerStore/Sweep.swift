@@ -23,6 +23,7 @@ public final class SweepProgress: Sendable {
     private let doneIterations = Atomic<Int>(0)
     private let computedIterations = Atomic<Int>(0)
     private let failedRuns = Atomic<Int>(0)
+    private let interruptedRuns = Atomic<Int>(0)
 
     init(total: Int, totalIterations: Int) {
         self.total = total
@@ -35,6 +36,8 @@ public final class SweepProgress: Sendable {
     /// resumed run had done before, so a rate from it is the sweep's own speed (none when nothing ran).
     public var iterationsComputed: Int { computedIterations.load(ordering: .relaxed) }
     public var runsFailed: Int { failedRuns.load(ordering: .relaxed) }
+    /// Runs stopped mid-way (Ctrl-C, SIGTERM): not among `runsDone`, they are resumable.
+    public var runsInterrupted: Int { interruptedRuns.load(ordering: .relaxed) }
 
     /// Iterations done already (a skipped run, a resumed run's earlier part): they count towards the
     /// total but were not computed now.
@@ -45,6 +48,7 @@ public final class SweepProgress: Sendable {
     }
     func finishRun() { finishedRuns.add(1, ordering: .relaxed) }
     func failRun() { failedRuns.add(1, ordering: .relaxed) }
+    func interruptRun() { interruptedRuns.add(1, ordering: .relaxed) }
 }
 
 /// The result of a sweep.
@@ -56,7 +60,13 @@ public struct SweepOutcome: Sendable {
     /// Of the runs started or resumed, those stopped before their budget (counted in `started` or
     /// `resumed` too): resumable.
     public var interrupted = 0
+    /// The run ids of those interrupted runs, in the order they stopped.
+    public var interruptedRunIDs: [String] = []
     public var failures: [String] = []
+    /// Runs of the grid's configurations that were already recorded without the sweep's label (by hand, by
+    /// another study, a merged shard) and now belong to it too: one run per configuration, every study
+    /// that asked for it counts it. Their run ids, in grid order.
+    public var adopted: [String] = []
 }
 
 /// Runs a sweep's items with `jobs` worker threads, each with its own connection; every write is a short
@@ -90,8 +100,10 @@ public struct SweepRunner: Sendable {
         try TrackerStore(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
     }
 
-    /// What would happen to each item now.
+    /// What would happen to each item now. Where no database exists yet every run would start: nothing is
+    /// opened or created.
     public func plan() throws -> [SweepAction] {
+        guard FileManager.default.fileExists(atPath: path) else { return items.map { _ in .start } }
         // A dry run only reads: it neither creates the database nor upgrades it.
         let store = try TrackerStore(path: path, access: .readOnly, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         return try items.map { try action(for: $0, in: store) }
@@ -109,7 +121,16 @@ public struct SweepRunner: Sendable {
     /// running sessions checkpoint and stop, and no new item starts.
     public func run(progress: SweepProgress? = nil, shouldStop: @escaping @Sendable () -> Bool) throws -> SweepOutcome {
         // Migrate once up front, so the workers never race to create the schema.
-        _ = try open()
+        let setup = try open()
+        // Runs already recorded for the grid's configurations join the sweep's label before anything runs,
+        // so a finished one counts as done for this study too (a run started later by this sweep gets the
+        // label with its row).
+        var adopted: [String] = []
+        for (label, hashes) in Dictionary(grouping: items.compactMap({ item in
+            item.specification.label.map { (label: $0, hash: item.specification.configHash) }
+        }), by: \.label) {
+            adopted += try setup.adopt(configHashes: hashes.map(\.hash), label: label)
+        }
         let progress = progress ?? makeProgress()
         let next = Atomic<Int>(0)
         let outcome = Mutex(SweepOutcome())
@@ -131,7 +152,13 @@ public struct SweepRunner: Sendable {
                 do {
                     let result = try runItem(item, in: store, version: version, progress: progress, shouldStop: shouldStop)
                     outcome.withLock { tally(&$0, result) }
-                    progress.finishRun()
+                    // An interrupted run is not done: the progress line must not count it as such.
+                    if result.interrupted { progress.interruptRun() } else { progress.finishRun() }
+                    if result.raced, let label = item.specification.label {
+                        // Claimed by another process between the adoption above and this worker's claim.
+                        let late = try store.adopt(configHashes: [item.specification.configHash], label: label)
+                        outcome.withLock { $0.adopted += late }
+                    }
                 } catch {
                     progress.failRun()
                     progress.finishRun()
@@ -139,7 +166,10 @@ public struct SweepRunner: Sendable {
                 }
             }
         }
-        return outcome.withLock { $0 }
+        return outcome.withLock { result in
+            result.adopted = adopted + result.adopted
+            return result
+        }
     }
 
     public func makeProgress() -> SweepProgress {
@@ -149,35 +179,38 @@ public struct SweepRunner: Sendable {
     private enum ItemResult { case started, resumed, skipped, busy }
 
     /// A run stopped mid-way still counts as started or resumed (it was), and as interrupted too.
-    private func tally(_ outcome: inout SweepOutcome, _ result: (kind: ItemResult, interrupted: Bool)) {
+    private func tally(_ outcome: inout SweepOutcome, _ result: (kind: ItemResult, interrupted: Bool, raced: Bool, runID: String?)) {
         switch result.kind {
         case .started: outcome.started += 1
         case .resumed: outcome.resumed += 1
         case .skipped: outcome.skipped += 1
         case .busy: outcome.busy += 1
         }
-        if result.interrupted { outcome.interrupted += 1 }
+        if result.interrupted {
+            outcome.interrupted += 1
+            if let runID = result.runID { outcome.interruptedRunIDs.append(runID) }
+        }
     }
 
     private func runItem(
         _ item: SweepItem, in store: TrackerStore, version: String, progress: SweepProgress,
         shouldStop: @escaping @Sendable () -> Bool
-    ) throws -> (kind: ItemResult, interrupted: Bool) {
+    ) throws -> (kind: ItemResult, interrupted: Bool, raced: Bool, runID: String?) {
         let planned = item.specification.hyperparameters.iterations
         let session: RunSession
         let kind: ItemResult
         switch try action(for: item, in: store) {
         case .skip:
             progress.addIterations(planned)
-            return (.skipped, false)
+            return (.skipped, false, false, nil)
         case .busy where !takeover:
             progress.addIterations(planned)
-            return (.busy, false)
+            return (.busy, false, false, nil)
         case .resume(let runID), .busy(let runID):
             guard case .session(let resumed) = try RunSession.resume(
                 runID, in: store, force: takeover, keepCheckpoints: item.specification.keepCheckpoints) else {
                 progress.addIterations(planned)
-                return (.skipped, false)
+                return (.skipped, false, false, nil)
             }
             session = resumed
             kind = .resumed
@@ -189,8 +222,8 @@ public struct SweepRunner: Sendable {
             } catch StoreError.configurationTaken {
                 // Another worker or process claimed it between the plan and the claim: it runs there.
                 progress.addIterations(planned)
-                if case .skip = try action(for: item, in: store) { return (.skipped, false) }
-                return (.busy, false)
+                if case .skip = try action(for: item, in: store) { return (.skipped, false, true, nil) }
+                return (.busy, false, true, nil)
             }
             kind = .started
         }
@@ -205,12 +238,52 @@ public struct SweepRunner: Sendable {
                 }
             },
             shouldStop: shouldStop)
-        if case .interrupted = end { return (kind, true) }
-        return (kind, false)
+        if case .interrupted = end { return (kind, true, false, session.record.runID) }
+        return (kind, false, false, session.record.runID)
     }
 }
 
 extension TrackerStore {
+    /// Makes every run holding one of these configurations a member of `label` (`run_labels`), for a sweep
+    /// or `reproduce` that finds its configuration already recorded: the run is not run again, it joins the
+    /// study. Returns the run ids that were not members yet, in the order of `configHashes`. Writes in
+    /// transactions of at most 500 configurations, so a live writer never waits long.
+    @discardableResult
+    public func adopt(configHashes: [String], label: String) throws -> [String] {
+        try storeOperation("adding runs to label \(label)") {
+            var adopted: [String] = []
+            let outsiders = try database.cachedStatement("""
+                SELECT id, run_id FROM runs AS r WHERE config_hash = ?1
+                  AND NOT EXISTS (SELECT 1 FROM run_labels AS l WHERE l.run = r.id AND l.label = ?2)
+                ORDER BY id
+                """)
+            let join = try database.cachedStatement("INSERT OR IGNORE INTO run_labels (run, label) VALUES (?, ?)")
+            var start = 0
+            while start < configHashes.count {
+                let slice = configHashes[start..<min(start + 500, configHashes.count)]
+                start += slice.count
+                try database.transaction(.immediate) {
+                    for hash in slice {
+                        for (key, runID) in try outsiders.rows([.text(hash), .text(label)], { ($0.int64(0), $0.text(1)) }) {
+                            try join.run([.integer(key), .text(label)])
+                            adopted.append(runID)
+                        }
+                    }
+                }
+            }
+            return adopted
+        }
+    }
+
+    /// Every label a run belongs to (`run_labels`), sorted: the one it was created with and those of the
+    /// studies that adopted it.
+    public func labels(ofRun key: Int64) throws -> [String] {
+        try storeOperation("reading the labels of a run") {
+            try database.cachedStatement("SELECT label FROM run_labels WHERE run = ? ORDER BY label")
+                .rows([.integer(key)]) { $0.text(0) }
+        }
+    }
+
     /// Runs with this configuration hash, oldest first: one, or several in a database from before the
     /// one-run-per-configuration rule (see `duplicateConfigurations`).
     public func runs(configHash: String) throws -> [RunRecord] {

@@ -124,10 +124,12 @@ import TestSupport
         #expect(afterRelease.status == 0, "\(afterRelease.stderr)")
         expectSameResults(try #require(try CLI.json(afterRelease) as? [String: Any]), expected.summary, "after release")
 
-        // 2. Locked in the middle of a run, for longer than its timeout: the run fails at its next commit,
+        // 2. Locked in the middle of a run, for longer than its writer waits (here 1 s, TRACKER_RECORDING_WAIT_S;
+        // ten minutes by default, LivenessTests.aRunWaitsOutALongWriteLock): the run fails at its next commit,
         // leaving what it committed; once the lock is gone it resumes to the straight run's results.
         let mid = dir.path("mid.db")
-        let process = try CLI.start(["run", "--db", mid, "--quiet"] + settings, environment: environment, captureStderr: true)
+        let process = try CLI.start(["run", "--db", mid, "--quiet"] + settings,
+                                    environment: environment.merging(["TRACKER_RECORDING_WAIT_S": "1"]) { $1 }, captureStderr: true)
         waitForProgress(mid, atLeast: 4096, while: process)
         #expect(process.isRunning, "the run finished before the lock was taken; make it longer")
         let holder = try Database(path: mid, busyTimeoutMilliseconds: 10_000)
@@ -137,7 +139,7 @@ import TestSupport
         #expect(stopped)
         let message = CLI.capturedStderr(process)
         #expect(process.terminationStatus == 1, "\(message)")
-        #expect(message.contains("database is locked"), "\(message)")
+        #expect(message.contains("after waiting 1 s for the write lock (TRACKER_RECORDING_WAIT_S): database is locked"), "\(message)")
         #expect(message.split(separator: "\n").count == 1, "\(message)")
         #expect(try integrityCheck(mid) == "ok")
         let runID = try #require(try firstRunID(mid))

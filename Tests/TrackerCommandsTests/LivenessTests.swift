@@ -222,6 +222,70 @@ import TestSupport
         #expect(try runStatuses(db) == ["finished"])
         #expect(try metricDump(db) == metricDump(reference))
     }
+
+    /// Another process holds the write lock for seconds (a long merge, a shell left in a transaction) while a
+    /// run records: the run's writer waits it out (`TRACKER_RECORDING_WAIT_S`, ten minutes by default)
+    /// instead of failing the run with "database is locked", even with a busy timeout of 200 ms, and ends
+    /// bit-identical to a run never held up.
+    @Test func aRunWaitsOutALongWriteLock() throws {
+        let dir = try TemporaryDirectory()
+        let reference = dir.path("reference.db"), db = dir.path("t.db")
+        #expect(try CLI.run(["run", "--db", reference] + Self.killable).status == 0)
+        let process = try CLI.start(["run", "--db", db] + Self.killable, environment: ["TRACKER_BUSY_TIMEOUT_MS": "200"],
+                                    captureStderr: true)
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        waitForProgress(db, atLeast: 500, while: process)
+        let holder = try Database(path: db, mode: .readWrite)
+        try holder.execute("BEGIN IMMEDIATE")
+        let doneWhenLocked = try holder.scalar("SELECT done_iterations FROM runs")
+        Thread.sleep(forTimeInterval: 3)
+        #expect(process.isRunning, "the run ended while the lock was held")
+        try holder.execute("COMMIT")
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(CLI.capturedStderr(process))")
+        #expect(doneWhenLocked != .integer(6000), "the run was done before the lock was taken")
+        #expect(try runStatuses(db) == ["finished"])
+        #expect(try metricDump(db) == metricDump(reference))
+        #expect(try runResults(db) == runResults(reference))
+    }
+
+    /// A heartbeat from the future (the owner's clock runs ahead) would keep a dead run 'running' until that
+    /// future came. A little ahead is fine (within the bound, as for a little behind); further ahead than the
+    /// bound it is dead, and `list` and the refusals name the skew.
+    @Test func aHeartbeatFromTheFutureIsStaleAndNamesTheSkew() throws {
+        let dir = try TemporaryDirectory()
+        let reference = dir.path("reference.db")
+        let expected = try #require(try CLI.json(try CLI.run(["run", "--db", reference] + Self.killable)) as? [String: Any])
+        let db = dir.path("t.db")
+        try killMidway(["run", "--db", db] + Self.killable, database: db, atLeast: 1000)
+        let runID = try #require(try firstRunID(db))
+        let host = try Database(path: db, mode: .readOnly).prepare("SELECT host FROM runs").rows { $0.text(0) }.first ?? ""
+        // The pid of a live process here (the test's own), so only the heartbeat decides.
+        let livePid = Int64(getpid())
+        func beat(inSeconds seconds: Double) throws {
+            let at = ISO8601DateFormatter.withMilliseconds.string(from: Date().addingTimeInterval(seconds))
+            try self.write(db, "UPDATE runs SET pid = ?, heartbeat_at = ?", [.integer(livePid), .text(at)])
+        }
+        func listedStatus() throws -> String? {
+            (try CLI.json(try CLI.run(["list", "--db", db, "--format", "json"])) as? [[String: Any]])?.first?["status"] as? String
+        }
+
+        // A minute ahead: within the two-minute bound, alive.
+        try beat(inSeconds: 60)
+        #expect(try listedStatus() == "running")
+        let refused = try CLI.run(["resume", runID, "--db", db, "--quiet"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("it is running (pid \(livePid) on \(host), heartbeat 60 s in the future)")
+                || refused.stderr.contains("heartbeat 59 s in the future)"), "\(refused.stderr)")
+
+        // Three hours ahead: implausible, so dead, and the status says why.
+        try beat(inSeconds: 3 * 3600)
+        #expect(try listedStatus() == "running (dead, resumable; heartbeat 3 h in the future: clock skew on \(host)?)")
+        let resumed = try CLI.run(["resume", runID, "--db", db, "--quiet", "--format", "json"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        expectSameResults(try #require(try CLI.json(resumed) as? [String: Any]), expected, "after the skewed heartbeat")
+        #expect(try metricDump(db) == metricDump(reference))
+    }
 }
 
 extension ISO8601DateFormatter {
@@ -231,4 +295,5 @@ extension ISO8601DateFormatter {
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter
     }
+
 }

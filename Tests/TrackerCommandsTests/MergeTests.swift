@@ -61,7 +61,8 @@ import TestSupport
             let merged = dir.path(name)
             let result = try CLI.run(["merge", merged] + inputs)
             #expect(result.status == 0, "\(result.stderr)")
-            #expect(result.errorLines.count == 2)
+            // One summary line per input, and the unfinished copy named when it comes second.
+            #expect(result.errorLines.filter { !$0.contains(": skipped run ") }.count == 2, "\(result.stderr)")
             #expect(try statuses(merged) == ["finished"], "\(name)")
             #expect(try runResults(merged) == runResults(src), "\(name)")
             #expect(try integrityCheck(merged) == "ok")
@@ -100,5 +101,69 @@ import TestSupport
         // The renamed run is whole: shown by its new id, with its metrics.
         let show = try CLI.run(["show", ids[1], "--db", out, "--format", "json"])
         #expect(show.status == 0, "\(show.stderr)")
+    }
+
+    /// The issue's case: merging into a database where a run is live, from an input that holds a finished
+    /// copy of that run's configuration. Before, merge deleted the live row and its owner exited "taken
+    /// over"; now the input's copy is skipped and named, the owner finishes its run undisturbed, and merging
+    /// again afterwards finds the configuration already present.
+    @Test func aLiveRunHereIsNeverReplacedOrDeleted() throws {
+        let dir = try TemporaryDirectory()
+        let finished = dir.path("finished.db"), out = dir.path("out.db")
+        let straight = try CLI.run(["run", "--db", finished] + Self.killable)
+        #expect(straight.status == 0, "\(straight.stderr)")
+
+        let live = try CLI.start(["run", "--db", out] + Self.killable, captureStderr: true)
+        defer { if live.isRunning { kill(live.processIdentifier, SIGKILL) } }
+        waitForProgress(out, atLeast: 500, while: live)
+        try #require(live.isRunning, "the live run finished before the merge")
+        let liveID = try #require(try firstRunID(out))
+        let inputID = try #require(try firstRunID(finished))
+
+        let merge = try CLI.run(["merge", out, finished, "--format", "json"])
+        #expect(merge.status == 0, "\(merge.stderr)")
+        #expect(merge.stderr.contains("\(finished): 0 runs added, 0 replaced a copy less far along, 0 skipped (already present), "
+                                      + "1 skipped (live here), 0 frames added"), "\(merge.stderr)")
+        #expect(merge.stderr.contains("\(finished): skipped run \(inputID): live here: run \(liveID) is running in another process (pid "
+                                      + "\(live.processIdentifier) on "), "\(merge.stderr)")
+        let json = try #require(try CLI.json(merge) as? [[String: Any]])
+        let skipped = try #require(json.first?["skipped"] as? [[String: Any]])
+        #expect(skipped.count == 1)
+        #expect(skipped.first?["reason"] as? String == "live here")
+        #expect(skipped.first?["kept_run_id"] as? String == liveID)
+
+        live.waitUntilExit()
+        #expect(live.terminationStatus == 0, "\(CLI.capturedStderr(live))")
+        #expect(try statuses(out) == ["finished"])
+        #expect(try runResults(out) == runResults(finished))
+        #expect(try metricDump(out) == metricDump(finished))
+
+        // Once the run here finished, the input's copy is simply already present, and named as such.
+        let again = try CLI.run(["merge", out, finished])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("0 runs added, 0 replaced a copy less far along, 1 skipped (already present), 0 frames added"),
+                "\(again.stderr)")
+        #expect(again.stderr.contains("skipped run \(inputID): already present as run \(liveID) (finished)"), "\(again.stderr)")
+    }
+
+    /// A big input is copied in several transactions (about 25,000 metric rows each), not in one that
+    /// holds the write lock for the whole file; the result is the same as copying it whole.
+    @Test func aBigInputIsMergedInBoundedTransactions() throws {
+        let dir = try TemporaryDirectory()
+        let input = dir.path("in.db"), out = dir.path("out.db")
+        for seed in ["1", "2", "3"] {
+            let run = try CLI.run(["run", "--db", input, "--algo", "ql", "--n", "4", "--seed", seed, "--iterations", "12000",
+                                   "--quiet"])
+            #expect(run.status == 0, "\(run.stderr)")
+        }
+        let merge = try CLI.run(["merge", out, input, "--format", "json"])
+        #expect(merge.status == 0, "\(merge.stderr)")
+        let report = try #require((try CLI.json(merge) as? [[String: Any]])?.first)
+        // The frames, then 12,000 + 12,000 rows, then the third run's 12,000.
+        #expect(report["transactions"] as? Int == 3, "\(report)")
+        #expect(report["runs_added"] as? Int == 3)
+        #expect(try runResults(out) == runResults(input))
+        #expect(try metricDump(out) == metricDump(input))
+        #expect(try integrityCheck(out) == "ok")
     }
 }

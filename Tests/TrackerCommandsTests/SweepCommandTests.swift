@@ -47,6 +47,53 @@ import TestSupport
         #expect(try metricDump(db) != "", "no metrics")
     }
 
+    /// Ctrl-C on a sweep with `--format json`: the partial result still comes on stdout, each interrupted
+    /// run named (and 'interrupted' in the database), the runs never reached counted; the last progress line
+    /// counts the interrupted runs apart from the done ones and claims no ETA.
+    @Test func anInterruptedSweepPrintsItsPartialResultAsJSON() throws {
+        let dir = try TemporaryDirectory()
+        let specPath = dir.path("spec.json")
+        try Self.spec.write(toFile: specPath, atomically: true, encoding: .utf8)
+        let db = dir.path("t.db")
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["sweep", specPath, "--db", db, "--jobs", "2", "--format", "json"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["TRACKER_DB"] = nil
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        waitForProgress(db, atLeast: 500, while: process)
+        try #require(process.isRunning, "the sweep finished before it could be interrupted")
+        kill(process.processIdentifier, SIGINT)
+        nonisolated(unsafe) var errData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        let stderr = String(decoding: errData, as: UTF8.self)
+        #expect(process.terminationStatus == 130, "\(stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: outData) as? [String: Any], "\(String(decoding: outData, as: UTF8.self))")
+        #expect(json["stopped"] as? Bool == true)
+        let interrupted = try #require(json["interrupted_runs"] as? [String])
+        #expect(!interrupted.isEmpty && interrupted.count == json["interrupted"] as? Int, "\(json)")
+        let statuses = try Database(path: db, mode: .readOnly).prepare("SELECT run_id, status FROM runs").rows { ($0.text(0), $0.text(1)) }
+        for runID in interrupted {
+            #expect(statuses.first { $0.0 == runID }?.1 == "interrupted", "\(runID): \(statuses)")
+        }
+        let finished = statuses.filter { $0.1 == "finished" }.count
+        #expect((json["started"] as? Int ?? 0) - interrupted.count == finished, "\(json) \(statuses)")
+        #expect(json["not_started"] as? Int == 16 - statuses.count, "\(json)")
+        let last = try #require(stderr.split(separator: "\n").last { $0.contains(" runs") && $0.hasPrefix("sweep ") })
+        #expect(last.contains("\(finished)/16 runs, \(interrupted.count) interrupted"), "\(stderr)")
+        #expect(last.contains("stopped") && !last.contains("ETA"), "\(stderr)")
+    }
+
     @Test func fourShardsMergedGiveTheSameCompareTablesAsOneSweep() throws {
         let dir = try TemporaryDirectory()
         let specPath = dir.path("spec.json")
@@ -86,13 +133,37 @@ import TestSupport
         #expect(try CLI.run(["merge", dir.path("out.db"), dir.path("missing.db")]).status == 1)
     }
 
+    /// A new user's first look at a grid that sweeps a hyperparameter: without a database the plan still
+    /// comes (every run starts, nothing is created), and each row names the settings that set it apart.
+    @Test func aDryRunNeedsNoDatabaseAndShowsTheSettingsThatTellRowsApart() throws {
+        let dir = try TemporaryDirectory()
+        let spec = dir.path("lr.json")
+        try #"{"n": [4], "iterations": 100, "configurations": [{"algorithm": "ql"}, {"algorithm": "dtaql", "phi": [2], "delta": [8, 16]}], "hyperparameters": {"learning_rate": [0.5, 0.9]}}"#
+            .write(toFile: spec, atomically: true, encoding: .utf8)
+        let db = dir.path("new.db")
+        let plan = try CLI.run(["sweep", spec, "--db", db, "--dry-run", "--format", "json"])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(plan.stderr.contains("does not exist yet: every run would start (nothing was created)"), "\(plan.stderr)")
+        let rows = try #require(try CLI.json(plan) as? [[String: Any]])
+        let names = rows.compactMap { $0["run"] as? String }
+        #expect(names.count == 6, "\(plan.stdout)")
+        #expect(Set(names).count == 6, "two rows read alike: \(plan.stdout)")
+        #expect(rows.allSatisfy { $0["action"] as? String == "start" })
+        #expect(names.contains("ql N=4 frame-seed=1 seed=1 lr=0.5"), "\(plan.stdout)")
+        #expect(names.contains("dtaql phi=2 N=4 frame-seed=1 seed=1 lr=0.9 delta=16"), "\(plan.stdout)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path).sorted() == ["lr.json"])
+    }
+
     @Test func reproduceDryRunListsThePapersGrid() throws {
         let dir = try TemporaryDirectory()
-        // A dry run only reads: on a missing database it says so and creates nothing.
+        // A dry run only reads: without a database it plans every run to start, says so and creates nothing.
         let missing = try CLI.run(["reproduce", "--quick", "--dry-run", "--db", dir.path("t.db")])
-        #expect(missing.status == 1)
-        #expect(missing.errorLines == ["Error: cannot open database \(dir.path("t.db")): no such file"])
+        #expect(missing.status == 0, "\(missing.stderr)")
+        #expect(missing.errorLines == ["note: \(dir.path("t.db")) does not exist yet: every run would start (nothing was created)"])
+        #expect(missing.stdout.split(separator: "\n").count == 48 + 2)
+        #expect(missing.stdout.split(separator: "\n").dropFirst(2).allSatisfy { $0.contains(" start") }, "\(missing.stdout)")
         #expect(!FileManager.default.fileExists(atPath: dir.path("t.db")))
+        for suffix in ["-wal", "-shm", "-journal"] { #expect(!FileManager.default.fileExists(atPath: dir.path("t.db" + suffix))) }
         #expect(try CLI.run(["run", "--db", dir.path("t.db"), "--algo", "ql", "--n", "4", "--iterations", "10", "--quiet"]).status == 0)
         let result = try CLI.run(["reproduce", "--quick", "--dry-run", "--db", dir.path("t.db")])
         #expect(result.status == 0, "\(result.stderr)")
