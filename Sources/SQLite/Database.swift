@@ -211,6 +211,19 @@ public final class Database {
         try execute("PRAGMA synchronous = NORMAL")
     }
 
+    /// Switches the database to a rollback journal (`journal_mode = DELETE`) and `synchronous = FULL`:
+    /// no shared-memory index (`-shm`), which a filesystem shared between hosts cannot keep coherent.
+    /// Like `enableWAL()`, retried while busy; throws when SQLite answers with another mode.
+    public func enableRollbackJournal() throws(SQLiteError) {
+        let sql = "PRAGMA journal_mode = DELETE"
+        let mode = try retryingWhileBusy { () throws(SQLiteError) in try readOnce(sql) }
+        guard case .text(let name)? = mode, name.lowercased() == "delete" else {
+            throw SQLiteError(extendedCode: SQLITE_ERROR,
+                              message: "journal mode is \(mode.map(\.description) ?? "unknown"), not delete", sql: sql)
+        }
+        try execute("PRAGMA synchronous = FULL")
+    }
+
     /// Stops this connection's automatic checkpoints (SQLite runs one inside the COMMIT that takes the WAL
     /// past 1,000 pages, copying and syncing while the committer waits) and counts instead, after each of
     /// its commits, the frames the WAL holds: ``walFramesAfterLastCommit``. The caller checkpoints, for

@@ -300,9 +300,14 @@ public struct MergeCommand: ParsableCommand {
 
     @OptionGroup var report: ReportFormatOptions
 
+    @Flag(name: .customLong("single-host"), help: ArgumentHelp(
+        "The output is on a shared filesystem and no other host opens it meanwhile: write there, holding its host lease (docs/sweeps.md#shared-filesystems)."))
+    var singleHost = false
+
     public init() {}
 
     public func validate() throws {
+        if singleHost { setenv("TRACKER_SINGLE_HOST", "1", 1) }
         guard !inputs.isEmpty else { throw ValidationError("Give at least one input database.") }
         for input in inputs where URL(fileURLWithPath: input).standardized == URL(fileURLWithPath: output).standardized {
             throw ValidationError("An input cannot be the output (\(input)).")

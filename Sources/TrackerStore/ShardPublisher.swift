@@ -64,9 +64,7 @@ public final class ShardPublisher: @unchecked Sendable {
         // The published copy is read like any database on a shared filesystem (immutable where it is
         // one), and checked to be a tracker database of this version before it is copied.
         let published = try TrackerStore(path: targetPath, access: .readOnly)
-        try storeOperation("restoring \(localPath) from \(targetPath)") {
-            try published.database.prepare("VACUUM INTO ?").run([.text(localPath)])
-        }
+        try published.copy(to: localPath)
         let local = try TrackerStore(path: localPath, access: .readWriteExisting)
         try storeOperation("marking the restored copy's running runs dead") {
             try local.database.transaction(.immediate) {

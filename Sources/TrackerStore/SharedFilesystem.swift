@@ -62,11 +62,14 @@ extension TrackerStore {
                     + "reading it from another host could corrupt it: read it on that host, or read a copy it "
                     + "publishes (\(SharedFilesystem.documentation))")
             }
-            var log = stat()
-            if stat(path + "-wal", &log) == 0, log.st_size > 0 {
-                throw StoreError.cannotOpen(path: path, reason: "\(where_) and its -wal holds commits not yet in the file, "
-                    + "left by a writer that stopped; fold them in on one host with `tracker check --single-host --db \(path)`, "
-                    + "then read it (\(SharedFilesystem.documentation))")
+            for (suffix, what) in [("-wal", "its -wal holds commits not yet in the file"),
+                                   ("-journal", "its -journal holds a transaction not rolled back")] {
+                var log = stat()
+                if stat(path + suffix, &log) == 0, log.st_size > 0 {
+                    throw StoreError.cannotOpen(path: path, reason: "\(where_) and \(what), left by a writer that stopped; "
+                        + "fold it in on one host with `tracker check --single-host --db \(path)`, then read it "
+                        + "(\(SharedFilesystem.documentation))")
+                }
             }
             return (true, nil)
         }
@@ -80,11 +83,19 @@ extension TrackerStore {
     /// the shared file). `cleanUp` removes the copy.
     func attachablePath() throws -> (path: String, cleanUp: () -> Void) {
         guard readsImmutable else { return (database.path, {}) }
-        let copy = FileManager.default.temporaryDirectory
+        let temporary = FileManager.default.temporaryDirectory
             .appendingPathComponent("tracker-attach-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).db").path
-        try storeOperation("copying \(path) for reading") {
-            try database.prepare("VACUUM INTO ?").run([.text(copy)])
+        try copy(to: temporary)
+        return (temporary, { unlink(temporary) })
+    }
+
+    /// A consistent copy of this store's file at `destination` (`VACUUM INTO`), which must not exist.
+    /// Allowed on a query-only store: the copy is the only file written.
+    func copy(to destination: String) throws {
+        try storeOperation("copying \(path) to \(destination)") {
+            try database.execute("PRAGMA query_only = OFF")
+            defer { try? database.execute("PRAGMA query_only = ON") }
+            try database.prepare("VACUUM INTO ?").run([.text(destination)])
         }
-        return (copy, { unlink(copy) })
     }
 }

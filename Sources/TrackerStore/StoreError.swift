@@ -49,6 +49,7 @@ public enum StoreError: Error, CustomStringConvertible {
             return "\(option): unknown setting '\(key)'; known: \(known.joined(separator: ", "))"
         case .database(let error, let context):
             return "\(context): \(error.message) (SQLite code \(error.extendedCode))" + Self.waitLongerHint(for: error)
+                + Self.racedWriterHint(for: error)
         }
     }
 
@@ -61,6 +62,14 @@ public enum StoreError: Error, CustomStringConvertible {
     /// Run ids in a one-line message: the first five, then "..." for the rest.
     static func abbreviated(_ runIDs: [String]) -> String {
         runIDs.prefix(5).joined(separator: ", ") + (runIDs.count > 5 ? ", ..." : "")
+    }
+
+    /// For "malformed" and "not a database": what a read without locks on a shared filesystem sees when a
+    /// writer on another host changes the file under it. Nothing was written; say what to do instead.
+    static func racedWriterHint(for error: SQLiteError) -> String {
+        guard error.primaryCode == 11 /* SQLITE_CORRUPT */ || error.primaryCode == 26 /* SQLITE_NOTADB */ else { return "" }
+        return "; nothing was changed. If the file is on a shared filesystem and another host writes it, this read "
+            + "raced that writer: read it on the writer's host, or a copy it publishes (docs/sweeps.md#shared-filesystems)"
     }
 
     /// For "database is locked": another process held the lock for the whole busy timeout, and the one

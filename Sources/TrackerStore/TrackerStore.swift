@@ -48,7 +48,8 @@ public final class TrackerStore {
             do {
                 database = try Database(path: location, mode: .readOnlyImmutable, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
             } catch {
-                throw StoreError.cannotOpen(path: path, reason: Self.withoutLocation(error.message, location))
+                throw StoreError.cannotOpen(path: path, reason: Self.withoutLocation(error.message, location)
+                                                + StoreError.racedWriterHint(for: error))
             }
         } else {
             try Self.refuseAnotherProgramsDatabase(path: path, location: location)
@@ -69,7 +70,7 @@ public final class TrackerStore {
         } catch MigrationError.databaseTooNew(let found, let supported) {
             throw StoreError.schemaTooNew(path: path, found: found, supported: supported)
         } catch let error as SQLiteError {
-            throw StoreError.cannotOpen(path: path, reason: error.message)
+            throw StoreError.cannotOpen(path: path, reason: error.message + (placement.immutable ? StoreError.racedWriterHint(for: error) : ""))
         }
         let version = try Self.checkOwnership(of: database, path: path, mayBeNew: access == .readWrite)
         guard access != .readOnly && access != .inspect else {
@@ -82,7 +83,13 @@ public final class TrackerStore {
             }
             return
         }
-        try storeOperation("switching \(path) to WAL") { try database.enableWAL() }
+        if lease != nil {
+            // On a shared filesystem, under the host lease: a rollback journal, so no -shm is ever mapped
+            // through a filesystem that cannot keep it coherent (docs/sweeps.md#shared-filesystems).
+            try storeOperation("switching \(path) to a rollback journal") { try database.enableRollbackJournal() }
+        } else {
+            try storeOperation("switching \(path) to WAL") { try database.enableWAL() }
+        }
         do {
             try Schema.migrator.migrate(database)
         } catch let error as MigrationError {

@@ -111,6 +111,25 @@ import TestSupport
         }
     }
 
+    /// Issue 22: a command that only reads leaves the directory as it found it. A read-only connection
+    /// to a WAL database makes `-wal` and `-shm` and cannot remove them; where the file is writable and
+    /// no writer is active, tracker reads through a connection that can (query_only, nothing written).
+    @Test func readingCommandsLeaveNoWalOrShmBehind() throws {
+        let (dir, runDB) = try Self.setUp()
+        let before = try Self.fingerprint(runDB)
+        #expect(!FileManager.default.fileExists(atPath: runDB + "-wal"))
+        let ids = try CLI.run(["sql", "SELECT run_id FROM runs", "--db", runDB, "--format", "csv"])
+        let runID = try #require(ids.stdout.split(separator: "\n").dropFirst().first.map(String.init))
+        let elsewhere = try TemporaryDirectory()
+        for arguments in [["list"], ["show", runID], ["compare"], ["sql", "SELECT count(*) FROM runs"],
+                          ["query", "run_history", "--param", "run_id=\(runID)"], ["plot", "--n", "4", "--out", elsewhere.path("fig.svg")],
+                          ["sweep", dir.path("spec.json"), "--status"], ["sweep", dir.path("spec.json"), "--dry-run"]] {
+            let result = try CLI.run(arguments + ["--db", runDB])
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            #expect(try Self.fingerprint(runDB) == before, "\(arguments) left something beside the database")
+        }
+    }
+
     /// `:memory:` keeps nothing, so it is refused; `file:` is a file name like any other, for every command.
     @Test func memoryIsRefusedAndAFileURIIsAPlainPath() throws {
         let (dir, runDB) = try Self.setUp()

@@ -268,8 +268,8 @@ final class SharedDirectory {
         defer { share.stop() }
         let spec = share.dir.path("grid.json")
         try """
-            { "label": "published", "n": [6], "frames": 1, "seeds": [1, 2], "iterations": 6000,
-              "configurations": [ {"algorithm": "dteql", "phi": [300, 200]} ], "checkpoint_every": 500 }
+            { "label": "published", "n": [6], "frames": 1, "seeds": [1, 2, 3], "iterations": 30000,
+              "configurations": [ {"algorithm": "dteql", "phi": [300, 200]} ], "checkpoint_every": 1000 }
             """.write(toFile: spec, atomically: true, encoding: .utf8)
         let whole = share.dir.path("whole.db")
         #expect(try CLI.run(["sweep", spec, "--db", whole, "--jobs", "2", "--quiet"]).status == 0)
@@ -295,7 +295,7 @@ final class SharedDirectory {
                 reads += 1
                 if reads == 3 { kill(task.processIdentifier, SIGTERM) }
             }
-            Thread.sleep(forTimeInterval: 0.2)
+            Thread.sleep(forTimeInterval: 0.05)
         }
         #expect(waitForExit(task, seconds: 60))
         #expect(task.terminationStatus == 143, "\(CLI.capturedStderr(task))")
