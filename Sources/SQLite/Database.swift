@@ -202,26 +202,25 @@ public final class Database {
     /// go through the busy handler, so `SQLITE_BUSY`/`SQLITE_LOCKED` are retried up to the busy timeout.
     /// Throws when SQLite answers with any mode other than `wal` (e.g. for `:memory:`).
     public func enableWAL() throws(SQLiteError) {
-        let sql = "PRAGMA journal_mode = WAL"
-        let mode = try retryingWhileBusy { () throws(SQLiteError) in try readOnce(sql) }
-        guard case .text(let name)? = mode, name.lowercased() == "wal" else {
-            throw SQLiteError(extendedCode: SQLITE_ERROR,
-                              message: "journal mode is \(mode.map(\.description) ?? "unknown"), not wal", sql: sql)
-        }
-        try execute("PRAGMA synchronous = NORMAL")
+        try switchJournal(to: "wal", synchronous: "NORMAL")
     }
 
     /// Switches the database to a rollback journal (`journal_mode = DELETE`) and `synchronous = FULL`:
     /// no shared-memory index (`-shm`), which a filesystem shared between hosts cannot keep coherent.
     /// Like `enableWAL()`, retried while busy; throws when SQLite answers with another mode.
     public func enableRollbackJournal() throws(SQLiteError) {
-        let sql = "PRAGMA journal_mode = DELETE"
-        let mode = try retryingWhileBusy { () throws(SQLiteError) in try readOnce(sql) }
-        guard case .text(let name)? = mode, name.lowercased() == "delete" else {
+        try switchJournal(to: "delete", synchronous: "FULL")
+    }
+
+    /// `mode` and `synchronous` are fixed words of the two callers above, never a user's text.
+    private func switchJournal(to mode: String, synchronous: String) throws(SQLiteError) {
+        let sql = "PRAGMA journal_mode = \(mode.uppercased())"
+        let answer = try retryingWhileBusy { () throws(SQLiteError) in try readOnce(sql) }
+        guard case .text(let name)? = answer, name.lowercased() == mode else {
             throw SQLiteError(extendedCode: SQLITE_ERROR,
-                              message: "journal mode is \(mode.map(\.description) ?? "unknown"), not delete", sql: sql)
+                              message: "journal mode is \(answer.map(\.description) ?? "unknown"), not \(mode)", sql: sql)
         }
-        try execute("PRAGMA synchronous = FULL")
+        try execute("PRAGMA synchronous = \(synchronous)")
     }
 
     /// Stops this connection's automatic checkpoints (SQLite runs one inside the COMMIT that takes the WAL

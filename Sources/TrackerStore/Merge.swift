@@ -234,12 +234,15 @@ extension TrackerStore {
     /// INSERT INTO main.table SELECT ... FROM input.table, with one key column translated through a map.
     /// The map is the outer loop (CROSS JOIN fixes the order) and every copied table's primary key starts
     /// with the mapped column, so a slice of the runs reads only its own rows of the input.
+    /// Copies `table`'s rows of the mapped runs. Tags keep their order of setting (rowid): the tag-key
+    /// repair after a merge keeps the value set last when one key was stored in two Unicode forms.
     private func copy(table: String, mapping key: String, through map: String, orIgnore: Bool) throws {
         let names = try columns(of: table)
         let selected = names.map { $0 == key ? "map.new" : "t.\"\($0)\"" }.joined(separator: ", ")
         try database.execute("""
             INSERT \(orIgnore ? "OR IGNORE " : "")INTO main.\(table) (\(names.quoted))
             SELECT \(selected) FROM temp.\(map) AS map CROSS JOIN input.\(table) AS t ON t.\(key) = map.old
+            \(table == "run_tags" ? "ORDER BY map.old, t.rowid" : "")
             """)
     }
 }

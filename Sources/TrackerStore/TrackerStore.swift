@@ -45,12 +45,7 @@ public final class TrackerStore {
         if placement.immutable {
             // A file on a shared filesystem that no host of ours writes in place: read without locks or
             // shared memory, and leave nothing beside it.
-            do {
-                database = try Database(path: location, mode: .readOnlyImmutable, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
-            } catch {
-                throw StoreError.cannotOpen(path: path, reason: Self.withoutLocation(error.message, location)
-                                                + StoreError.racedWriterHint(for: error))
-            }
+            database = try Self.openImmutable(path: path, location: location, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         } else {
             try Self.refuseAnotherProgramsDatabase(path: path, location: location)
             let mode: Database.OpenMode
@@ -103,6 +98,27 @@ public final class TrackerStore {
         try fillMissingRandomOrderDelays()
         // Tag keys stored before they were normalized to NFC are repaired once (docs/schema.md).
         try normalizeTagKeys()
+    }
+
+    /// Opens a file on a shared filesystem immutable. A client may serve a file's old size for a moment
+    /// after another host replaced it (FUSE's attribute cache, NFS's before it revalidates): then the
+    /// first read finds a malformed file. That is tried again, twice, half a second apart, before it is an
+    /// error (with what to do instead).
+    private static func openImmutable(path: String, location: String, busyTimeoutMilliseconds: Int32) throws -> Database {
+        var attempt = 0
+        while true {
+            do {
+                return try Database(path: location, mode: .readOnlyImmutable, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+            } catch {
+                attempt += 1
+                if attempt < 3 && (error.primaryCode == 11 /* SQLITE_CORRUPT */ || error.isNotADatabase) {
+                    Thread.sleep(forTimeInterval: 0.5)
+                    continue
+                }
+                throw StoreError.cannotOpen(path: path, reason: Self.withoutLocation(error.message, location)
+                                                + StoreError.racedWriterHint(for: error))
+            }
+        }
     }
 
     /// What to hand SQLite for a user's path, after refusing what is not a database file. A path

@@ -286,7 +286,7 @@ final class SlurmCluster {
                                        in: onShare, environment: ["TMPDIR": node])
         #expect(resubmit.status == 0, "\(resubmit.stdout)\(resubmit.stderr)\n\(cluster.logs)")
         // Only the published shards (and the spec and logs) are in the share: no local database, no lease.
-        let left = try FileManager.default.contentsOfDirectory(atPath: share.shared).filter { !$0.hasSuffix(".log") }.sorted()
+        let left = try SharedDirectory.listing(share.shared).filter { !$0.hasSuffix(".log") }
         #expect(left == ["grid.json", "shard-1.db", "shard-2.db", "shard-3.db", "shard-4.db"], "\(left)")
         try expectMergedShardsEqual(whole, shards: (1...4).map { share.mountB + "/shard-\($0).db" }, in: dir)
     }

@@ -7,9 +7,10 @@ import TestSupport
 /// loopback port of its own with keys made here, and two FUSE mounts of `shared/` at `a/` and `b/`.
 /// Needs root, /dev/fuse, Debian's sshfs and openssh-server (scripts/test installs them).
 ///
-/// Both mounts use `cache=no`: sshfs otherwise serves a file's cached size for 20 s after another mount
-/// changed it, so a reader sees a truncated file ("malformed"; never a write). NFS revalidates on open
-/// (close-to-open consistency) and has no such window; docs/sweeps.md says so.
+/// Both mounts use `cache=no,attr_timeout=0,entry_timeout=0,negative_timeout=0`: sshfs otherwise serves a
+/// file's cached size for 20 s after another mount changed it, and the FUSE kernel its cached attributes
+/// and names for one more second, so a reader sees a truncated file ("malformed"; never a write) or a
+/// `-wal` already gone. NFS revalidates on open (close-to-open consistency); docs/sweeps.md says so.
 final class SharedDirectory {
     let dir: TemporaryDirectory
     /// The directory itself, on this machine's local disk: what the file server holds.
@@ -18,7 +19,7 @@ final class SharedDirectory {
     var mountA: String { dir.path("a") }
     /// The second host's mount.
     var mountB: String { dir.path("b") }
-    private let sshd: pid_t
+    private var sshd: pid_t = 0
 
     init() throws {
         dir = try TemporaryDirectory(prefix: "tracker-sshfs")
@@ -33,40 +34,51 @@ final class SharedDirectory {
         try FileManager.default.copyItem(atPath: "\(ssh)/client.pub", toPath: "\(ssh)/authorized_keys")
         // sshd refuses to start without its privilege separation directory.
         try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
-        let port = 22_000 + Int(getpid() % 20_000)
-        try """
-            Port \(port)
-            ListenAddress 127.0.0.1
-            HostKey \(ssh)/host
-            AuthorizedKeysFile \(ssh)/authorized_keys
-            PasswordAuthentication no
-            KbdInteractiveAuthentication no
-            PermitRootLogin prohibit-password
-            StrictModes no
-            UsePAM no
-            PidFile \(ssh)/sshd.pid
-            Subsystem sftp internal-sftp
+        // A port free a moment ago (other suites start servers too); taken by then, sshd exits and the
+        // mounts fail: then again on another.
+        var lastPort = 0
+        for _ in 0..<5 {
+            let port = try TrapTests.freePort()
+            lastPort = port
+            try """
+                Port \(port)
+                ListenAddress 127.0.0.1
+                HostKey \(ssh)/host
+                AuthorizedKeysFile \(ssh)/authorized_keys
+                PasswordAuthentication no
+                KbdInteractiveAuthentication no
+                PermitRootLogin prohibit-password
+                StrictModes no
+                UsePAM no
+                PidFile \(ssh)/sshd.pid
+                Subsystem sftp internal-sftp
 
-            """.write(toFile: "\(ssh)/sshd_config", atomically: true, encoding: .utf8)
-        // Not through Foundation's Process: when a child it did not start exits, it waits (blocking) on the
-        // ones it did, and a daemon of its own would then hold up every other test's process.
-        sshd = try Self.spawn("/usr/sbin/sshd", ["-D", "-e", "-f", "\(ssh)/sshd_config"])
+                """.write(toFile: "\(ssh)/sshd_config", atomically: true, encoding: .utf8)
+            // Not through Foundation's Process: it learns of a child's exit through a descriptor the child
+            // keeps, and sshd closes it at start, which stalls the reaping of every other test's process.
+            sshd = try Self.spawn("/usr/sbin/sshd", ["-D", "-e", "-f", "\(ssh)/sshd_config"])
+            if try mountBoth(port: port, ssh: ssh) { return }
+            stop()
+        }
+        throw Failure("sshfs could not mount \(mountA) and \(mountB) from sshd (last tried port \(lastPort))")
+    }
+
+    private func mountBoth(port: Int, ssh: String) throws -> Bool {
         for mount in [mountA, mountB] {
             var mounted = false
-            for _ in 0..<50 where !mounted {
+            for _ in 0..<30 where !mounted {
                 let status = try Self.spawnAndWait("/usr/bin/sshfs", [
                     "-p", "\(port)", "-o",
-                    "IdentityFile=\(ssh)/client,StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,cache=no,BatchMode=yes",
+                    "IdentityFile=\(ssh)/client,StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,BatchMode=yes,"
+                        + "cache=no,attr_timeout=0,entry_timeout=0,negative_timeout=0",
                     "root@127.0.0.1:\(shared)", mount,
                 ])
                 mounted = status == 0 && Self.isMounted(mount)
                 if !mounted { Thread.sleep(forTimeInterval: 0.1) }
             }
-            guard mounted else {
-                stop()
-                throw Failure("sshfs could not mount \(mount) from sshd on port \(port)")
-            }
+            guard mounted else { return false }
         }
+        return true
     }
 
     /// Runs a program that forks a daemon (sshfs) and waits for the program itself.
@@ -100,6 +112,13 @@ final class SharedDirectory {
         return pid
     }
 
+    /// The names in a directory of the share, without the `.fuse_hiddenNNN` files a FUSE client keeps for
+    /// a file replaced while one of its readers still had it open (gone once the reader closes; the
+    /// kernel tells the client so a moment later).
+    static func listing(_ path: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: path).filter { !$0.hasPrefix(".fuse_hidden") }.sorted()
+    }
+
     static func isMounted(_ path: String) -> Bool {
         ((try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "").contains(" \(path) ")
     }
@@ -108,10 +127,11 @@ final class SharedDirectory {
         for mount in [mountA, mountB] where Self.isMounted(mount) {
             _ = try? CLI.tool("/bin/fusermount", ["-u", "-z", mount])
         }
-        guard sshd > 0, kill(sshd, 0) == 0 else { return }
+        guard sshd > 0 else { return }
         kill(sshd, SIGTERM)
         var status: Int32 = 0
         while waitpid(sshd, &status, 0) < 0 && errno == EINTR {}
+        sshd = 0
     }
 
     deinit { stop() }
@@ -142,7 +162,7 @@ final class SharedDirectory {
         #expect(refused.stderr.contains("it is on a shared filesystem (fuse.sshfs)"), "\(refused.stderr)")
         #expect(refused.stderr.contains("--publish") && refused.stderr.contains("--single-host"))
         #expect(Self.isGuidedRefusal(refused.stderr), "\(refused.stderr)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: share.shared).isEmpty)
+        #expect(try SharedDirectory.listing(share.shared).isEmpty)
 
         // A database written on a local disk and moved into the share reads from either mount, and the
         // reads leave the directory as they found it (no -wal, -shm or lease).
@@ -157,7 +177,7 @@ final class SharedDirectory {
         }
         #expect(try CLI.run(["sql", "SELECT count(*) FROM metrics", "--db", share.mountB + "/tracker.db", "--format", "csv"])
             .stdout.contains("50"))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: share.shared) == ["tracker.db"])
+        #expect(try SharedDirectory.listing(share.shared) == ["tracker.db"])
 
         // With --single-host it writes there, and gives its lease back when it ends.
         let ids = try CLI.run(["sql", "SELECT run_id FROM runs", "--db", share.mountB + "/tracker.db", "--format", "csv"])
@@ -310,7 +330,7 @@ final class SharedDirectory {
         #expect(requeued.status == 0, "\(requeued.stderr)")
         #expect(requeued.stderr.contains("started from the copy published at"), "\(requeued.stderr)")
         #expect(!requeued.stderr.contains(" 0 resumed"), "\(requeued.stderr)")
-        for file in try FileManager.default.contentsOfDirectory(atPath: share.shared) {
+        for file in try SharedDirectory.listing(share.shared) {
             #expect(["shard-1.db", "shard-2.db"].contains(file), "left in the share: \(file)")
         }
 
@@ -319,6 +339,33 @@ final class SharedDirectory {
         let merge = try CLI.run(["merge", merged, share.mountB + "/shard-1.db", share.mountB + "/shard-2.db"], host: "node-b")
         #expect(merge.status == 0, "\(merge.stderr)")
         #expect(try runResults(merged) == runResults(whole))
+    }
+
+    /// A file whose -wal still holds commits (its writer was killed) cannot be read consistently without
+    /// the log, and reading the log needs the shared memory that does not cross hosts: refused, with the
+    /// way out, which then works.
+    @Test func aLogLeftByAKilledWriterIsRefusedUntilFoldedIn() throws {
+        let share = try SharedDirectory()
+        defer { share.stop() }
+        let local = share.dir.path("local.db")
+        #expect(try CLI.run(["run", "--db", local, "--algo", "ql", "--n", "4", "--iterations", "50", "--quiet"]).status == 0)
+        let runID = try #require(try firstRunID(local))
+        // A commit that stays in the log: the file and its -wal as a killed writer leaves them.
+        let writer = try Database(path: local, mode: .readWrite)
+        try writer.execute("PRAGMA wal_autocheckpoint = 0")
+        try writer.execute("INSERT INTO run_notes (run, note) SELECT id, 'in the log' FROM runs")
+        for suffix in ["", "-wal"] {
+            try FileManager.default.copyItem(atPath: local + suffix, toPath: share.shared + "/tracker.db" + suffix)
+        }
+        let refused = try CLI.run(["show", runID, "--db", share.mountB + "/tracker.db"], host: "node-b")
+        #expect(refused.status == 1 && refused.stderr.contains("its -wal holds commits not yet in the file"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("tracker check --single-host --db"), "\(refused.stderr)")
+        #expect(Self.isGuidedRefusal(refused.stderr), "\(refused.stderr)")
+        let folded = try CLI.run(["check", "--single-host", "--db", share.mountA + "/tracker.db"], host: "node-a")
+        #expect(folded.status == 0, "\(folded.stderr)")
+        let shown = try CLI.run(["show", runID, "--db", share.mountB + "/tracker.db"], host: "node-b")
+        #expect(shown.status == 0 && shown.stdout.contains("in the log"), "\(shown.stderr)")
+        #expect(try SharedDirectory.listing(share.shared) == ["tracker.db"])
     }
 
     @Test func aLeaseLeftByADeadHostGoesStaleAndIsTakenOver() throws {
