@@ -66,6 +66,8 @@ public struct CompareCommand: ParsableCommand {
     @Option(help: "Output format.")
     var format: ListingFormat = .table
 
+    @OptionGroup var latex: LaTeXOptions
+
     public init() {}
 
     public func validate() throws {
@@ -74,6 +76,7 @@ public struct CompareCommand: ParsableCommand {
             throw ValidationError("--by \(by): the columns are algorithm and phi already; give another setting.")
         }
         _ = try settingConditions(conditions)
+        try latex.validate(for: format)
         guard SpreadRounding.digitRange.contains(digits) else {
             throw ValidationError("--digits must be in \(SpreadRounding.digitRange.lowerBound)...\(SpreadRounding.digitRange.upperBound), got \(digits).")
         }
@@ -95,6 +98,7 @@ public struct CompareCommand: ParsableCommand {
             throw CommandFailure("no \(includeUnfinished ? "" : "finished ")runs match" + (n.map { " with N=\($0)" } ?? "")
                 + (conditions.isEmpty ? "" : " where \(conditions.joined(separator: " and "))") + " (see `tracker list`)")
         }
-        return CompareReport(spread: spread, rounding: SpreadRounding(digits: digits)).render(comparisons, singleN: n != nil && by == nil, format: format)
+        return CompareReport(spread: spread, rounding: SpreadRounding(digits: digits))
+            .render(comparisons, singleN: n != nil && by == nil, format: format, latex: latex.float)
     }
 }

@@ -68,11 +68,14 @@ public struct ListCommand: ParsableCommand {
     @Option(help: "Output format.")
     var format: ListingFormat = .table
 
+    @OptionGroup var latex: LaTeXOptions
+
     public init() {}
 
     public func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit).") }
         _ = try chosenColumns()
+        try latex.validate(for: format)
     }
 
     func chosenColumns() throws -> [ListColumn] {
@@ -105,7 +108,7 @@ public struct ListCommand: ParsableCommand {
         if let limit { runs = Array(runs.prefix(limit)) }
         let shown = try chosenColumns()
         let table = Table(columns: shown.map(\.rawValue), rows: runs.map { run in shown.map { $0.cell(run) } })
-        try printListing(table.render(format), format)
+        try printListing(format == .latex ? table.renderLaTeX(latex.float) : table.render(format), format)
     }
 }
 

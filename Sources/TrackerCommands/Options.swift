@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Scheduling
+import TrackerReports
 import TrackerStore
 
 /// `--db`: the SQLite file every database command reads or writes.
@@ -43,6 +44,33 @@ public struct DatabaseOptions: ParsableArguments {
     /// The store at `path`, with the busy timeout above.
     func openStore(_ access: TrackerStore.Access = .readWrite) throws -> TrackerStore {
         try TrackerStore(path: path, access: access, busyTimeoutMilliseconds: Self.busyTimeoutMilliseconds)
+    }
+}
+
+/// `--caption` and `--latex-label` of the listing commands (`list`, `sql`, `query`, `compare`): the
+/// caption and `\label` key of `--format latex`'s table float. Only with `--format latex`.
+public struct LaTeXOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("With --format latex: the table's caption (escaped for LaTeX).", valueName: "text"))
+    var caption: String?
+
+    @Option(name: .customLong("latex-label"), help: ArgumentHelp(
+        "With --format latex: the table's \\label key, e.g. tab:convergence (letters, digits and : . _ - / +).",
+        valueName: "key"))
+    var latexLabel: String?
+
+    public init() {}
+
+    var float: LaTeXFloat { LaTeXFloat(caption: caption, label: latexLabel) }
+
+    /// Refuses a caption or label without `--format latex` (it would be silently ignored) and a label key
+    /// LaTeX would not read back as typed.
+    func validate(for format: ListingFormat) throws {
+        if format != .latex, caption != nil || latexLabel != nil {
+            throw ValidationError("--caption and --latex-label go with --format latex.")
+        }
+        if let latexLabel, !LaTeXFloat.isValidLabel(latexLabel) {
+            throw ValidationError("--latex-label '\(latexLabel)': use letters, digits and : . _ - / + only (e.g. tab:convergence).")
+        }
     }
 }
 

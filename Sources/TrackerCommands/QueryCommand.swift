@@ -29,6 +29,8 @@ public struct QueryCommand: ParsableCommand {
     @Option(help: "Output format.")
     var format: ListingFormat = .table
 
+    @OptionGroup var latex: LaTeXOptions
+
     @OptionGroup var limit: TimeLimitOption
 
     public init() {}
@@ -37,20 +39,22 @@ public struct QueryCommand: ParsableCommand {
         if list, name != nil { throw ValidationError("Give a query name or --list, not both.") }
         if !list, name == nil { throw ValidationError("Give a query name, or --list to see them.") }
         _ = try parseParameters(parameters)
+        try latex.validate(for: format)
     }
 
     public func run() throws {
         if list {
             // The descriptions are long: in table form they wrap to the terminal's width.
             let listing = Table.savedQueryListing()
-            try printListing(format == .table ? listing.renderWrapped(width: terminalWidth()) : listing.render(format), format)
+            try printListing(format == .table ? listing.renderWrapped(width: terminalWidth())
+                : format == .latex ? listing.renderLaTeX(latex.float) : listing.render(format), format)
             return
         }
         let query = try SavedQueries.named(name ?? "")
         let store = try database.openStore(.readOnly)
         let values = try store.resolvingRunIDs(in: try parseParameters(parameters))
         try limit.run(on: store) {
-            try printRows(format) { each in try store.run(query, parameters: values, chunkRows: streamedChunkRows, each: each) }
+            try printRows(format, latex: latex.float) { each in try store.run(query, parameters: values, chunkRows: streamedChunkRows, each: each) }
         }
     }
 }

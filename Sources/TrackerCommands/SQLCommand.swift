@@ -27,12 +27,15 @@ public struct SQLCommand: ParsableCommand {
     @Option(help: "Output format.")
     var format: ListingFormat = .table
 
+    @OptionGroup var latex: LaTeXOptions
+
     @OptionGroup var limit: TimeLimitOption
 
     public init() {}
 
     public func validate() throws {
         _ = try parseParameters(parameters)
+        try latex.validate(for: format)
     }
 
     public func run() throws {
@@ -47,7 +50,7 @@ public struct SQLCommand: ParsableCommand {
         }
         let store = try database.openStore(.readOnly)
         try limit.run(on: store) {
-            try printRows(format) { each in
+            try printRows(format, latex: latex.float) { each in
                 try store.readOnlySQL(text, parameters: try parseParameters(parameters), chunkRows: streamedChunkRows, each: each)
             }
         }
@@ -82,9 +85,9 @@ struct TimeLimitOption: ParsableArguments {
 let streamedChunkRows = 1000
 
 /// Prints a query's rows: CSV and JSON piece by piece as `produce` hands them over (at most
-/// `streamedChunkRows` rows held at a time), the aligned table and markdown once every row is in (they size
+/// `streamedChunkRows` rows held at a time), the aligned table, markdown and LaTeX once every row is in (they size
 /// their columns from all of them). A failure after some rows were printed leaves those printed.
-func printRows(_ format: ListingFormat, _ produce: ((QueryResult) throws -> Void) throws -> Void) throws {
+func printRows(_ format: ListingFormat, latex: LaTeXFloat = LaTeXFloat(), _ produce: ((QueryResult) throws -> Void) throws -> Void) throws {
     guard ListingStream.supports(format) else {
         var columns: [String] = []
         var rows: [[JSON]] = []
@@ -92,7 +95,8 @@ func printRows(_ format: ListingFormat, _ produce: ((QueryResult) throws -> Void
             columns = chunk.columns
             rows += Table(chunk).rows
         }
-        try printListing(Table(columns: columns, rows: rows).render(format), format)
+        let table = Table(columns: columns, rows: rows)
+        try printListing(format == .latex ? table.renderLaTeX(latex) : table.render(format), format)
         return
     }
     var stream = ListingStream(format: format)

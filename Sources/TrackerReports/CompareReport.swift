@@ -22,8 +22,11 @@ public struct CompareReport: Sendable {
     /// The comparisons in `format`: a JSON array of `jsonObject`s, else Table I (`singleN`) or Table II.
     /// CSV has numbers only: each configuration's value, then (with a spread) its bounds in the columns
     /// `NAME_lo` and `NAME_hi`.
-    public func render(_ comparisons: [ConfigurationComparison], singleN: Bool, format: ListingFormat) -> String {
+    /// LaTeX is the text layout's cells (rounded, with their spread) in a booktabs table, captioned by `latex`.
+    public func render(_ comparisons: [ConfigurationComparison], singleN: Bool, format: ListingFormat,
+                       latex: LaTeXFloat = LaTeXFloat()) -> String {
         switch format {
+        case .latex: return (singleN ? tableI(comparisons) : tableII(comparisons)).renderLaTeX(latex)
         case .json: return JSON.array(comparisons.map(jsonObject)).serialized(pretty: true) + "\n"
         case .csv: return (singleN ? tableI(comparisons, layout: .numeric) : tableII(comparisons, layout: .numeric)).render(format)
         case .table, .markdown: return (singleN ? tableI(comparisons) : tableII(comparisons)).render(format)

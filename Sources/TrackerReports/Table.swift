@@ -7,7 +7,7 @@ public enum ReportFormat: String, CaseIterable, Sendable {
 
 /// Output of commands that print rows.
 public enum ListingFormat: String, CaseIterable, Sendable {
-    case table, markdown, csv, json
+    case table, markdown, csv, json, latex
 }
 
 /// Rows of cells under named columns. Cells are JSON values so one table renders to every format and
@@ -27,6 +27,7 @@ public struct Table: Sendable {
         case .markdown: return renderMarkdown()
         case .csv: return renderCSV()
         case .json: return renderJSON()
+        case .latex: return renderLaTeX()
         }
     }
 

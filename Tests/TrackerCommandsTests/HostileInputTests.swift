@@ -146,6 +146,9 @@ import TestSupport
             ["show", runID, "--db", db],
             ["sql", "--db", db, sql], ["sql", "--db", db, sql, "--format", "markdown"],
             ["query", "run_settings", "--db", db], ["compare", "--db", db, "--n", "4", "--include-unfinished"],
+            // LaTeX shows them as the table does, escaped for LaTeX in turn (LaTeXOutputTests compiles such text).
+            ["list", "--db", db, "--format", "latex", "--caption", Self.hostile], ["sql", "--db", db, sql, "--format", "latex"],
+            ["query", "runs_tidy", "--db", db, "--format", "latex", "--param", "include_unfinished=1"],
         ]
         for arguments in commands {
             let result = try CLI.run(arguments)
@@ -157,6 +160,8 @@ import TestSupport
         #expect(list.stdout.contains("lab\\u{1B}[31mred\\u{1B}]0;pwned\\u{7}\\rback"), "\(list.stdout)")
         let show = try CLI.run(["show", runID, "--db", db])
         #expect(show.stdout.contains("\\u{9B}2Jc1\\u{85}nel\\u{202E}rtl\\u{2028}ls\\\\z"), "\(show.stdout)")
+        let latex = try CLI.run(["list", "--db", db, "--format", "latex"])
+        #expect(latex.stdout.contains(#"lab\textbackslash{}u\{1B\}{[}31mred"#), "\(latex.stdout)")
         let sqlColumns = try CLI.run(["sql", "--db", db, sql])
         #expect(sqlColumns.stdout.hasPrefix("label"), "\(sqlColumns.stdout)")
         #expect(sqlColumns.stdout.contains("col\\u{1B}[1m\\u{202E}"), "\(sqlColumns.stdout)")
