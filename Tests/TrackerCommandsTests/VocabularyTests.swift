@@ -49,6 +49,20 @@ import TestSupport
         }
     }
 
+    @Test func theDashboardTakesEveryNameToo() throws {
+        let dir = try TemporaryDirectory(prefix: "tracker-vocabulary")
+        let db = dir.path("v.db")
+        _ = try Self.record(db, ["--algo", "ql", "--n", "4", "--iterations", "60"])
+        _ = try Self.record(db, ["--algo", "ql", "--n", "4", "--iterations", "60", "--lr", "0.5"])
+        let server = try UIServer(database: db)
+        let short = try server.get("/compare?by=lr&where=discount%3D0.9")
+        let long = try server.get("/compare?by=learning_rate&where=gamma%3D0.9")
+        #expect(short.status == 200 && short.body == long.body)
+        let wrong = try server.get("/compare?by=learning_rat")
+        #expect(wrong.status == 400 && wrong.body.contains("unknown setting &apos;learning_rat&apos;") && wrong.body.contains("learning_rate = lr"))
+        #expect(try server.get("/compare?by=algo").status == 400)
+    }
+
     @Test func aWrongNameIsExit64WithTheListFromEveryCommand() throws {
         let dir = try TemporaryDirectory(prefix: "tracker-vocabulary")
         let db = dir.path("v.db")
