@@ -71,8 +71,8 @@ public struct CompareCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        if n != nil, by == "n" { throw ValidationError("Give --n N (Table I) or --by n (Table II), not both.") }
-        if let by, ["algorithm", "phi"].contains(by) {
+        if n != nil, by.map(RunTags.normalizedSettingKey) == "n" { throw ValidationError("Give --n N (Table I) or --by n (Table II), not both.") }
+        if let by = by.map(RunTags.normalizedSettingKey), ["algorithm", "phi"].contains(by) {
             throw ValidationError("--by \(by): the columns are algorithm and phi already; give another setting.")
         }
         _ = try settingConditions(conditions)

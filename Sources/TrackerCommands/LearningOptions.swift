@@ -1,10 +1,17 @@
 import ArgumentParser
 import Learning
 import Scheduling
+import TrackerStore
 
 extension Algorithm: ExpressibleByArgument {}
 extension RewardForm: ExpressibleByArgument {}
 extension Aggregation: ExpressibleByArgument {}
+
+/// A setting's one-line description from the vocabulary (docs/settings.md), so `run`'s and `resume`'s
+/// help and the settings table say the same.
+func settingHelp(_ name: String) -> String {
+    SettingVocabulary.definition(name)?.description ?? ""
+}
 
 /// The learner's hyperparameters, with the paper's defaults.
 public struct LearningOptions: ParsableArguments {
@@ -14,37 +21,37 @@ public struct LearningOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Iterations to train, at most \(Hyperparameters.maximumIterations).", valueName: "K"))
     var iterations: Int = 25_600
 
-    @Option(name: [.customLong("lr"), .customLong("learning-rate")], help: ArgumentHelp("Learning rate, in (0, 1].", valueName: "lr"))
+    @Option(name: [.customLong("lr"), .customLong("learning-rate")], help: ArgumentHelp(settingHelp("lr"), valueName: "lr"))
     var lr: Double = 0.1
 
-    @Option(name: [.customLong("gamma"), .customLong("discount")], help: ArgumentHelp("Discount, in [0, 1] (no effect while episodes are one step).", valueName: "gamma"))
+    @Option(name: [.customLong("gamma"), .customLong("discount")], help: ArgumentHelp(settingHelp("gamma"), valueName: "gamma"))
     var gamma: Double = 0.9
 
-    @Option(name: .customLong("eps-start"), help: ArgumentHelp("Exploration rate at iteration 0.", valueName: "eps"))
+    @Option(name: .customLong("eps-start"), help: ArgumentHelp(settingHelp("eps_start"), valueName: "eps"))
     var epsStart: Double = 1.0
 
-    @Option(name: .customLong("eps-min"), help: ArgumentHelp("Exploration rate the schedule decays to.", valueName: "eps"))
+    @Option(name: .customLong("eps-min"), help: ArgumentHelp(settingHelp("eps_min"), valueName: "eps"))
     var epsMin: Double = 0.1
 
-    @Option(help: ArgumentHelp("Exploration decay: eps = eps-min + (eps-start - eps-min) exp(-i / beta).", valueName: "beta"))
+    @Option(help: ArgumentHelp(settingHelp("beta"), valueName: "beta"))
     var beta: Double = 5000
 
-    @Option(help: "Reward form: ratio (J_EDF / J) or negative (-J).")
+    @Option(help: ArgumentHelp(settingHelp("reward")))
     var reward: RewardForm = .ratio
 
-    @Option(name: .customLong("twin-rate"), help: ArgumentHelp("Imperfect twin: its own uplink rate.", valueName: "bit/s"))
+    @Option(name: .customLong("twin-rate"), help: ArgumentHelp(settingHelp("twin_rate"), valueName: "bit/s"))
     var twinRate: Double?
 
-    @Option(name: .customLong("twin-cpu-hz"), help: ArgumentHelp("Imperfect twin: its own CPU frequency.", valueName: "Hz"))
+    @Option(name: .customLong("twin-cpu-hz"), help: ArgumentHelp(settingHelp("twin_cpu_hz"), valueName: "Hz"))
     var twinCPUHz: Double?
 
-    @Option(name: .customLong("twin-zeta"), help: ArgumentHelp("Imperfect twin: its own miss penalty.", valueName: "s"))
+    @Option(name: .customLong("twin-zeta"), help: ArgumentHelp(settingHelp("twin_zeta"), valueName: "s"))
     var twinZeta: Double?
 
-    @Option(name: .customLong("twin-noise"), help: ArgumentHelp("Imperfect twin: relative error of its rewards, fixed per action.", valueName: "x"))
+    @Option(name: .customLong("twin-noise"), help: ArgumentHelp(settingHelp("twin_noise"), valueName: "x"))
     var twinNoise: Double = 0
 
-    @Option(name: .customLong("twin-noise-seed"), help: ArgumentHelp("Seed of the twin's reward errors.", valueName: "S"))
+    @Option(name: .customLong("twin-noise-seed"), help: ArgumentHelp(settingHelp("twin_noise_seed"), valueName: "S"))
     var twinNoiseSeed: UInt64 = 0
 
     @Option(name: .customLong("memory-limit"), help: ArgumentHelp("Refuse runs estimated to need more (e.g. 4GiB, 512MiB).", valueName: "size"))

@@ -44,7 +44,7 @@ public struct ShowCommand: ParsableCommand {
             ("twin_uplink_rate", .optional(twin?.uplinkRate)), ("twin_cpu_hz", .optional(twin?.cpuHz)),
             ("twin_zeta", .optional(twin?.zeta)), ("twin_noise", .number(h.twin.noise)),
             ("twin_noise_seed", seedCell(h.twin.noiseSeed)),
-        ]
+        ].filter { SettingVocabulary.algorithm(h.algorithm, uses: $0.0) }  // no phi for QL, delta only for DTAQL
         let frameSeed: JSON
         switch frame.source {
         case .generated(let seed): frameSeed = seedCell(seed)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TrackerReports
+import TrackerStore
 
 /// The root command. Each subcommand lives in its own file as a type of this library, so the tests link
 /// the same commands the executable runs.
@@ -36,10 +37,20 @@ public struct Tracker: ParsableCommand {
             MergeCommand.self,
             ReproduceCommand.self,
             UICommand.self,
+            SettingsReferenceCommand.self,
         ]
     )
 
     public init() {}
+
+    /// A wrong setting name is a usage error, exit 64, from every command, whether argument parsing or
+    /// the store (which knows the recorded settings) found it (docs/settings.md).
+    static func isUsageError(_ error: any Error) -> Bool {
+        switch error {
+        case StoreError.unknownSetting, StoreError.invalidSettingName: return true
+        default: return false
+        }
+    }
 
     /// `main()` with one difference: an error's message goes through `terminalEscaped` line by line
     /// before it reaches stderr, because messages quote stored and file text (labels, task files, sweep
@@ -53,7 +64,7 @@ public struct Tracker: ParsableCommand {
             try command.run()
             Foundation.exit(0)
         } catch {
-            let code = exitCode(for: error)
+            let code = Self.isUsageError(error) ? ExitCode.validationFailure : exitCode(for: error)
             guard code != .success else {
                 // --help, `help CMD`, --version: the text is the result, written and checked like any other.
                 let text = fullMessage(for: error)

@@ -191,13 +191,12 @@ extension TrackerStore {
     /// often checkpoints are taken and how many are kept).
     static let settingsColumnsNotDeterminingResults: Set<String> = ["run_id", "run", "checkpoint_every", "keep_checkpoints"]
 
-    /// Keys for run_params columns whose names are longer than the command-line option that sets them.
-    /// A column not listed here (one a later migration adds) is its own key, so it splits configurations
-    /// without any change to this file.
-    public static let settingKeys: [String: String] = [
-        "learning_rate": "lr", "discount": "gamma", "epsilon_start": "eps_start", "epsilon_min": "eps_min",
-        "epsilon_decay": "beta", "twin_uplink_rate": "twin_rate",
-    ]
+    /// The key of a `queries/run_settings.sql` column: its name in ``SettingVocabulary`` (`learning_rate`
+    /// is `lr`). A column the vocabulary does not list (one a later migration adds) is its own key, so it
+    /// splits configurations without any change to this file.
+    public static func settingKey(ofColumn column: String) -> String {
+        SettingVocabulary.name(ofColumn: column)
+    }
 
     /// The settings of every run, by run id, from `queries/run_settings.sql`. Its `p.*` makes every
     /// run_params column part of the configuration, including ones added after this was written.
@@ -231,7 +230,7 @@ extension TrackerStore {
                     let column = result.columns[index]
                     // Only DTAQL averages every delta iterations; like config_hash, the others have no delta.
                     if column == "delta" && algorithm != "dtaql" { return nil }
-                    let key = Self.settingKeys[column] ?? column
+                    let key = Self.settingKey(ofColumn: column)
                     return Setting(key: key, value: SettingValue(storedSetting: row[index], key: key))
                 })
             settings[runID] = RunSettings(runID: runID, n: row[nColumn].intValue ?? 0, configuration: configuration,
@@ -288,11 +287,11 @@ extension RunSettings {
 }
 
 extension TrackerStore {
-    /// Every key `--where` and `--by` accept: algorithm, n, phi and the settings of `run_settings`
-    /// (with any run_params column a later migration adds).
+    /// Every key `--where` and `--by` accept, by its canonical name (``SettingVocabulary``): algorithm, n,
+    /// phi and the settings of `run_settings` (with any run_params column a later migration adds).
     public func settingKeys() throws -> [String] {
         let columns = try run(try SavedQueries.named("run_settings"), parameters: ["run_id": ""]).columns
-        return columns.filter { !Self.settingsColumnsNotDeterminingResults.contains($0) }.map { Self.settingKeys[$0] ?? $0 }
+        return columns.filter { !Self.settingsColumnsNotDeterminingResults.contains($0) }.map(Self.settingKey(ofColumn:))
     }
 
     /// Refuses a key that is no setting, naming the ones there are. `option` names the option in the message.
@@ -301,11 +300,15 @@ extension TrackerStore {
         let known = try settingKeys()
         for key in keys where key.hasPrefix(RunTags.settingPrefix) {
             do { try RunTags.checkKey(String(key.dropFirst(RunTags.settingPrefix.count))) } catch {
-                throw StoreError.invalidArgument("\(option): \(error)")
+                throw StoreError.invalidSettingName(option: option, message: "\(error)")
             }
         }
-        for key in keys where !known.contains(key) && !key.hasPrefix(RunTags.settingPrefix) {
-            throw StoreError.unknownSetting(option: option, key: key, known: known)
+        // Keys arrive canonical (``RunTags/normalizedSettingKey(_:)``); an alias is resolved here as well.
+        for key in keys where !known.contains(SettingVocabulary.canonical(key)) && !key.hasPrefix(RunTags.settingPrefix) {
+            let aliases = known.compactMap(SettingVocabulary.definition).flatMap { setting in
+                setting.aliases.map { "\($0) = \(setting.name)" }
+            }
+            throw StoreError.unknownSetting(option: option, key: key, known: known + ["tag.KEY"], aliases: aliases)
         }
     }
 }

@@ -87,27 +87,31 @@ public struct RunBrowserPage: Sendable {
 
 extension Hyperparameters {
     /// `name=value` for each setting that differs from `tracker run`'s default, in a fixed order. The
-    /// names are the command-line options' (lr, gamma, beta, ...).
+    /// names are the vocabulary's (lr, gamma, beta, ...: ``SettingVocabulary``), and a setting appears only
+    /// for an algorithm that uses it (delta for DTAQL).
     public var differencesFromDefaults: [String] {
         var differences: [String] = []
-        func add(_ name: String, _ value: Double, _ fallback: Double) {
-            if value != fallback { differences.append("\(name)=\(shortNumber(value))") }
+        func name(_ column: String) -> String { SettingVocabulary.name(ofColumn: column) }
+        func add(_ column: String, _ value: Double, _ fallback: Double) {
+            if value != fallback { differences.append("\(name(column))=\(shortNumber(value))") }
         }
-        if algorithm == .dtaql, delta != Self.defaultDelta { differences.append("delta=\(delta)") }
-        if iterations != Self.defaultIterations { differences.append("iterations=\(iterations)") }
-        add("lr", learningRate, Self.defaultLearningRate)
-        add("gamma", discount, Self.defaultDiscount)
-        add("eps_start", epsilonStart, Self.defaultEpsilonStart)
-        add("eps_min", epsilonMin, Self.defaultEpsilonMin)
-        add("beta", epsilonDecay, Self.defaultEpsilonDecay)
-        if reward != .ratio { differences.append("reward=\(reward.rawValue)") }
+        if SettingVocabulary.algorithm(algorithm, uses: "delta"), delta != Self.defaultDelta {
+            differences.append("\(name("delta"))=\(delta)")
+        }
+        if iterations != Self.defaultIterations { differences.append("\(name("iterations"))=\(iterations)") }
+        add("learning_rate", learningRate, Self.defaultLearningRate)
+        add("discount", discount, Self.defaultDiscount)
+        add("epsilon_start", epsilonStart, Self.defaultEpsilonStart)
+        add("epsilon_min", epsilonMin, Self.defaultEpsilonMin)
+        add("epsilon_decay", epsilonDecay, Self.defaultEpsilonDecay)
+        if reward != .ratio { differences.append("\(name("reward"))=\(reward.rawValue)") }
         if let twin = twin.parameters {
-            differences.append("twin_rate=\(shortNumber(twin.uplinkRate))")
-            differences.append("twin_cpu_hz=\(shortNumber(twin.cpuHz))")
-            differences.append("twin_zeta=\(shortNumber(twin.zeta))")
+            differences.append("\(name("twin_uplink_rate"))=\(shortNumber(twin.uplinkRate))")
+            differences.append("\(name("twin_cpu_hz"))=\(shortNumber(twin.cpuHz))")
+            differences.append("\(name("twin_zeta"))=\(shortNumber(twin.zeta))")
         }
-        if twin.noise != 0 { differences.append("twin_noise=\(shortNumber(twin.noise))") }
-        if aggregation != .mean { differences.append("aggregation=\(aggregation.rawValue)") }
+        if twin.noise != 0 { differences.append("\(name("twin_noise"))=\(shortNumber(twin.noise))") }
+        if aggregation != .mean { differences.append("\(name("aggregation"))=\(aggregation.rawValue)") }
         return differences
     }
 }

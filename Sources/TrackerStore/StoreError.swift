@@ -16,7 +16,10 @@ public enum StoreError: Error, CustomStringConvertible {
     case configurationTaken(runID: String, status: String, resumable: Bool)
     case invalidArgument(String)
     /// `--where`/`--by` named a key that is no recorded setting.
-    case unknownSetting(option: String, key: String, known: [String])
+    /// Its exit code is the usage error's, 64, from every command (docs/settings.md).
+    case unknownSetting(option: String, key: String, known: [String], aliases: [String] = [])
+    /// `--where`/`--by` named a setting in a form no setting can have (`tag.` with an empty key); exit 64 too.
+    case invalidSettingName(option: String, message: String)
     case database(SQLiteError, context: String)
 
     public var description: String {
@@ -45,8 +48,11 @@ public enum StoreError: Error, CustomStringConvertible {
                 + " (a database holds one run per configuration)"
         case .invalidArgument(let message):
             return message
-        case .unknownSetting(let option, let key, let known):
+        case .unknownSetting(let option, let key, let known, let aliases):
             return "\(option): unknown setting '\(key)'; known: \(known.joined(separator: ", "))"
+                + (aliases.isEmpty ? "" : "; aliases: \(aliases.joined(separator: ", "))")
+        case .invalidSettingName(let option, let message):
+            return "\(option): \(message)"
         case .database(let error, let context):
             return "\(context): \(error.message) (SQLite code \(error.extendedCode))" + Self.waitLongerHint(for: error)
                 + Self.racedWriterHint(for: error)

@@ -38,7 +38,8 @@ public struct SweepSpec: Sendable, Equatable {
         "description", "label", "n", "frames", "first_frame_seed", "frame_seeds", "seeds", "iterations",
         "configurations", "hyperparameters", "model", "checkpoint_every", "keep_checkpoints",
     ]
-    static let knownHyperparameters = ["learning_rate", "discount", "epsilon_start", "epsilon_min", "epsilon_decay", "reward", "twin_noise"]
+    /// What `hyperparameters` may vary: the settings ``SettingVocabulary`` marks for it, each under any of its names.
+    static var knownHyperparameters: [SettingDefinition] { SettingVocabulary.settings.filter(\.sweepable) }
 
     /// Parses a spec; every problem is one line naming the file and the key.
     public static func parse(_ text: String, source: String) throws -> SweepSpec {
@@ -104,13 +105,26 @@ public struct SweepSpec: Sendable, Equatable {
         }
 
         let grid = root["hyperparameters"] ?? [String: Any]()
-        guard let hyper = grid as? [String: Any] else { throw fail("'hyperparameters' must be an object of lists") }
-        for key in hyper.keys.sorted() where !knownHyperparameters.contains(key) {
-            throw fail("hyperparameters: unknown key '\(key)' (known: \(knownHyperparameters.joined(separator: ", ")))")
+        guard let given = grid as? [String: Any] else { throw fail("'hyperparameters' must be an object of lists") }
+        // Keyed by canonical name (`lr`), each value with the key as the spec spells it (`learning_rate`) for messages.
+        var hyperparameters: [String: (key: String, value: Any)] = [:]
+        for key in given.keys.sorted() {
+            guard let setting = SettingVocabulary.definition(key), setting.sweepable else {
+                throw fail("hyperparameters: unknown key '\(key)' (known: \(knownHyperparameters.map(\.spelled).joined(separator: ", ")))")
+            }
+            if let other = hyperparameters[setting.name] {
+                throw fail("hyperparameters: '\(other.key)' and '\(key)' name one setting (\(setting.name)); give it once")
+            }
+            hyperparameters[setting.name] = (key, given[key]!)
         }
-        let rewardNames = try reader.strings(hyper["reward"], key: "hyperparameters.reward", default: ["ratio"])
+        /// The values listed for `name` and the key they were listed under.
+        func hyper(_ name: String) -> (value: Any?, key: String) {
+            let entry = hyperparameters[name]
+            return (entry?.value, "hyperparameters." + (entry?.key ?? SettingVocabulary.definition(name)!.column))
+        }
+        let rewardNames = try reader.strings(hyper("reward").value, key: hyper("reward").key, default: ["ratio"])
         let rewards = try rewardNames.map { name -> RewardForm in
-            guard let form = RewardForm(rawValue: name) else { throw fail("hyperparameters.reward '\(name)' is not ratio or negative") }
+            guard let form = RewardForm(rawValue: name) else { throw fail("\(hyper("reward").key) '\(name)' is not ratio or negative") }
             return form
         }
 
@@ -142,13 +156,13 @@ public struct SweepSpec: Sendable, Equatable {
         let spec = SweepSpec(
             description: description, label: label, taskCounts: taskCounts, frameSeeds: frameSeeds, seeds: seeds,
             iterations: iterations, configurations: configurations,
-            learningRates: try reader.numbers(hyper["learning_rate"], key: "hyperparameters.learning_rate", default: Hyperparameters.defaultLearningRate),
-            discounts: try reader.numbers(hyper["discount"], key: "hyperparameters.discount", default: Hyperparameters.defaultDiscount),
-            epsilonStarts: try reader.numbers(hyper["epsilon_start"], key: "hyperparameters.epsilon_start", default: Hyperparameters.defaultEpsilonStart),
-            epsilonMins: try reader.numbers(hyper["epsilon_min"], key: "hyperparameters.epsilon_min", default: Hyperparameters.defaultEpsilonMin),
-            epsilonDecays: try reader.numbers(hyper["epsilon_decay"], key: "hyperparameters.epsilon_decay", default: Hyperparameters.defaultEpsilonDecay),
+            learningRates: try reader.numbers(hyper("lr").value, key: hyper("lr").key, default: Hyperparameters.defaultLearningRate),
+            discounts: try reader.numbers(hyper("gamma").value, key: hyper("gamma").key, default: Hyperparameters.defaultDiscount),
+            epsilonStarts: try reader.numbers(hyper("eps_start").value, key: hyper("eps_start").key, default: Hyperparameters.defaultEpsilonStart),
+            epsilonMins: try reader.numbers(hyper("eps_min").value, key: hyper("eps_min").key, default: Hyperparameters.defaultEpsilonMin),
+            epsilonDecays: try reader.numbers(hyper("beta").value, key: hyper("beta").key, default: Hyperparameters.defaultEpsilonDecay),
             rewards: rewards,
-            twinNoises: try reader.numbers(hyper["twin_noise"], key: "hyperparameters.twin_noise", default: 0),
+            twinNoises: try reader.numbers(hyper("twin_noise").value, key: hyper("twin_noise").key, default: 0),
             model: model,
             checkpointEvery: try reader.integer(root["checkpoint_every"], key: "checkpoint_every", default: 1024, range: 1...Int(Int32.max)),
             keepCheckpoints: keep)

@@ -18,9 +18,11 @@ public enum RunTags {
         key.precomposedStringWithCanonicalMapping
     }
 
-    /// A `--where`/`--by` key: `tag.KEY` with KEY in NFC; any other setting key as it is.
+    /// A `--where`/`--by` key: `tag.KEY` with KEY in NFC; any other setting key by its canonical name
+    /// (``SettingVocabulary``: `learning_rate` is `lr`), or as it is when the vocabulary has no such name.
     public static func normalizedSettingKey(_ key: String) -> String {
-        key.hasPrefix(settingPrefix) ? settingPrefix + normalizedKey(String(key.dropFirst(settingPrefix.count))) : key
+        key.hasPrefix(settingPrefix) ? settingPrefix + normalizedKey(String(key.dropFirst(settingPrefix.count)))
+            : SettingVocabulary.canonical(key)
     }
 
     /// Whether `key`'s bytes are already NFC (`==` on `String` cannot tell: it compares canonically).

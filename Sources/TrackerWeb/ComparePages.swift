@@ -323,10 +323,22 @@ extension Pages {
     /// The largest value a saved query's result may hold in the dashboard (`SQLITE_LIMIT_LENGTH`): 1 MiB.
     static let maximumValueBytes = 1024 * 1024
 
+    /// A `run_id` parameter is resolved as `tracker query --param` resolves it (``TrackerStore/resolvingRunIDs(in:)``):
+    /// a unique prefix becomes the full id; an unknown or ambiguous one is a 400 with the CLI's message,
+    /// never an empty table (docs/queries.md).
     func resultPage(of query: SavedQuery, _ values: [String: String], _ window: QueryWindow) throws -> QueryPage {
-        try withStore {
-            try $0.run(query, parameters: values, offset: window.offset, maxRows: window.rows,
-                       maxBytes: QueryWindow.maximumBytes, maxValueBytes: Self.maximumValueBytes)
+        try withStore { store in
+            let resolved: [String: String]
+            do {
+                resolved = try store.resolvingRunIDs(in: values)
+            } catch let error as StoreError {
+                switch error {
+                case .runNotFound, .ambiguousRunID: throw WebError.badRequest(error.description)
+                default: throw error
+                }
+            }
+            return try store.run(query, parameters: resolved, offset: window.offset, maxRows: window.rows,
+                                 maxBytes: QueryWindow.maximumBytes, maxValueBytes: Self.maximumValueBytes)
         }
     }
 

@@ -102,6 +102,12 @@ struct Pages: Sendable {
         let optimalOrder: [Int]?
         /// The newest restorable checkpoint's best actions; nil when the run has no checkpoint.
         let topActions: CheckpointTopActions?
+        /// What `tracker show` shows besides: tags by key, the note, how the run was started (nil before
+        /// schema version 4) and every label it belongs to (its own and its adopting sweeps').
+        let tags: [(key: String, value: String)]
+        let note: String?
+        let provenance: Provenance?
+        let labels: [String]
     }
 
     /// How many actions of the newest Q-table the run page and its JSON list.
@@ -120,7 +126,10 @@ struct Pages: Sendable {
                 record: record, hyperparameters: try store.hyperparameters(of: record), frame: frame, summary: summary,
                 checkpoints: try store.checkpoints(ofRun: record.id), greedyOrder: greedy,
                 optimalOrder: try store.optimalOrder(ofFrame: record.frameID),
-                topActions: try store.topActions(ofRun: record.runID, count: Self.topActionCount))
+                topActions: try store.topActions(ofRun: record.runID, count: Self.topActionCount),
+                tags: try store.tags(ofRun: record.id).sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                note: try store.note(ofRun: record.id), provenance: try store.provenance(ofRun: record.id),
+                labels: try store.labels(ofRun: record.id))
         }
     }
 
@@ -134,19 +143,22 @@ struct Pages: Sendable {
         var fields = Self.progressFields(record)
         fields += [
             ("n", .integer(record.n)), ("seed", seedCell(record.seed)), ("label", .optional(record.label)),
-            ("settings", .object([
+            // Only the settings the run's algorithm uses (SettingVocabulary): no delta outside DTAQL.
+            ("settings", .object(([
                 ("delta", .integer(h.delta)), ("learning_rate", .number(h.learningRate)), ("discount", .number(h.discount)),
                 ("epsilon_start", .number(h.epsilonStart)), ("epsilon_min", .number(h.epsilonMin)),
                 ("epsilon_decay", .number(h.epsilonDecay)), ("reward", .string(h.reward.rawValue)),
                 ("twin_noise", .number(h.twin.noise)),
-                ("non_default", .array(h.differencesFromDefaults.map(JSON.string))),
-            ])),
+            ] as [(String, JSON)]).filter { SettingVocabulary.algorithm(h.algorithm, uses: $0.0) }
+                + [("non_default", .array(h.differencesFromDefaults.map(JSON.string)))])),
             ("provenance", .object([
                 ("host", .string(record.host)), ("pid", .optional(record.pid)),
                 ("tracker_version", .string(record.trackerVersion)), ("config_hash", .string(record.configHash)),
                 ("created_at", .string(record.createdAt)), ("started_at", .optional(record.startedAt)),
                 ("finished_at", .optional(record.finishedAt)),
-            ])),
+            ] + Self.provenanceFields(details.provenance))),
+            ("labels", .array(details.labels.map(JSON.string))),
+            ("tags", .object(details.tags.map { ($0.key, JSON.string($0.value)) })), ("note", .optional(details.note)),
             ("frame", .object([
                 ("frame_id", .integer(Int(frame.frameID))), ("optimal_objective", .optional(frame.optimalObjective)),
                 ("optimal_order", details.optimalOrder.map(JSON.order) ?? .null),
@@ -182,6 +194,18 @@ struct Pages: Sendable {
                      ("created_at", .string($0.createdAt))])
         })))
         return Self.jsonResponse(.object(fields))
+    }
+
+    /// How the run was started, under `show --format json`'s keys (its `provenance` object); the command
+    /// line and the rest are nil for a run recorded before schema version 4.
+    static func provenanceFields(_ provenance: Provenance?) -> [(String, JSON)] {
+        [
+            ("command_line", .optional(provenance?.commandLine)), ("working_directory", .optional(provenance?.workingDirectory)),
+            ("git_commit", .optional(provenance?.gitCommit)), ("git_dirty", provenance?.gitDirty.map(JSON.bool) ?? .null),
+            ("user", .optional(provenance?.user)), ("os", .optional(provenance?.operatingSystem)),
+            ("sqlite_version", .optional(provenance?.sqliteVersion)),
+            ("sweep_name", .optional(provenance?.sweepName)), ("sweep_sha256", .optional(provenance?.sweepSHA256)),
+        ]
     }
 
     /// What the live parts of the run and runs pages poll once a second.

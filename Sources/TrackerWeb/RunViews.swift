@@ -128,30 +128,26 @@ struct RunView {
 
     func render() -> String {
         let record = details.record
-        let h = details.hyperparameters
         let id = escapeQueryValue(record.runID)
         var body = ""
         let live = record.status == .running && !record.isAbandoned
-        body += "<section><h2>Status</h2>" + htmlFields([
+        var status: [(String, String)] = [
             ("status", "<span class=\"status \(record.status.rawValue)\" id=\"run-status\">\(escapeHTML(record.displayStatus))</span>"
                 + (live ? " " + progressMarkup(record) : "")),
-            ("algorithm", escapeHTML(record.algorithm.rawValue)), ("N", String(record.n)), ("phi", String(record.phi)),
+            ("algorithm", escapeHTML(record.algorithm.rawValue)), ("N", String(record.n)),
+        ]
+        // phi only where the algorithm has one (not QL).
+        if SettingVocabulary.algorithm(record.algorithm, uses: "phi") { status.append(("phi", String(record.phi))) }
+        status += [
             ("label", escapeHTML(record.label ?? "")),
+            ("labels", escapeHTML(details.labels.joined(separator: ", "))),
             ("iterations", "\(record.doneIterations) of \(record.plannedIterations)"),
             ("time computing", formatDuration(record.elapsedSeconds)),
             ("created", escapeHTML(record.createdAt)), ("started", escapeHTML(record.startedAt ?? "")),
             ("finished", escapeHTML(record.finishedAt ?? "")), ("error", escapeHTML(record.error ?? "")),
-        ]) + "</section>\n"
-        body += "<section><h2>Settings</h2>" + htmlFields([
-            ("learner seed", String(record.seed)), ("delta", String(h.delta)), ("learning rate", formatNumber(h.learningRate)),
-            ("discount", formatNumber(h.discount)), ("epsilon start", formatNumber(h.epsilonStart)),
-            ("epsilon min", formatNumber(h.epsilonMin)), ("epsilon decay", formatNumber(h.epsilonDecay)),
-            ("reward", escapeHTML(h.reward.rawValue)), ("twin noise", formatNumber(h.twin.noise)),
-            ("differs from defaults", escapeHTML(h.differencesFromDefaults.joined(separator: " "))),
-        ]) + "<h2>Provenance</h2>" + htmlFields([
-            ("host", escapeHTML(record.host)), ("pid", record.pid.map(String.init) ?? ""),
-            ("tracker version", escapeHTML(record.trackerVersion)), ("config hash", "<code>\(escapeHTML(record.configHash))</code>"),
-        ]) + "</section>\n"
+        ]
+        body += "<section><h2>Status</h2>" + htmlFields(status) + "</section>\n"
+        body += settingsSection()
         if let summary = details.summary {
             body += "<section><h2>Result</h2>" + htmlFields([
                 ("objective J", formatNumber(summary.objective) + " s"), ("J*/J", formatNumber(summary.optimalityRatio)),
@@ -195,6 +191,49 @@ struct RunView {
         var page = HTMLPage(title: title, body: "<div class=\"run\"\(live ? " data-live-page=\"\(escapeHTML(record.runID))\"" : "")>\(body)</div>", section: .runs)
         page.title = title
         return page.render()
+    }
+
+    /// Settings, provenance, tags and note: what `tracker show` shows. Each setting under its vocabulary
+    /// name (SettingVocabulary), and only where the run's algorithm uses it (no delta for QL or DTEQL).
+    func settingsSection() -> String {
+        let record = details.record
+        let h = details.hyperparameters
+        let all: [(String, String)] = [
+            ("delta", String(h.delta)), ("learning_rate", formatNumber(h.learningRate)),
+            ("discount", formatNumber(h.discount)), ("epsilon_start", formatNumber(h.epsilonStart)),
+            ("epsilon_min", formatNumber(h.epsilonMin)), ("epsilon_decay", formatNumber(h.epsilonDecay)),
+            ("reward", escapeHTML(h.reward.rawValue)), ("twin_noise", formatNumber(h.twin.noise)),
+        ]
+        var settings: [(String, String)] = [("learner seed", String(record.seed))]
+        for (column, value) in all where SettingVocabulary.algorithm(h.algorithm, uses: column) {
+            settings.append((SettingVocabulary.canonical(column), value))
+        }
+        settings.append(("differs from defaults", escapeHTML(h.differencesFromDefaults.joined(separator: " "))))
+
+        let p = details.provenance
+        var provenance: [(String, String)] = []
+        if let p {
+            let sweep: String = [p.sweepName, p.sweepSHA256.map { "sha256 " + $0 }].compactMap { $0 }.joined(separator: " ")
+            provenance += [
+                ("command line", "<code id=\"command-line\">\(escapeHTML(p.commandLine))</code>"),
+                ("working directory", escapeHTML(p.workingDirectory)),
+                ("git commit", p.gitCommit.map { "<code id=\"git-commit\">\(escapeHTML($0))</code>" } ?? ""),
+                ("git dirty", p.gitDirty.map { $0 ? "yes" : "no" } ?? ""),
+                ("user", escapeHTML(p.user)), ("os", escapeHTML(p.operatingSystem)),
+                ("SQLite version", escapeHTML(p.sqliteVersion)), ("sweep", escapeHTML(sweep)),
+            ]
+        } else {
+            provenance.append(("command line", "(not recorded: the run predates schema version 4)"))
+        }
+        provenance += [
+            ("host", escapeHTML(record.host)), ("pid", record.pid.map(String.init) ?? ""),
+            ("tracker version", escapeHTML(record.trackerVersion)), ("config hash", "<code>\(escapeHTML(record.configHash))</code>"),
+        ]
+        let tags: String = details.tags.isEmpty ? "<p id=\"tags\">(none)</p>"
+            : htmlFields(details.tags.map { ($0.key, "<span class=\"tag\">\(escapeHTML($0.value))</span>") })
+        let note = "<p id=\"note\">\(escapeHTML(details.note ?? "(none)"))</p>"
+        return "<section><h2>Settings</h2>" + htmlFields(settings) + "<h2>Provenance</h2>" + htmlFields(provenance)
+            + "<h2>Tags</h2>" + tags + "<h2>Note</h2>" + note + "</section>\n"
     }
 
     /// The highest-valued actions of the newest restorable checkpoint, with what each is worth under the

@@ -179,7 +179,7 @@ struct WebError: Error {
         case let error as StoreError:
             switch error {
             case .runNotFound, .ambiguousRunID: self.init(status: .notFound, message: error.description)
-            case .invalidArgument, .unknownSetting: self.init(status: .badRequest, message: error.description)
+            case .invalidArgument, .unknownSetting, .invalidSettingName: self.init(status: .badRequest, message: error.description)
             default: self.init(status: .serviceUnavailable, message: error.description)
             }
         case let error as HTTPError:

@@ -136,7 +136,7 @@ final class StorePool: Sendable {
 
     private static func kind(of error: any Error) -> FailureKind {
         switch error {
-        case StoreError.runNotFound, StoreError.ambiguousRunID, StoreError.invalidArgument, StoreError.unknownSetting,
+        case StoreError.runNotFound, StoreError.ambiguousRunID, StoreError.invalidArgument, StoreError.unknownSetting, StoreError.invalidSettingName,
              is WebError:
             return .request
         case StoreError.database(let underlying, _) where underlying.isBusy || underlying.isLocked || underlying.isTooBig:

@@ -140,6 +140,24 @@ import TrackerStore
         #expect(SettingValue.real(5000).description == "5000" && SettingValue.real(0.9).description == "0.9")
     }
 
+    /// The vocabulary (docs/settings.md) names every setting `--where` and `--by` accept, and the other
+    /// way round: a migration that adds a run_params column must add it to `SettingVocabulary` too.
+    @Test func theVocabularyNamesEveryRecordedSettingAndNoOther() throws {
+        let dir = try TemporaryDirectory()
+        let store = try Self.makeUnlikeRuns(in: dir)
+        let keys = try store.settingKeys()
+        #expect(keys == SettingVocabulary.settings.map(\.name))
+        var seen: Set<String> = []
+        for setting in SettingVocabulary.settings {
+            for name in [setting.name] + setting.aliases {
+                #expect(seen.insert(name).inserted, "\(name) names two settings")
+                #expect(SettingVocabulary.canonical(name) == setting.name)
+                #expect(RunTags.normalizedSettingKey(name) == setting.name)
+            }
+            #expect(setting.aliases.contains(setting.column) || setting.name == setting.column, "\(setting.name)")
+        }
+    }
+
     /// `--by KEY` for every recorded key: rows are the key's values, and no cell mixes runs that differ in
     /// anything but the frame, the seed and (across rows) the key.
     @Test func compareByEveryRecordedKeyKeepsCellsHomogeneous() throws {

@@ -80,7 +80,7 @@ struct SweepSpecFuzzTests {
 
     static func randomJSON(depth: Int, _ random: inout Xoshiro256) -> String {
         let keys = ["n", "frames", "frame_seeds", "seeds", "iterations", "configurations", "hyperparameters", "model",
-                    "algorithm", "phi", "delta", "learning_rate", "reward", "rate", "label", "keep_checkpoints", "zz"]
+                    "algorithm", "phi", "delta", "learning_rate", "lr", "beta", "reward", "rate", "label", "keep_checkpoints", "zz"]
         switch depth > 3 ? 0 : random.nextInt(below: 4) {
         case 0, 1: return values[random.nextInt(below: values.count)]
         case 2:
