@@ -6,7 +6,7 @@
 //       Without --algo/--n: DTAQL N=8 first (for an honest peak-memory figure), then the full table for
 //       N in 6, 7, 8 and every algorithm.
 //   tracker-bench [all]   every section, then ingest ratio, compare latency and peak memory side by side.
-//   tracker-bench ingest | fill | compare | ui | memory | pipeline | checkpoint   (see docs/benchmarks.md)
+//   tracker-bench ingest | fill | compare | ui | memory | pipeline | checkpoint | sharedfs   (see docs/benchmarks.md)
 import Learning
 import Scheduling
 
@@ -192,6 +192,7 @@ let sections: [(name: String, summary: String, run: (ArraySlice<String>) throws 
     ("keys", "metrics key layout: WITHOUT ROWID against a rowid table with a key index (--rows, --repeat)", keyLayoutBenchmark),
     ("ui", "tracker ui: server time per page (p95) and a wrk load on the runs page (--db, --runs, --repeat, --seconds)", uiBenchmark),
     ("memory", "DTAQL N=8 peak memory (VmHWM) in a fresh child process", memoryBenchmark),
+    ("sharedfs", "the filesystem lookup every open makes, and one published copy of --db (sweep --publish)", sharedFilesystemBenchmark),
     ("all", "every section, then the figures side by side (also: no section at all)", allBenchmark),
 ]
 
