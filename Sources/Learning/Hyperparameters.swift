@@ -142,7 +142,7 @@ public struct Hyperparameters: Codable, Equatable, Sendable {
     /// The largest N the learners accept: 12! = 479,001,600 actions, the most whose ranks fit in 32 bits.
     public static let maximumTaskCount = 12
 
-    /// The most iterations one run may plan: `run --iterations`, `resume` (done plus `--iterations`),
+    /// The most iterations one run may plan: `run --iterations`, `resume` (`--to`, or done plus `--iterations`),
     /// sweep specs' `iterations` and `reproduce --iterations` all refuse more. A billion is days of the
     /// fastest learner and far past convergence at every supported N; a larger budget could not finish in
     /// any lifetime and, near `Int.max`, would overflow the counts derived from it. Defined here, once.

@@ -209,11 +209,18 @@ public final class RunSession {
     // MARK: Resuming
 
     /// Continues a stopped or killed run from its newest intact checkpoint (or from the start when it has
-    /// none), to its planned iterations or `additionalIterations` beyond what it has done. A run that
-    /// still looks alive (fresh heartbeat) is refused unless `force`, for a user who knows its owner is
-    /// gone; either way the claim is atomic, so two processes never both own the run.
+    /// none), to its planned iterations, to `additionalIterations` beyond what it has done, or to a budget of
+    /// `plannedIterations` in all (at most one of the two). A run that still looks alive (fresh heartbeat) is
+    /// refused unless `force`, for a user who knows its owner is gone; either way the claim is atomic, so two
+    /// processes never both own the run.
+    ///
+    /// A new budget also extends a finished run: it continues from its last checkpoint, which a finished run
+    /// always has at its final iteration, and ends bit-identical to a run started with that budget, since
+    /// nothing a learner computes depends on its budget (docs/learning.md, "The budget"). Its configuration
+    /// (`config_hash`) becomes the one with the new budget, so a budget that makes it a configuration
+    /// another run holds is refused, as is one not above what the run has done, or past the maximum.
     public static func resume(
-        _ runID: String, in store: TrackerStore, additionalIterations: Int? = nil,
+        _ runID: String, in store: TrackerStore, additionalIterations: Int? = nil, plannedIterations newBudget: Int? = nil,
         memoryLimitBytes: Int = 4 << 30, force: Bool = false, keepCheckpoints: Int? = nil
     ) throws -> ResumeRequest {
         if let keepCheckpoints, keepCheckpoints < 1 {
@@ -222,9 +229,16 @@ public final class RunSession {
         if let additionalIterations, additionalIterations < 1 {
             throw StoreError.invalidArgument("iterations must be at least 1, got \(additionalIterations)")
         }
+        if additionalIterations != nil && newBudget != nil {
+            throw StoreError.invalidArgument("give either more iterations or a new budget, not both")
+        }
+        if let newBudget, !(1...Hyperparameters.maximumIterations).contains(newBudget) {
+            throw StoreError.invalidArgument(
+                "a run's budget must be from 1 to \(Hyperparameters.maximumIterations) iterations, got \(newBudget)")
+        }
         let database = store.database
         var record = try store.run(runID)
-        if record.status == .finished && additionalIterations == nil {
+        if record.status == .finished && additionalIterations == nil && newBudget == nil {
             return .alreadyFinished(record)
         }
         if record.status == .running && !record.isAbandoned && !force {
@@ -232,32 +246,43 @@ public final class RunSession {
                 runID: record.runID,
                 reason: "it is running (\(record.ownerDescription)); if that process is gone, use --force")
         }
-        let hyperparameters = try store.hyperparameters(of: record)
-        let frame = try store.loadFrame(id: record.frameID)
-
-        let learner = try store.newestRestorableLearner(
-            of: record, frame: frame, hyperparameters: hyperparameters, memoryLimitBytes: memoryLimitBytes)
-        let resumed = try learner ?? Learner(
-            frame: frame.frame, hyperparameters: hyperparameters, optimumObjective: frame.optimalObjective,
-            memoryLimitBytes: memoryLimitBytes)
         // Checked, so no stored count (a hostile or merged file) and no --iterations can overflow it.
         let base = max(record.plannedIterations, record.doneIterations)
         let (sum, overflow) = base.addingReportingOverflow(additionalIterations ?? 0)
-        let planned = additionalIterations == nil ? record.plannedIterations : sum
+        let planned = newBudget ?? (additionalIterations == nil ? record.plannedIterations : sum)
         guard !overflow, planned <= Hyperparameters.maximumIterations else {
             throw StoreError.invalidArgument(
                 "iterations: run \(record.runID) would plan " + (overflow ? "more than \(Int.max)" : "\(planned)")
                     + " iterations, more than the maximum of \(Hyperparameters.maximumIterations) per run")
         }
-        guard resumed.iteration <= planned else {
-            throw StoreError.notResumable(runID: record.runID, reason: "its checkpoint is past its planned iterations")
+        if let newBudget, newBudget <= record.doneIterations {
+            throw StoreError.notResumable(
+                runID: record.runID,
+                reason: "it has done \(record.doneIterations) iterations; a new budget must be more than that, got \(newBudget)")
         }
+        let hyperparameters = try store.hyperparameters(of: record)
+        let frame = try store.loadFrame(id: record.frameID)
 
-        // A run extended past its budget now computes what a run planned that long computes.
+        // A run with a new budget now computes what a run planned that long computes: the budget is part of
+        // its configuration and of nothing else (the learner only compares it in `isFinished`).
         var extended = hyperparameters
         extended.iterations = planned
         let configHash = RunSpecification(
             frame: frame.frame, frameSource: frame.source, hyperparameters: extended, trackerVersion: "").configHash
+        // Refused before any checkpoint is read; checked again under the write lock below.
+        if configHash != record.configHash,
+           let other = try store.runs(configHash: configHash).first(where: { $0.id != record.id }) {
+            throw StoreError.budgetTaken(runID: record.runID, iterations: planned, holder: other.runID, status: other.displayStatus)
+        }
+
+        let learner = try store.newestRestorableLearner(
+            of: record, frame: frame, hyperparameters: extended, memoryLimitBytes: memoryLimitBytes)
+        let resumed = try learner ?? Learner(
+            frame: frame.frame, hyperparameters: extended, optimumObjective: frame.optimalObjective,
+            memoryLimitBytes: memoryLimitBytes)
+        guard resumed.iteration <= planned else {
+            throw StoreError.notResumable(runID: record.runID, reason: "its checkpoint is past its planned iterations")
+        }
 
         // Claim the run: only one process may take it (the row must be exactly as read, and without
         // `force` its heartbeat too, so a live owner's beat in between wins), and rows past the checkpoint
@@ -268,8 +293,8 @@ public final class RunSession {
                 // Extended, the run must not become a second copy of a configuration another run holds.
                 if configHash != record.configHash,
                    let other = try store.runs(configHash: configHash).first(where: { $0.id != record.id }) {
-                    throw StoreError.configurationTaken(
-                        runID: other.runID, status: other.displayStatus, resumable: other.isResumable)
+                    throw StoreError.budgetTaken(
+                        runID: record.runID, iterations: planned, holder: other.runID, status: other.displayStatus)
                 }
                 let claim = try database.cachedStatement("""
                     UPDATE runs SET status = 'running', pid = ?, host = ?, heartbeat_at = ?, error = NULL,

@@ -14,6 +14,8 @@ public enum StoreError: Error, CustomStringConvertible {
     case corruptCheckpoint(runID: String, iteration: Int, reason: String)
     /// A new run of a configuration the database already holds (one run per configuration).
     case configurationTaken(runID: String, status: String, resumable: Bool)
+    /// A new budget for run `runID` would make it the configuration run `holder` already holds.
+    case budgetTaken(runID: String, iterations: Int, holder: String, status: String)
     case invalidArgument(String)
     /// `--where`/`--by` named a key that is no recorded setting.
     /// Its exit code is the usage error's, 64, from every command (docs/settings.md).
@@ -46,6 +48,9 @@ public enum StoreError: Error, CustomStringConvertible {
             return "this configuration is already recorded as run \(runID) (\(status)); "
                 + (resumable ? "continue it with `tracker resume \(runID)`" : "see `tracker show \(runID)`")
                 + " (a database holds one run per configuration)"
+        case .budgetTaken(let runID, let iterations, let holder, let status):
+            return "run \(runID) cannot be given a budget of \(iterations) iterations: that configuration is already "
+                + "recorded as run \(holder) (\(status)); nothing was changed (a database holds one run per configuration)"
         case .invalidArgument(let message):
             return message
         case .unknownSetting(let option, let key, let known, let aliases):

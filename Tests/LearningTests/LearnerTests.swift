@@ -157,6 +157,42 @@ enum Fixture {
         }
     }
 
+    /// Nothing a learner computes depends on its budget (docs/learning.md, "The budget"): learners that
+    /// differ only in `iterations` (100, 400, the maximum) step through identical observations, tables,
+    /// convergence and snapshots, also past the budget, and a snapshot taken at the end of a 100-iteration
+    /// budget restored under a 400-iteration one continues as the straight 400 does. Only `isFinished` differs.
+    @Test(arguments: restoreCases) func theBudgetChangesNothingButIsFinished(
+        algorithm: Algorithm, twin: TwinModel, reward: RewardForm, aggregation: Aggregation
+    ) throws {
+        let frame = Fixture.frame(5, seed: 21)
+        func hyperparameters(_ iterations: Int) -> Hyperparameters {
+            Hyperparameters(
+                algorithm: algorithm, phi: 12, delta: 7, iterations: iterations, seed: 3, epsilonDecay: 150,
+                reward: reward, twin: twin, aggregation: aggregation)
+        }
+        let optimum = Fixture.objectives(frame).min()!
+        let budgets = [100, 400, Hyperparameters.maximumIterations]
+        #expect(Set(budgets.map { Learner.estimatedMemoryBytes(taskCount: 5, hyperparameters: hyperparameters($0)) }).count == 1)
+        let learners = try budgets.map { try Learner(frame: frame, hyperparameters: hyperparameters($0), optimumObjective: optimum) }
+        let straight = Fixture.run(learners[1], 400)
+        for learner in [learners[0], learners[2]] {
+            #expect(Fixture.run(learner, 100) == Array(straight[..<100]))
+            #expect(learner.isFinished == (learner.hyperparameters.iterations <= 100))
+            // The 100-iteration learner's final state, as a finished run's last checkpoint holds it, under
+            // the budget of 400 (delta = 7: the cut is not an averaging boundary).
+            let extended = try Learner(
+                restoring: learner.snapshot(), frame: frame, hyperparameters: hyperparameters(400), optimumObjective: optimum)
+            #expect(Fixture.run(extended, 300) == Array(straight[100...]))
+            #expect(extended.snapshot() == learners[1].snapshot())
+            #expect(extended.convergence == learners[1].convergence)
+            #expect(extended.qTableSHA256() == learners[1].qTableSHA256())
+            #expect(extended.isFinished)
+            // Stepping past the budget is the same too.
+            #expect(Fixture.run(learner, 300) == Array(straight[100...]))
+            #expect(learner.snapshot() == learners[1].snapshot())
+        }
+    }
+
     @Test func corruptedSnapshotsAreClearErrors() throws {
         let frame = Fixture.frame(5)
         let h = Hyperparameters(algorithm: .dtaql, phi: 6, delta: 8, iterations: 100)

@@ -110,7 +110,7 @@ import TestSupport
         #expect(Self.rows.count >= 60, "docs/errors.md: \(Self.rows.count) rows parsed")
         #expect(Self.rows.map(\.number) == Array(1...Self.rows.count), "rows must be numbered 1, 2, 3, ...")
         #expect(Self.fixtures.count >= 20)
-        let setups: Set = ["db", "none", "text", "newer", "locked", "immutable", "fsize", "fifo", "foreign", "empty", "live"]
+        let setups: Set = ["db", "none", "text", "newer", "locked", "immutable", "fsize", "fifo", "foreign", "empty", "live", "pair"]
         for row in Self.rows { #expect(setups.contains(row.setup), "\(row): unknown setup '\(row.setup)'") }
         // Every fixture a command names exists.
         for row in Self.rows {
@@ -175,6 +175,10 @@ import TestSupport
         switch row.setup {
         case "db", "locked", "immutable":
             runID = try Self.makeDatabase(db)
+        case "pair":
+            runID = try Self.makeDatabase(db)
+            let other = try CLI.run(["run", "--db", db, "--algo", "ql", "--n", "4", "--iterations", "60", "--quiet"])
+            #expect(other.status == 0, "\(other.stderr)")
         case "live":
             runID = try Self.makeDatabase(db)
             try Database(path: db).prepare("""
@@ -210,7 +214,7 @@ import TestSupport
         // Only regular files are read: reading a FIFO would wait for a writer forever.
         let byteIdentical = ["text", "newer", "immutable", "foreign", "empty"].contains(row.setup)
         let before = byteIdentical ? try Data(contentsOf: URL(fileURLWithPath: db)) : nil
-        let contentsBefore = ["db", "locked", "immutable", "live"].contains(row.setup) ? try Self.contents(db) : nil
+        let contentsBefore = ["db", "locked", "immutable", "live", "pair"].contains(row.setup) ? try Self.contents(db) : nil
 
         var arguments = Self.words(row.command).map {
             $0.replacingOccurrences(of: "$DB", with: db).replacingOccurrences(of: "$DIR", with: dir.url.path)

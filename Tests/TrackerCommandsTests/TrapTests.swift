@@ -191,10 +191,11 @@ import Glibc
         // sum with --iterations overflows.
         try Self.execute(db, "UPDATE runs SET status = 'interrupted', planned_iterations = ? WHERE run_id = ?",
                          [.integer(Int64.max), .text(runID)])
-        // (The stored plan is the run's hyperparameters too, so the learner's own check refuses it first.)
+        // (Refused before any checkpoint is read or any learner built.)
         let stored = try CLI.run(["resume", runID, "--db", db, "--quiet"])
         #expect(stored.status == 1)
-        #expect(stored.errorLines == ["Error: iterations must be <= 1000000000, got 9223372036854775807"])
+        #expect(stored.errorLines == [
+            "Error: iterations: run \(runID) would plan 9223372036854775807 iterations, more than the maximum of 1000000000 per run"])
         let summed = try CLI.run(["resume", runID, "--db", db, "--iterations", "5", "--quiet"])
         #expect(summed.status == 1)
         #expect(summed.errorLines.count == 1 && summed.stderr.contains("1000000000"), "\(summed.stderr)")

@@ -99,6 +99,41 @@ import TestSupport
         #expect(try metricRows(of: short.record.id, in: store) == metricRows(of: long.record.id, in: longStore))
     }
 
+    /// `plannedIterations:` (`resume --to`): a finished DTAQL run keeping one checkpoint, given a budget that
+    /// is no multiple of delta, restarts at its final iteration and ends as the longer run; a budget not
+    /// above what it has done is refused with nothing changed.
+    @Test func aNewBudgetContinuesFromTheFinalCheckpoint() throws {
+        let dir = try TemporaryDirectory()
+        let store = try TrackerStore(path: dir.path("t.db"))
+        let longStore = try TrackerStore(path: dir.path("long.db"))
+        let longSummary = try finish(try RunSession.start(smallSpecification(algorithm: .dtaql, iterations: 1700), in: longStore))
+        var specification = smallSpecification(algorithm: .dtaql, iterations: 1000, checkpointEvery: 300)
+        specification.keepCheckpoints = 1
+        let short = try RunSession.start(specification, in: store)
+        _ = try finish(short)
+        #expect(try store.checkpoints(ofRun: short.record.id).map(\.iteration) == [1000])
+        #expect(throws: StoreError.self) {
+            _ = try RunSession.resume(short.record.runID, in: store, plannedIterations: 1000)
+        }
+        #expect(throws: StoreError.self) {
+            _ = try RunSession.resume(short.record.runID, in: store, additionalIterations: 5, plannedIterations: 2000)
+        }
+        #expect(try store.run(key: short.record.id).status == .finished)
+        #expect(try store.run(key: short.record.id).plannedIterations == 1000)
+        guard case .session(let more) = try RunSession.resume(short.record.runID, in: store, plannedIterations: 1700) else {
+            Issue.record("expected a session"); return
+        }
+        #expect(more.learner.iteration == 1000)
+        #expect(more.learner.hyperparameters.iterations == 1700)
+        let extended = try finish(more)
+        #expect(extended.qTableSHA256 == longSummary.qTableSHA256)
+        #expect(extended.iterationsToOptimal == longSummary.iterationsToOptimal)
+        #expect(extended.stableIteration == longSummary.stableIteration)
+        #expect(extended.distinctActions == longSummary.distinctActions)
+        #expect(try store.run(key: short.record.id).configHash == smallSpecification(algorithm: .dtaql, iterations: 1700).configHash)
+        #expect(try metricRows(of: short.record.id, in: store).count == 1700)
+    }
+
     @Test func iterationMetricsViewMatchesTheLearnersObservations() throws {
         let dir = try TemporaryDirectory()
         let store = try TrackerStore(path: dir.path("t.db"))
