@@ -210,8 +210,9 @@ public final class HostLease: @unchecked Sendable {
     private func renewUntilReleased() {
         while stopped.wait(timeout: .now() + renewEvery) == .timedOut {
             guard let holder = Self.holder(of: databasePath) else {
-                // Released by another process of this host that shared it: ours again.
-                if create() { continue }
+                // Given back by another process of this host and mount that shared it: made ours again
+                // (should another host make it first, the next round sees theirs and stops).
+                _ = create()
                 continue
             }
             if holder.sharesLocksWithThisProcess(device: device) {

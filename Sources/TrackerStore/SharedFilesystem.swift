@@ -38,19 +38,19 @@ extension TrackerStore {
     /// host lease taken where the file is on a shared filesystem. Throws the refusals of `SharedFilesystem`.
     static func placement(of path: String, access: Access) throws -> (immutable: Bool, lease: HostLease?) {
         guard let filesystem = Filesystem.of(path), filesystem.isShared else { return (false, nil) }
-        let where_ = "it is on a shared filesystem (\(filesystem.name))"
+        let onShared = "it is on a shared filesystem (\(filesystem.name))"
         if SharedFilesystem.singleHost {
             do {
                 let lease = try HostLease.acquire(for: path, kind: .write, device: filesystem.device,
                                                   onLost: SharedFilesystem.onLeaseLost)
                 return (false, lease)
             } catch StoreError.invalidArgument(let refusal) {
-                throw StoreError.cannotOpen(path: path, reason: "\(where_) and " + refusal)
+                throw StoreError.cannotOpen(path: path, reason: "\(onShared) and " + refusal)
             }
         }
         switch access {
         case .readWrite, .readWriteExisting:
-            throw StoreError.cannotOpen(path: path, reason: "\(where_), where SQLite's locks and WAL index do not reach "
+            throw StoreError.cannotOpen(path: path, reason: "\(onShared), where SQLite's locks and WAL index do not reach "
                 + "other hosts and one host's open can corrupt another's writes; write on a local disk and publish copies "
                 + "here (tracker sweep --db LOCAL.db --publish \(path)), or pass --single-host if no other host opens "
                 + "this file (\(SharedFilesystem.documentation))")
@@ -58,7 +58,7 @@ extension TrackerStore {
             if let holder = HostLease.holder(of: path), holder.isFresh(staleAfter: Liveness.staleAfterSeconds),
                holder.kind == .write {
                 if holder.sharesLocksWithThisProcess(device: filesystem.device) { return (false, nil) }
-                throw StoreError.cannotOpen(path: path, reason: "\(where_) and being written by \(holder.description); "
+                throw StoreError.cannotOpen(path: path, reason: "\(onShared) and being written by \(holder.description); "
                     + "reading it from another host could corrupt it: read it on that host, or read a copy it "
                     + "publishes (\(SharedFilesystem.documentation))")
             }
@@ -66,7 +66,7 @@ extension TrackerStore {
                                    ("-journal", "its -journal holds a transaction not rolled back")] {
                 var log = stat()
                 if stat(path + suffix, &log) == 0, log.st_size > 0 {
-                    throw StoreError.cannotOpen(path: path, reason: "\(where_) and \(what), left by a writer that stopped; "
+                    throw StoreError.cannotOpen(path: path, reason: "\(onShared) and \(what), left by a writer that stopped; "
                         + "fold it in on one host with `tracker check --single-host --db \(path)`, then read it "
                         + "(\(SharedFilesystem.documentation))")
                 }
