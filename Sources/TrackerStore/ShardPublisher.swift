@@ -24,8 +24,6 @@ public final class ShardPublisher: @unchecked Sendable {
     private let lease: HostLease
     private let stopped = DispatchSemaphore(value: 0)
     private let publishing = NSLock()
-    private var thread: Thread?
-    private var lastError: String?
 
     /// Takes the target's lease (waiting up to the staleness bound for a dead publisher's to go stale)
     /// and restores the local file from the target where the local file is missing.
@@ -79,17 +77,13 @@ public final class ShardPublisher: @unchecked Sendable {
         let thread = Thread { [weak self] in
             guard let self else { return }
             while self.stopped.wait(timeout: .now() + self.intervalSeconds) == .timedOut {
-                do {
-                    try self.publish()
-                } catch {
-                    // A failed copy leaves the previous one in place; the final publish reports.
-                    self.publishing.withLock { self.lastError = "\(error)" }
-                }
+                // A failed copy leaves the previous one in place; the final publish, in `finish()`,
+                // reports its own failure.
+                try? self.publish()
             }
         }
         thread.name = "tracker publish"
         thread.start()
-        self.thread = thread
     }
 
     /// One consistent copy of the local file, renamed over the target.
@@ -100,13 +94,11 @@ public final class ShardPublisher: @unchecked Sendable {
             let temporary = (directory.isEmpty ? "" : directory + "/") + ".\(name).publishing-\(getpid())-\(lease.nonce)"
             unlink(temporary)
             do {
-                let source = try Database(path: localPath, mode: .readOnly)
-                try storeOperation("copying \(localPath) for \(targetPath)") {
-                    try source.prepare("VACUUM INTO ?").run([.text(temporary)])
-                }
+                // Opened as a store: checked to be a tracker database, and left without a -wal or -shm of
+                // its own when the sweep's connections are closed (the last copy).
+                try TrackerStore(path: localPath, access: .readOnly).copy(to: temporary)
                 try storeOperation("preparing the copy for \(targetPath)") {
-                    let copy = try Database(path: temporary, mode: .readWrite)
-                    _ = try copy.scalar("PRAGMA journal_mode = DELETE")
+                    try Database(path: temporary, mode: .readWrite).enableRollbackJournal()
                 }
                 try Self.sync(temporary)
                 guard rename(temporary, targetPath) == 0 else {
