@@ -83,6 +83,8 @@ public struct SQLiteError: Error, CustomStringConvertible, Equatable {
     public var isReadOnly: Bool { primaryCode == SQLITE_READONLY }
     /// The file exists but is not an SQLite database (`SQLITE_NOTADB`).
     public var isNotADatabase: Bool { primaryCode == SQLITE_NOTADB }
+    /// `SQLITE_CORRUPT`: "database disk image is malformed".
+    public var isCorrupt: Bool { primaryCode == SQLITE_CORRUPT }
     /// A statement was interrupted: by ``Database/limitTime(to:)``'s deadline, or `sqlite3_interrupt`.
     public var isInterrupted: Bool { primaryCode == SQLITE_INTERRUPT }
     /// A string or blob exceeded the connection's ``Database/maximumValueBytes`` (`SQLITE_TOOBIG`).

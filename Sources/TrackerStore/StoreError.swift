@@ -78,7 +78,7 @@ public enum StoreError: Error, CustomStringConvertible {
     /// For "malformed" and "not a database": what a read without locks on a shared filesystem sees when a
     /// writer on another host changes the file under it. Nothing was written; say what to do instead.
     static func racedWriterHint(for error: SQLiteError) -> String {
-        guard error.primaryCode == 11 /* SQLITE_CORRUPT */ || error.primaryCode == 26 /* SQLITE_NOTADB */ else { return "" }
+        guard error.isCorrupt || error.isNotADatabase else { return "" }
         return "; nothing was changed. If the file is on a shared filesystem and another host writes it, this read "
             + "raced that writer: read it on the writer's host, or a copy it publishes (docs/sweeps.md#shared-filesystems)"
     }

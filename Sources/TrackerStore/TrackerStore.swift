@@ -111,7 +111,7 @@ public final class TrackerStore {
                 return try Database(path: location, mode: .readOnlyImmutable, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
             } catch {
                 attempt += 1
-                if attempt < 3 && (error.primaryCode == 11 /* SQLITE_CORRUPT */ || error.isNotADatabase) {
+                if attempt < 3 && (error.isCorrupt || error.isNotADatabase) {
                     Thread.sleep(forTimeInterval: 0.5)
                     continue
                 }
