@@ -20,10 +20,14 @@ public struct Filesystem: Sendable, Equatable {
     /// The filesystem holding `path` (the file's own if it exists, else its directory's); nil where the
     /// mount table cannot be read (then nothing is assumed and the file is opened as on a local disk).
     public static func of(_ path: String) -> Filesystem? {
-        let directory = (path as NSString).deletingLastPathComponent
-        let probe = FileManager.default.fileExists(atPath: path) ? path : (directory.isEmpty ? "." : directory)
         var status = stat()
-        guard stat(probe, &status) == 0, let name = typeName(of: probe) else { return nil }
+        var probe = path
+        if stat(probe, &status) != 0 {
+            let directory = (path as NSString).deletingLastPathComponent
+            probe = directory.isEmpty ? "." : directory
+            guard stat(probe, &status) == 0 else { return nil }
+        }
+        guard let name = typeName(of: probe) else { return nil }
         return Filesystem(name: name, isShared: isShared(name), device: UInt64(status.st_dev))
     }
 
