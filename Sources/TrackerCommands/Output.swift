@@ -76,7 +76,11 @@ enum StandardStreams {
     /// Writes every byte of `text` to `fd`, retrying after a signal or a partial write and waiting out a
     /// non-blocking descriptor; returns 0, or the `errno` of the write that failed.
     static func writeAll(_ fd: Int32, _ text: String) -> Int32 {
-        let bytes = Array(text.utf8)
+        writeAll(fd, Array(text.utf8))
+    }
+
+    /// ``writeAll(_:_:)`` for bytes; also what `OutputFile` writes a figure or report with.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32 {
         var offset = 0
         return bytes.withUnsafeBytes { buffer -> Int32 in
             guard let start = buffer.baseAddress else { return 0 }  // nothing to write

@@ -141,14 +141,7 @@ private func writeAll(_ bytes: [UInt8], toFile path: String) -> Int32 {
     guard status.st_mode & S_IFMT == S_IFREG else { return EINVAL }
     let flags = fcntl(descriptor, F_GETFL)
     guard flags >= 0, fcntl(descriptor, F_SETFL, flags & ~O_NONBLOCK) == 0 else { return errno }
-    var offset = 0
-    while offset < bytes.count {
-        let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        if written < 0 {
-            if errno == EINTR { continue }
-            return errno
-        }
-        offset += written
-    }
+    let failure = StandardStreams.writeAll(descriptor, bytes)
+    guard failure == 0 else { return failure }
     return fsync(descriptor) == 0 ? 0 : errno
 }
