@@ -108,14 +108,14 @@ public struct SweepSpec: Sendable, Equatable {
         guard let given = grid as? [String: Any] else { throw fail("'hyperparameters' must be an object of lists") }
         // Keyed by canonical name (`lr`), each value with the key as the spec spells it (`learning_rate`) for messages.
         var hyperparameters: [String: (key: String, value: Any)] = [:]
-        for key in given.keys.sorted() {
+        for (key, value) in given.sorted(by: { $0.key < $1.key }) {
             guard let setting = SettingVocabulary.definition(key), setting.sweepable else {
                 throw fail("hyperparameters: unknown key '\(key)' (known: \(knownHyperparameters.map(\.spelled).joined(separator: ", ")))")
             }
             if let other = hyperparameters[setting.name] {
                 throw fail("hyperparameters: '\(other.key)' and '\(key)' name one setting (\(setting.name)); give it once")
             }
-            hyperparameters[setting.name] = (key, given[key]!)
+            hyperparameters[setting.name] = (key, value)
         }
         /// The values listed for `name` and the key they were listed under.
         func hyper(_ name: String) -> (value: Any?, key: String) {
