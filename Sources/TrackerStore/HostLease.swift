@@ -31,7 +31,9 @@ public final class HostLease: @unchecked Sendable {
 
         /// "host node1 (pid 4242, publishing, lease renewed 3 s ago)".
         public var description: String {
-            let renewed = age < 0 ? "lease renewed \(Int(-age)) s in the future: clock skew?" : "lease renewed \(Int(age)) s ago"
+            // The age comes from a file's mtime, which another host sets: bounded before it becomes an Int.
+            let seconds = Int(min(abs(age), 1e15))
+            let renewed = age < 0 ? "lease renewed \(seconds) s in the future: clock skew?" : "lease renewed \(seconds) s ago"
             return "host \(host) (pid \(pid), \(kind == .write ? "writing" : "publishing"), \(renewed))"
         }
 
