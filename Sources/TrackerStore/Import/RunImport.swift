@@ -16,6 +16,8 @@ public enum RunImport {
     public static let maximumTextLength = 1024
 
     static let builtInAlgorithms: Set<String> = ["ql", "dteql", "dtaql"]
+    /// The tracker's settings stored as INTEGER (run_params); its other numeric settings are REAL.
+    static let integerSettings: Set<String> = ["delta", "twin_noise_seed", "phi"]
     static let headerKeys = ["format", "algorithm", "frame", "model", "iterations", "seed", "settings", "provenance",
                              "label", "wall_seconds"]
     static let iterationKeys = ["iteration", "action", "reward", "greedy_action", "distinct_actions"]
@@ -49,15 +51,18 @@ public enum RunImport {
             }
             if chunk.isEmpty { break }
             pending.append(chunk)
-            while let newline = pending.firstIndex(of: 0x0A) {
+            // A cursor through the chunk's lines; what is left is copied once per chunk, not once per line.
+            var start = pending.startIndex
+            while let newline = pending[start...].firstIndex(of: 0x0A) {
                 lineNumber += 1
-                let line = pending[pending.startIndex..<newline]
+                let line = pending[start..<newline]
                 guard line.count <= maximumLineBytes else {
                     throw RunImportError(source: path, line: lineNumber, message: "the line is longer than \(maximumLineBytes) bytes")
                 }
                 try parser.take(Data(line), number: lineNumber)
-                pending = Data(pending[pending.index(after: newline)...])
+                start = pending.index(after: newline)
             }
+            pending = Data(pending[start...])
             if pending.count > maximumLineBytes {
                 throw RunImportError(source: path, line: lineNumber + 1, message: "the line is longer than \(maximumLineBytes) bytes")
             }
@@ -321,6 +326,17 @@ public enum RunImport {
             if definition != nil {
                 if textual, case .text = setting {} else if !textual, setting.number != nil {} else {
                     throw fail(line, "key 'settings.\(key)': the tracker's setting '\(canonical)' is " + (textual ? "text" : "a number"))
+                }
+                // Typed as the built-in runs' column is (run_params), so `lr: 1` and a built-in lr of 1.0
+                // are one value in compare's columns and names.
+                if let number = setting.number {
+                    if RunImport.integerSettings.contains(canonical) {
+                        guard let whole = Int64(exactly: number) else {
+                            throw fail(line, "key 'settings.\(key)': the tracker's setting '\(canonical)' is a whole number")
+                        }
+                        return Setting(key: canonical, value: .integer(whole))
+                    }
+                    return Setting(key: canonical, value: .real(number))
                 }
             }
             return Setting(key: canonical, value: setting)
