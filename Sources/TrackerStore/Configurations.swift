@@ -302,7 +302,9 @@ extension TrackerStore {
     /// phi and the settings of `run_settings` (with any run_params column a later migration adds).
     public func settingKeys() throws -> [String] {
         let columns = try run(try SavedQueries.named("run_settings"), parameters: ["run_id": ""]).columns
-        return columns.filter { !Self.settingsColumnsNotDeterminingResults.contains($0) }.map(Self.settingKey(ofColumn:))
+        let keys = columns.filter { !Self.settingsColumnsNotDeterminingResults.contains($0) }.map(Self.settingKey(ofColumn:))
+        // And the settings imported runs have that no built-in run has (`tracker import`).
+        return keys + (try importedSettingKeys()).filter { !keys.contains($0) }
     }
 
     /// Refuses a key that is no setting, naming the ones there are. `option` names the option in the message.

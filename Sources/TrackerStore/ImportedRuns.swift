@@ -193,6 +193,13 @@ extension TrackerStore {
         }
     }
 
+    /// Every key some imported run's settings use, sorted.
+    func importedSettingKeys() throws -> [String] {
+        try storeOperation("reading the settings of imported runs") {
+            try database.cachedStatement("SELECT DISTINCT key FROM run_import_settings ORDER BY key").rows { $0.text(0) }
+        }
+    }
+
     /// Every imported run's settings by run key, in key order.
     public func importedSettingsByRun() throws -> [Int64: [Setting]] {
         try storeOperation("reading the settings of imported runs") {

@@ -68,6 +68,9 @@ import TestSupport
         let mine = columns.first { $0["algorithm"] as? String == "mylearner" }
         #expect((mine?["settings"] as? [String: Any])?["hidden_units"] as? Int == 64)
         #expect(mine?["runs"] as? Int == 1)
+        let filtered = try CLI.run(["compare", "--db", db, "--format", "json", "--where", "optimizer=adam"])
+        #expect(filtered.status == 0, "\(filtered.stderr)")
+        #expect(((Self.json(filtered.stdout) as? [[String: Any]]) ?? []).compactMap { $0["algorithm"] as? String } == ["mylearner"])
 
         let plot = try CLI.run(["plot", "--db", db, "--n", "4", "--out", dir.path("fig.svg")])
         #expect(plot.status == 0, "\(plot.stderr)")
