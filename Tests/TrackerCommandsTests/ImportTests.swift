@@ -91,6 +91,35 @@ import TestSupport
         #expect(try Self.count("SELECT count(*) FROM iteration_metrics WHERE run_id = '\(runID)'", db: db) == "50")
     }
 
+    /// The dashboard renders an imported run: its page (settings, schedule chart of the final greedy order,
+    /// convergence curve, no Q-table), its JSON, the runs list and the compare page with its column.
+    @Test func theDashboardRendersAnImportedRun() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("t.db")
+        #expect(try CLI.run(["run", "--db", db, "--algo", "ql", "--n", "4", "--frame-seed", "7", "--iterations", "50", "--quiet"]).status == 0)
+        let text = Self.file(extraHeader: ", \"label\": \"<i>study</i>\"").replacingOccurrences(of: "\"adam\"", with: "\"<b>adam</b>\"")
+        let imported = try CLI.run(["import", "-", "--db", db, "--format", "json"], stdin: text)
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let runID = try #require((Self.json(imported.stdout) as? [String: Any])?["run_id"] as? String)
+        let server = try UIServer(database: db)
+        defer { _ = server.stop() }
+        let page = try server.get("/runs/\(runID)")
+        #expect(page.status == 200, "\(page.body.prefix(300))")
+        #expect(page.body.contains("mylearner") && page.body.contains("imported (tracker import"))
+        #expect(page.body.contains("&lt;b&gt;adam&lt;/b&gt;") && !page.body.contains("<b>adam</b>"))
+        let schedule = try server.get("/runs/\(runID)/schedule.svg")
+        #expect(schedule.status == 200 && schedule.body.contains("<rect"))
+        let curve = try server.get("/runs/\(runID)/convergence.svg")
+        #expect(curve.status == 200)
+        let api = try server.get("/api/runs/\(runID)")
+        #expect(api.status == 200, "\(api.body)")
+        let settings = (Self.json(api.body) as? [String: Any])?["settings"] as? [String: Any]
+        #expect(settings?["imported"] as? Bool == true && settings?["hidden_units"] as? Int == 64)
+        #expect(try server.get("/").body.contains(runID))
+        let compare = try server.get("/compare?n=4")
+        #expect(compare.status == 200 && compare.body.contains("mylearner"))
+    }
+
     /// Each bad file: exit 1, one line naming the file's line (and key), and nothing recorded.
     @Test func badFilesAreRefusedNamingTheLineWithNothingRecorded() throws {
         let dir = try TemporaryDirectory()
