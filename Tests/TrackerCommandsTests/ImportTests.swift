@@ -120,6 +120,24 @@ import TestSupport
         #expect(compare.status == 200 && compare.body.contains("mylearner"))
     }
 
+    /// `merge` carries an imported run whole: origin, settings, import details, metrics and summary.
+    @Test func mergeCarriesAnImportedRun() throws {
+        let dir = try TemporaryDirectory()
+        let shard = dir.path("shard.db"), out = dir.path("out.db")
+        #expect(try CLI.run(["import", "-", "--db", shard], stdin: Self.file()).status == 0)
+        #expect(try CLI.run(["run", "--db", out, "--algo", "ql", "--n", "4", "--iterations", "20", "--quiet"]).status == 0)
+        let merged = try CLI.run(["merge", out, shard])
+        #expect(merged.status == 0, "\(merged.stderr)")
+        for db in [shard, out] {
+            #expect(try Self.count("""
+                SELECT r.algorithm || ' ' || r.origin || ' ' || i.format || ' ' || (SELECT group_concat(key || '=' || value, ',')
+                    FROM (SELECT key, value FROM run_import_settings WHERE run = r.id ORDER BY key)) || ' '
+                    || (SELECT count(*) FROM metrics WHERE run = r.id) || ' ' || s.stable_iteration AS v
+                FROM runs r JOIN run_imports i ON i.run = r.id JOIN run_summaries s ON s.run = r.id
+                """, db: db) == "\"mylearner imported tracker-import/1 hidden_units=64,lr=0.5,optimizer=adam 50 20\"", "\(db)")
+        }
+    }
+
     /// Each bad file: exit 1, one line naming the file's line (and key), and nothing recorded.
     @Test func badFilesAreRefusedNamingTheLineWithNothingRecorded() throws {
         let dir = try TemporaryDirectory()
