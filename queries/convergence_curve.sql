@@ -22,7 +22,9 @@ selected AS (
                        'twin_rate', p.twin_uplink_rate, 'twin_cpu_hz', p.twin_cpu_hz, 'twin_zeta', p.twin_zeta,
                        'twin_noise', p.twin_noise, 'twin_noise_seed', p.twin_noise_seed, 'aggregation', p.aggregation) AS configuration
     FROM runs AS r
-    JOIN run_params AS p ON p.run = r.id
+    -- LEFT: an imported run has no run_params row (its settings split its curve in `tracker plot`, which
+    -- groups runs by queries/run_settings.sql and asks for each group's runs).
+    LEFT JOIN run_params AS p ON p.run = r.id
     JOIN frames AS f ON f.frame_id = r.frame_id
     WHERE r.n = :n AND r.status = 'finished' AND r.done_iterations > 0 AND (:label IS NULL OR EXISTS (SELECT 1 FROM run_labels AS l WHERE l.run = r.id AND l.label = :label))
       AND (:runs IS NULL OR r.run_id IN (SELECT value FROM json_each(:runs)))

@@ -6,6 +6,8 @@
 -- cpu_hz, zeta) and every column of run_params. `p.*` is deliberate: a column a later migration adds
 -- to run_params becomes part of the configuration by itself. `tracker` leaves out run and
 -- checkpoint_every (and keep_checkpoints), which do not change results.
+-- An imported run (`tracker import`) has no run_params row: its p.* columns are NULL, and `tracker` reads
+-- its settings from run_import_settings instead.
 SELECT
     r.run_id,
     r.algorithm,
@@ -17,7 +19,7 @@ SELECT
     f.zeta,
     p.*
 FROM runs AS r
-JOIN run_params AS p ON p.run = r.id
+LEFT JOIN run_params AS p ON p.run = r.id
 JOIN frames AS f ON f.frame_id = r.frame_id
 WHERE (:run_id IS NULL OR r.run_id = :run_id)
   AND (:n IS NULL OR r.n = :n)

@@ -106,10 +106,8 @@ public final class Learner {
     private let picks: UnsafeMutableBufferPointer<Int32>
     /// DTAQL: each agent's action in the current iteration (plus one scratch word).
     private let agentActions: UnsafeMutableBufferPointer<Int32>
-    // Convergence bookkeeping: -1 means none.
-    private var lastGreedyChange = -1
-    private var previousGreedy = -1
-    private var optimalStreakStart = -1
+    // Convergence bookkeeping.
+    private var tracker: ConvergenceTracker
     // Cache of the real outcome of one action (the greedy one, usually).
     private var cachedOutcomeAction = -1
     private var cachedOutcome = Outcome(objective: 0, misses: 0, meanCompletionSeconds: 0)
@@ -132,6 +130,7 @@ public final class Learner {
         self.frame = frame
         self.hyperparameters = hyperparameters
         self.optimumObjective = optimumObjective
+        self.tracker = ConvergenceTracker(optimumObjective: optimumObjective)
         let count = Permutations.factorial(frame.count)
         actionCount = count
         real = RewardTable(frame: frame, form: hyperparameters.reward)
@@ -302,17 +301,7 @@ public final class Learner {
         iteration = i + 1
 
         let outcome = realOutcome(greedy)
-        if greedy != previousGreedy {
-            lastGreedyChange = i
-            previousGreedy = greedy
-        }
-        if let optimumObjective {
-            if Learner.isOptimal(outcome.objective, optimumObjective) {
-                if optimalStreakStart < 0 { optimalStreakStart = i }
-            } else {
-                optimalStreakStart = -1
-            }
-        }
+        tracker.observe(iteration: i, greedyAction: greedy, objective: outcome.objective)
         return Observation(
             iteration: i, epsilon: epsilon, action: action, reward: reward, greedyAction: greedy,
             normalizedReward: real.edfObjective / outcome.objective, objective: outcome.objective,
@@ -353,12 +342,7 @@ public final class Learner {
         while !isFinished { step() }
     }
 
-    public var convergence: Convergence {
-        Convergence(
-            iterationsToOptimal: optimalStreakStart >= 0 ? optimalStreakStart : nil,
-            stableIteration: Swift.max(lastGreedyChange, 0)
-        )
-    }
+    public var convergence: Convergence { tracker.convergence }
 
     /// The real agent's greedy action (argmax of its table, ties to the lowest rank).
     public var greedyAction: Int {
@@ -436,8 +420,8 @@ public final class Learner {
     var snapshotState: SnapshotState {
         SnapshotState(
             iteration: iteration, rngWords: rng.stateWords, distinctActions: distinctActions,
-            lastGreedyChange: lastGreedyChange, previousGreedy: previousGreedy,
-            optimalStreakStart: optimalStreakStart)
+            lastGreedyChange: tracker.lastGreedyChange, previousGreedy: tracker.previousGreedy,
+            optimalStreakStart: tracker.optimalStreakStart)
     }
 
     var triedFlags: UnsafeMutableBufferPointer<Bool> { tried }
@@ -448,9 +432,9 @@ public final class Learner {
         iteration = state.iteration
         self.rng = InlineRandom(rng)
         distinctActions = state.distinctActions
-        lastGreedyChange = state.lastGreedyChange
-        previousGreedy = state.previousGreedy
-        optimalStreakStart = state.optimalStreakStart
+        tracker.lastGreedyChange = state.lastGreedyChange
+        tracker.previousGreedy = state.previousGreedy
+        tracker.optimalStreakStart = state.optimalStreakStart
     }
 }
 

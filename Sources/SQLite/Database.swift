@@ -513,6 +513,15 @@ public final class Database {
         }
     }
 
+    /// `PRAGMA foreign_keys`: whether this connection enforces foreign keys (on for every connection
+    /// this wrapper opens).
+    public var foreignKeysEnabled: Bool {
+        get throws(SQLiteError) {
+            guard case .integer(let on)? = try scalar("PRAGMA foreign_keys") else { return false }
+            return on != 0
+        }
+    }
+
     /// Sets `PRAGMA user_version`. The value must fit the header's 32-bit field.
     public func setUserVersion(_ version: Int) throws(SQLiteError) {
         precondition(version >= Int(Int32.min) && version <= Int(Int32.max), "user_version \(version) does not fit 32 bits")

@@ -35,6 +35,16 @@ public struct Migration: Sendable, Equatable {
         self.init(version: version, name: String(name), sql: sql)
     }
 
+    /// The first line a migration starts with when it rebuilds a table others reference (SQLite's
+    /// "12-step" table change: CREATE new, copy, DROP old, RENAME): with foreign keys on, the DROP would
+    /// cascade-delete every referencing row. The migrator turns foreign keys off around such a migration
+    /// (a pragma that does nothing inside a transaction) and checks `PRAGMA foreign_key_check` before
+    /// committing it.
+    public static let foreignKeysOffMarker = "-- migrator: foreign_keys off"
+
+    /// Whether the migration starts with ``foreignKeysOffMarker``.
+    public var needsForeignKeysOff: Bool { sql.hasPrefix(Self.foreignKeysOffMarker) }
+
     /// The canonical file base name, `NNNN_name`, as used in messages.
     public var fileName: String {
         let digits = String(version)
@@ -109,6 +119,10 @@ public struct Migrator: Sendable {
         var applied: [Int] = []
         for migration in migrations where migration.version > current {
             let didApply: Bool
+            // Off outside the transaction (inside, the pragma is a no-op) and back on whatever happens.
+            let foreignKeysWereOn = migration.needsForeignKeysOff ? try db.foreignKeysEnabled : false
+            if foreignKeysWereOn { try db.execute("PRAGMA foreign_keys = OFF") }
+            defer { if foreignKeysWereOn { _ = try? db.execute("PRAGMA foreign_keys = ON") } }
             do {
                 didApply = try db.transaction(.immediate) {
                     // Re-read under the write lock: another connection may have got here first.
@@ -118,6 +132,12 @@ public struct Migrator: Sendable {
                     }
                     guard current < migration.version else { return false }
                     try db.execute(migration.sql)
+                    if migration.needsForeignKeysOff {
+                        let dangling = try db.prepare("PRAGMA foreign_key_check").rows { $0.text(0) }
+                        if let table = dangling.first {
+                            throw SQLiteError(extendedCode: 787, message: "FOREIGN KEY constraint failed: \(dangling.count) row(s) of \(table) reference nothing after the migration")
+                        }
+                    }
                     try db.setUserVersion(migration.version)
                     return true
                 }

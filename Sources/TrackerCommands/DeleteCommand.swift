@@ -48,7 +48,7 @@ public struct DeleteCommand: ParsableCommand {
         let records = try selectedRuns(in: store)
         let count = records.count == 1 ? "1 run" : "\(records.count) runs"
         let table = Table(columns: ["run_id", "algorithm", "n", "phi", "status", "label"], rows: records.map { record in
-            [.string(record.runID), .string(record.algorithm.rawValue), .integer(record.n), .integer(record.phi),
+            [.string(record.runID), .string(record.algorithmName), .integer(record.n), .integer(record.phi),
              .string(record.displayStatus), .optional(record.label)]
         })
         // Refused before asking, and in a dry run too, which must predict what the real one does (the store

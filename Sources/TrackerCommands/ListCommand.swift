@@ -20,7 +20,7 @@ enum ListColumn: String, CaseIterable, ExpressibleByArgument {
         let record = run.record
         switch self {
         case .runID: return .string(record.runID)
-        case .algorithm: return .string(record.algorithm.rawValue)
+        case .algorithm: return .string(record.algorithmName)
         case .n: return .integer(record.n)
         case .phi: return .integer(record.phi)
         case .seed: return seedCell(record.seed)

@@ -175,7 +175,7 @@ func runReport(_ record: RunRecord, in store: TrackerStore, frame: StoredFrame? 
     var fields: [(String, JSON)] = [
         ("run_id", .string(record.runID)),
         ("status", .string(record.displayStatus)),
-        ("algorithm", .string(record.algorithm.rawValue)),
+        ("algorithm", .string(record.algorithmName)),
         ("n", .integer(record.n)),
         ("phi", .integer(record.phi)),
         ("seed", seedCell(record.seed)),

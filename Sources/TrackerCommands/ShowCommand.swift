@@ -25,7 +25,10 @@ public struct ShowCommand: ParsableCommand {
     public func run() throws {
         let store = try database.openStore(.readOnly)
         let record = try store.run(runID)
-        let h = try store.hyperparameters(of: record)
+        // An imported run has no run_params row: its settings are the ones its file gave (run_import_settings).
+        let h = record.isImported ? nil : try store.hyperparameters(of: record)
+        let importDetails = record.isImported ? try store.importDetails(ofRun: record.id) : nil
+        let importedSettings = record.isImported ? (try store.importedSettingsByRun()[record.id] ?? []) : []
         let frame = try store.loadFrame(id: record.frameID)
         let checkpoints = try store.checkpoints(ofRun: record.id)
         let checkpointSummary: [(String, JSON)] = [
@@ -33,8 +36,10 @@ public struct ShowCommand: ParsableCommand {
             ("newest_iteration", .optional(checkpoints.last?.iteration)),
         ]
         let report = try runReport(record, in: store, frame: frame)
+        let params: [(String, JSON)]
+        if let h {
         let twin = h.twin.parameters
-        let params: [(String, JSON)] = [
+        params = [
             ("algorithm", .string(h.algorithm.rawValue)), ("phi", .integer(record.phi)), ("delta", .integer(h.delta)),
             ("aggregation", .string(h.aggregation.rawValue)),
             ("iterations", .integer(record.plannedIterations)), ("seed", seedCell(h.seed)),
@@ -45,6 +50,24 @@ public struct ShowCommand: ParsableCommand {
             ("twin_zeta", .optional(twin?.zeta)), ("twin_noise", .number(h.twin.noise)),
             ("twin_noise_seed", seedCell(h.twin.noiseSeed)),
         ].filter { SettingVocabulary.algorithm(h.algorithm, uses: $0.0) }  // no phi for QL, delta only for DTAQL
+        } else {
+            params = [
+                ("algorithm", .string(record.algorithmName)), ("phi", .integer(record.phi)),
+                ("iterations", .integer(record.plannedIterations)),
+                ("seed", seedCell(record.seed)),
+            ] + importedSettings.map { setting -> (String, JSON) in
+                switch setting.value {
+                case .integer(let v): return (setting.key, .integer(Int(v)))
+                case .real(let v): return (setting.key, .number(v))
+                case .text(let v): return (setting.key, .string(v))
+                case .null: return (setting.key, .null)
+                }
+            }
+        }
+        let importFields: [(String, JSON)] = importDetails.map { details in [
+            ("format", .string(details.format)), ("source", .string(details.source)),
+            ("provenance", .string(details.provenance)),
+        ] } ?? []
         let frameSeed: JSON
         switch frame.source {
         case .generated(let seed): frameSeed = seedCell(seed)
@@ -68,7 +91,7 @@ public struct ShowCommand: ParsableCommand {
             ("elapsed_seconds", .number(record.elapsedSeconds)), ("resumable", .bool(record.isResumable)),
             ("host", .string(record.host)), ("pid", .optional(record.pid)),
             ("tracker_version", .string(record.trackerVersion)), ("config_hash", .string(record.configHash)),
-            ("error", .optional(record.error)),
+            ("error", .optional(record.error)), ("origin", .string(record.isImported ? "imported" : "tracker")),
         ]
         let provenance = try store.provenance(ofRun: record.id)
         let provenanceFields: [(String, JSON)]? = provenance.map { p in [
@@ -95,12 +118,16 @@ public struct ShowCommand: ParsableCommand {
                 ("tags", .object(tags.map { ($0.key, JSON.string($0.value)) })), ("note", .optional(note)),
                 ("frame", .object(frameFields)), ("checkpoint_summary", .object(checkpointSummary)),
                 ("checkpoints", checkpointJSON),
-            ])
+            ] + (record.isImported ? [("import", .object(importFields))] : []))
             try StandardOutput.print(object.serialized(pretty: true))
         case .table:
             try StandardOutput.print(Record(fields: report.fields + runFields + [("labels", .string(labels.joined(separator: ", ")))]).render(.table))
             try StandardOutput.print("Hyperparameters")
             try StandardOutput.print(Record(fields: params).render(.table))
+            if record.isImported {
+                try StandardOutput.print("Imported (tracker import: no Q-table, no checkpoints)")
+                try StandardOutput.print(Record(fields: importFields).render(.table))
+            }
             try StandardOutput.print("Provenance")
             try StandardOutput.print(provenanceFields.map { Record(fields: $0).render(.table) }
                 ?? "(not recorded: the run predates schema version 4)\n")
@@ -122,3 +149,4 @@ public struct ShowCommand: ParsableCommand {
         }
     }
 }
+

@@ -21,6 +21,7 @@ public struct Tracker: ParsableCommand {
             EvalCommand.self,
             OptimumCommand.self,
             RunCommand.self,
+            ImportCommand.self,
             ResumeCommand.self,
             ShowCommand.self,
             ListCommand.self,

@@ -79,7 +79,8 @@ public enum Fig2Chart {
 
     /// `3fa9c2d1 DTEQL φ=500 (finished)`, `… (running, 1200 of 25600)`.
     public static func legendName(_ record: RunRecord) -> String {
-        let name = record.algorithm == .ql ? "QL" : "\(record.algorithm.rawValue.uppercased()) φ=\(record.phi)"
+        let name = record.isImported ? (record.phi == 0 ? record.algorithmName : "\(record.algorithmName) φ=\(record.phi)")
+            : record.algorithm == .ql ? "QL" : "\(record.algorithm.rawValue.uppercased()) φ=\(record.phi)"
         let state = record.status == .finished ? "finished"
             : "\(record.displayStatus), \(record.doneIterations) of \(record.plannedIterations)"
         return "\(record.runID) \(name) (\(state))"
@@ -99,6 +100,7 @@ public enum Fig2Chart {
     public static func legendName(_ curve: ConvergenceCurve) -> String {
         let runs = curve.runs == 1 ? "1 run" : "\(curve.runs) runs"
         let name = curve.algorithm == .ql ? curve.name : curve.name.replacingOccurrences(of: " phi=", with: " φ=")
+        // (An imported configuration's curve has algorithm .ql, see ConvergenceCurve: its name is shown as is.)
         return "\(name) (\(runs))"
     }
 

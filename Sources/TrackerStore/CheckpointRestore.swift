@@ -39,6 +39,8 @@ extension TrackerStore {
         ofRun runID: String, count: Int, memoryLimitBytes: Int = 512 << 20
     ) throws -> CheckpointTopActions? {
         let record = try run(runID)
+        // An imported run has no Q-table and no checkpoints.
+        if record.isImported { return nil }
         guard let learner = try newestRestorableLearner(
             of: record, frame: try loadFrame(id: record.frameID), hyperparameters: try hyperparameters(of: record),
             memoryLimitBytes: memoryLimitBytes)

@@ -96,7 +96,12 @@ public struct Configuration: Hashable, Comparable, Sendable {
     /// `DTEQL phi=500`, `DTAQL phi=8`, `QL`: the algorithm and phi only; `ConfigurationNames` adds what
     /// tells configurations of one algorithm and phi apart.
     public var name: String {
-        algorithm == "ql" ? "QL" : "\(algorithm.uppercased()) phi=\(phi)"
+        switch algorithm {
+        case "ql": return "QL"
+        case "dteql", "dtaql": return "\(algorithm.uppercased()) phi=\(phi)"
+        // An imported run's algorithm, as its file names it (docs/import.md); phi only where it has one.
+        default: return phi == 0 ? algorithm : "\(algorithm) phi=\(phi)"
+        }
     }
 
     public func value(of key: String) -> SettingValue? {
@@ -219,20 +224,26 @@ extension TrackerStore {
                 && !Self.settingsColumnsNotDeterminingResults.contains(result.columns[index])
         }
         let tags = try tagsByRunID()
+        // An imported run has no run_params row: the columns from `run` on (p.*) are NULL for it, and its
+        // own settings (run_import_settings) take their place.
+        let parameterStart = result.column("run") ?? result.columns.count
+        let imported = try importedSettingsByRunID()
         var settings: [String: RunSettings] = [:]
         for row in result.rows {
             let runID = row[runIDColumn].textValue ?? ""
             if let wanted, !wanted.contains(runID) { continue }
             let algorithm = row[algorithmColumn].textValue ?? ""
+            let importedSettings = imported[runID]
             let configuration = Configuration(
                 algorithm: algorithm, phi: row[phiColumn].intValue ?? 0,
-                settings: settingColumns.compactMap { index in
+                settings: settingColumns.compactMap { index -> Setting? in
                     let column = result.columns[index]
+                    if importedSettings != nil && index >= parameterStart { return nil }
                     // Only DTAQL averages every delta iterations; like config_hash, the others have no delta.
                     if column == "delta" && algorithm != "dtaql" { return nil }
                     let key = Self.settingKey(ofColumn: column)
                     return Setting(key: key, value: SettingValue(storedSetting: row[index], key: key))
-                })
+                } + (importedSettings ?? []))
             settings[runID] = RunSettings(runID: runID, n: row[nColumn].intValue ?? 0, configuration: configuration,
                                            tags: tags[runID] ?? [:])
         }
@@ -291,7 +302,9 @@ extension TrackerStore {
     /// phi and the settings of `run_settings` (with any run_params column a later migration adds).
     public func settingKeys() throws -> [String] {
         let columns = try run(try SavedQueries.named("run_settings"), parameters: ["run_id": ""]).columns
-        return columns.filter { !Self.settingsColumnsNotDeterminingResults.contains($0) }.map(Self.settingKey(ofColumn:))
+        let keys = columns.filter { !Self.settingsColumnsNotDeterminingResults.contains($0) }.map(Self.settingKey(ofColumn:))
+        // And the settings imported runs have that no built-in run has (`tracker import`).
+        return keys + (try importedSettingKeys()).filter { !keys.contains($0) }
     }
 
     /// Refuses a key that is no setting, naming the ones there are. `option` names the option in the message.

@@ -98,7 +98,9 @@ extension TrackerStore {
                 runCount = max(runCount, Int(runs))
                 if let value = row[valueColumn].doubleValue { values.append((Int(iteration), value)) }
             }
-            guard runCount > 0, let algorithm = Algorithm(rawValue: configuration.algorithm) else { continue }
+            // An imported configuration (`tracker import`) draws as QL does: under its name as is.
+            guard runCount > 0 else { continue }
+            let algorithm = Algorithm(rawValue: configuration.algorithm) ?? .ql
             var curve = ConvergenceCurve(algorithm: algorithm, phi: configuration.phi, configuration: configuration,
                                          name: name, runs: runCount, points: values)
             if band != .none, runCount >= CurveBand.minimumRuns {

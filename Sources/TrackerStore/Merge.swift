@@ -192,7 +192,8 @@ extension TrackerStore {
                         try mapRun.run([.integer(run.key), .integer(newKey)])
                         for label in inheritedLabels[run.key] ?? [] { try addLabel.run([.integer(newKey), .text(label)]) }
                     }
-                    for table in ["run_params", "run_provenance", "run_tags", "run_notes", "metrics", "checkpoints", "run_summaries"] {
+                    for table in ["run_params", "run_provenance", "run_tags", "run_notes", "metrics", "checkpoints", "run_summaries",
+                                  "run_imports", "run_import_settings"] {
                         try copy(table: table, mapping: "run", through: "run_map", orIgnore: false)
                     }
                     // OR IGNORE: the insert's trigger (0008) already made each run a member of its own label.

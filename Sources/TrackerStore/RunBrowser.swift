@@ -231,7 +231,7 @@ extension TrackerStore {
                        (SELECT group_concat(hex(t.key) || '=' || hex(t.value), ',')
                         FROM (SELECT key, value FROM run_tags WHERE run = r.id ORDER BY key) AS t) AS tags
                 FROM runs AS r
-                JOIN run_params AS p ON p.run = r.id
+                LEFT JOIN run_params AS p ON p.run = r.id
                 LEFT JOIN run_summaries AS s ON s.run = r.id
                 \(conditions)
                 ORDER BY \(order)
@@ -239,7 +239,7 @@ extension TrackerStore {
                 """)
             let runs = try page.rows(bindings + [.integer(Int64(pageSize)), .integer(offset)]) { row -> BrowsedRun in
                 let record = RunRecord(row: row)
-                let base: Int32 = 21
+                let base = RunRecord.columnCount
                 let hyperparameters = Hyperparameters(record: record, parameterRow: row, firstColumn: base)
                 return BrowsedRun(
                     record: record, hyperparameters: hyperparameters,
@@ -282,11 +282,15 @@ public struct ListedRun: Sendable {
     public let model: ModelParameters
     public let objective: Double?
     public let iterationsToOptimal: Int?
+    /// An imported run's own settings (run_import_settings), which stand in for `hyperparameters` (an
+    /// imported run has no run_params row: those are all zero); empty for every other run.
+    public var importedSettings: [Setting] = []
 
     /// The settings that differ from `tracker run`'s defaults, model constants included, as `name=value`
-    /// (phi, N and the seeds are columns of their own).
+    /// (phi, N and the seeds are columns of their own); an imported run's settings, every one of them.
     public var nonDefaultSettings: [String] {
-        var differences = hyperparameters.differencesFromDefaults
+        var differences = record.isImported
+            ? ["imported"] + importedSettings.map { "\($0.key)=\($0.value)" } : hyperparameters.differencesFromDefaults
         func add(_ name: String, _ value: Double, _ fallback: Double) {
             if value != fallback { differences.append("\(name)=\(shortNumber(value))") }
         }
@@ -308,23 +312,26 @@ extension TrackerStore {
                        p.twin_uplink_rate, p.twin_cpu_hz, p.twin_zeta, p.twin_noise, p.twin_noise_seed, p.aggregation,
                        f.seed, f.uplink_rate, f.cpu_hz, f.zeta, s.objective, s.iterations_to_optimal
                 FROM runs AS r
-                JOIN run_params AS p ON p.run = r.id
+                LEFT JOIN run_params AS p ON p.run = r.id
                 JOIN frames AS f ON f.frame_id = r.frame_id
                 LEFT JOIN run_summaries AS s ON s.run = r.id
                 \(RunFilter.whereClause)
                 ORDER BY r.id
                 """)
+            let imported = try importedSettingsByRun()
             return try statement.rows(filter.bindings) { row -> ListedRun in
                 let record = RunRecord(row: row)
-                let base: Int32 = 21
+                let base = RunRecord.columnCount
                 let frame = base + 13
-                return ListedRun(
+                var listed = ListedRun(
                     record: record, hyperparameters: Hyperparameters(record: record, parameterRow: row, firstColumn: base),
                     frameSeed: row.isNull(frame) ? nil : UInt64(bitPattern: row.int64(frame)),
                     model: ModelParameters(uplinkRate: row.double(frame + 1), cpuHz: row.double(frame + 2),
                                            zeta: row.double(frame + 3)),
                     objective: row.isNull(frame + 4) ? nil : row.double(frame + 4),
                     iterationsToOptimal: row.isNull(frame + 5) ? nil : row.int(frame + 5))
+                if record.isImported { listed.importedSettings = imported[record.id] ?? [] }
+                return listed
             }
         }
     }

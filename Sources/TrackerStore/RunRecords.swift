@@ -29,6 +29,11 @@ public struct RunRecord: Sendable {
     public let label: String?
     public let error: String?
     public let configHash: String
+    /// The algorithm as recorded: `ql`, `dteql`, `dtaql`, or an imported run's own name (`algorithm` reads
+    /// such a name as `.ql`: show and compare this one).
+    public let algorithmName: String
+    /// Recorded by `tracker import` (runs.origin = 'imported'): no Q-table, no checkpoints, never resumed.
+    public let isImported: Bool
 
     /// A 'running' run whose heartbeat is older than the staleness bound (``Liveness``), wherever it ran,
     /// or whose process is gone (same host, no such pid), was killed: it can be resumed like an
@@ -104,8 +109,12 @@ public struct RunRecord: Sendable {
 
     static let columns = """
         id, run_id, algorithm, n, phi, seed, frame_id, status, created_at, started_at, finished_at, heartbeat_at,
-        planned_iterations, done_iterations, elapsed_seconds, tracker_version, host, pid, label, error, config_hash
+        planned_iterations, done_iterations, elapsed_seconds, tracker_version, host, pid, label, error, config_hash,
+        origin
         """
+
+    /// How many ``columns`` there are: the index of the first column a statement selects after them.
+    static let columnCount = Int32(columns.split(separator: ",").count)
 
     /// ``columns`` of `runs AS r`, for statements that join other tables.
     static let prefixedColumns = columns.split(separator: ",")
@@ -133,6 +142,8 @@ public struct RunRecord: Sendable {
         label = row.isNull(18) ? nil : row.text(18)
         error = row.isNull(19) ? nil : row.text(19)
         configHash = row.text(20)
+        algorithmName = row.text(2)
+        isImported = row.text(21) == "imported"
     }
 }
 

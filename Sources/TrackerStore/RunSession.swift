@@ -238,6 +238,11 @@ public final class RunSession {
         }
         let database = store.database
         var record = try store.run(runID)
+        if record.isImported {
+            throw StoreError.notResumable(
+                runID: record.runID,
+                reason: "it was imported (tracker import): it has no Q-table and no checkpoints to continue from")
+        }
         if record.status == .finished && additionalIterations == nil && newBudget == nil {
             return .alreadyFinished(record)
         }
@@ -450,23 +455,8 @@ public final class RunSession {
             try RecordingPatience.retryingWhileLocked {
             try database.transaction(.immediate) {
                 try ensureStillOwned(in: database)
-                try insertMetrics(batch.rows, runKey: runKey, in: database)
-                if !newActions.isEmpty {
-                    let insertAction = try database.cachedStatement("""
-                        INSERT OR IGNORE INTO frame_actions (frame_id, action, objective, misses, mean_completion_s)
-                        VALUES (?, ?, ?, ?, ?)
-                        """)
-                    for action in newActions {
-                        let outcome = frame.frame.outcome(of: Permutations.order(rank: action, count: frame.frame.count))
-                        try insertAction.bind(frame.frameID, at: 1)
-                        try insertAction.bind(action, at: 2)
-                        try insertAction.bind(outcome.objective, at: 3)
-                        try insertAction.bind(outcome.misses, at: 4)
-                        try insertAction.bind(outcome.meanCompletionSeconds, at: 5)
-                        _ = try insertAction.step()
-                        insertAction.reset()
-                    }
-                }
+                try Self.insertMetrics(batch.rows, runKey: runKey, in: database)
+                try Self.insertFrameActions(newActions, of: frame.frame, frameID: frame.frameID, in: database)
                 if batch.hasCheckpoint {
                     let insertCheckpoint = try database.cachedStatement("""
                         INSERT OR REPLACE INTO checkpoints (run, iteration, layout_version, snapshot, bytes, sha256, created_at)
@@ -490,7 +480,7 @@ public final class RunSession {
                     }
                 }
                 if let summary {
-                    try insertSummary(summary, runKey: runKey, in: database)
+                    try Self.insertSummary(summary, runKey: runKey, in: database)
                 }
                 let update = try database.cachedStatement("""
                     UPDATE runs SET done_iterations = ?, elapsed_seconds = ?, heartbeat_at = ?,
@@ -516,7 +506,7 @@ public final class RunSession {
 
     /// Inserts metric rows through one statement of ``rowsPerInsert`` rows at a time and a one-row
     /// statement for the rest: one statement step per row cost SQLite more than the row itself.
-    private func insertMetrics(_ rows: [MetricRow], runKey: Int64, in database: Database) throws {
+    static func insertMetrics(_ rows: [MetricRow], runKey: Int64, in database: Database) throws {
         var start = 0
         if rows.count >= Self.rowsPerInsert {
             let insertMany = try database.cachedStatement(Self.insertManyMetrics)
@@ -542,7 +532,7 @@ public final class RunSession {
     }
 
     @inline(__always)
-    private func bindMetric(_ row: MetricRow, runKey: Int64, to statement: Statement, from index: Int32) throws {
+    private static func bindMetric(_ row: MetricRow, runKey: Int64, to statement: Statement, from index: Int32) throws {
         try statement.bind(runKey, at: index)
         try statement.bind(row.iteration, at: index + 1)
         try statement.bind(row.action, at: index + 2)
@@ -556,7 +546,27 @@ public final class RunSession {
     static let insertManyMetrics = "INSERT INTO metrics (run, iteration, action, reward, greedy_action, distinct_actions) VALUES "
         + Array(repeating: "(?, ?, ?, ?, ?, ?)", count: rowsPerInsert).joined(separator: ", ")
 
-    private func insertSummary(_ summary: RunSummary, runKey: Int64, in database: Database) throws {
+    /// The outcomes of greedy actions `frame_actions` does not hold yet (what the iteration_metrics view
+    /// joins on); ones it holds are left as they are.
+    static func insertFrameActions(_ actions: [Int], of frame: Frame, frameID: Int64, in database: Database) throws {
+        guard !actions.isEmpty else { return }
+        let insertAction = try database.cachedStatement("""
+            INSERT OR IGNORE INTO frame_actions (frame_id, action, objective, misses, mean_completion_s)
+            VALUES (?, ?, ?, ?, ?)
+            """)
+        for action in actions {
+            let outcome = frame.outcome(of: Permutations.order(rank: action, count: frame.count))
+            try insertAction.bind(frameID, at: 1)
+            try insertAction.bind(action, at: 2)
+            try insertAction.bind(outcome.objective, at: 3)
+            try insertAction.bind(outcome.misses, at: 4)
+            try insertAction.bind(outcome.meanCompletionSeconds, at: 5)
+            _ = try insertAction.step()
+            insertAction.reset()
+        }
+    }
+
+    static func insertSummary(_ summary: RunSummary, runKey: Int64, in database: Database) throws {
         let statement = try database.cachedStatement("""
             INSERT OR REPLACE INTO run_summaries (run, iterations, greedy_action, greedy_order, objective,
                 normalized_reward, misses, mean_completion_s, optimality_ratio, iterations_to_optimal,
@@ -576,20 +586,31 @@ public final class RunSession {
 
     /// The summary at the end of training; the writer fills in the wall time when it commits it.
     private func makeSummary() -> RunSummary {
-        let greedy = learner.greedyAction
-        let order = Permutations.order(rank: greedy, count: frame.frame.count)
-        let outcome = frame.frame.outcome(of: order)
-        let convergence = learner.convergence
-        return RunSummary(
-            iterations: learner.iteration, greedyAction: greedy, greedyOrder: order,
-            objective: outcome.objective, normalizedReward: frame.edfObjective / outcome.objective,
-            misses: outcome.misses, meanCompletionSeconds: outcome.meanCompletionSeconds,
-            optimalityRatio: frame.optimalObjective.map { $0 / outcome.objective },
-            iterationsToOptimal: convergence.iterationsToOptimal, stableIteration: convergence.stableIteration,
+        Self.summary(
+            iterations: learner.iteration, greedyAction: learner.greedyAction, frame: frame.frame,
+            edfObjective: frame.edfObjective, optimalObjective: frame.optimalObjective,
+            convergence: learner.convergence,
             distinctActions: lastObservation?.distinctActions ?? learner.distinctActions,
-            wallSeconds: 0, iterationsPerSecond: 0,
             // The same digest as learner.qTableSHA256(), on the SHA instructions: 1.3 ms less at N = 8.
             qTableSHA256: CheckpointDigest.hex(learner.qTableBytes()))
+    }
+
+    /// A run's summary from its final greedy action and convergence: the one rule for every run, trained
+    /// here or imported (`tracker import` tracks the convergence of the imported greedy actions with the
+    /// learner's own ``ConvergenceTracker``). The wall time is filled in when it is committed.
+    static func summary(
+        iterations: Int, greedyAction greedy: Int, frame: Frame, edfObjective: Double, optimalObjective: Double?,
+        convergence: Convergence, distinctActions: Int, qTableSHA256: String
+    ) -> RunSummary {
+        let order = Permutations.order(rank: greedy, count: frame.count)
+        let outcome = frame.outcome(of: order)
+        return RunSummary(
+            iterations: iterations, greedyAction: greedy, greedyOrder: order,
+            objective: outcome.objective, normalizedReward: edfObjective / outcome.objective,
+            misses: outcome.misses, meanCompletionSeconds: outcome.meanCompletionSeconds,
+            optimalityRatio: optimalObjective.map { $0 / outcome.objective },
+            iterationsToOptimal: convergence.iterationsToOptimal, stableIteration: convergence.stableIteration,
+            distinctActions: distinctActions, wallSeconds: 0, iterationsPerSecond: 0, qTableSHA256: qTableSHA256)
     }
 
     /// Best effort: the error that got us here matters more than a second one while recording it. A run

@@ -70,7 +70,7 @@ struct Pages: Sendable {
         let record = run.record
         return .object([
             ("run_id", .string(record.runID)), ("status", .string(record.displayStatus)),
-            ("algorithm", .string(record.algorithm.rawValue)), ("n", .integer(record.n)), ("phi", .integer(record.phi)),
+            ("algorithm", .string(record.algorithmName)), ("n", .integer(record.n)), ("phi", .integer(record.phi)),
             ("seed", seedCell(record.seed)), ("label", .optional(record.label)),
             ("settings", .array(run.nonDefaultSettings.map(JSON.string))),
             ("tags", .object(run.tags.map { ($0.key, JSON.string($0.value)) })),
@@ -108,6 +108,9 @@ struct Pages: Sendable {
         let note: String?
         let provenance: Provenance?
         let labels: [String]
+        /// An imported run's own settings (`tracker import`); its `hyperparameters` are then only a stand-in
+        /// (an imported run has no run_params row) and never shown.
+        var importedSettings: [Setting] = []
     }
 
     /// How many actions of the newest Q-table the run page and its JSON list.
@@ -122,14 +125,18 @@ struct Pages: Sendable {
             if greedy == nil, let action = try store.latestGreedyAction(ofRun: record.id) {
                 greedy = Permutations.order(rank: action, count: frame.frame.count)
             }
-            return RunDetails(
-                record: record, hyperparameters: try store.hyperparameters(of: record), frame: frame, summary: summary,
+            var details = RunDetails(
+                record: record,
+                hyperparameters: record.isImported ? Hyperparameters(algorithm: .ql) : try store.hyperparameters(of: record),
+                frame: frame, summary: summary,
                 checkpoints: try store.checkpoints(ofRun: record.id), greedyOrder: greedy,
                 optimalOrder: try store.optimalOrder(ofFrame: record.frameID),
                 topActions: try store.topActions(ofRun: record.runID, count: Self.topActionCount),
                 tags: try store.tags(ofRun: record.id).sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
                 note: try store.note(ofRun: record.id), provenance: try store.provenance(ofRun: record.id),
                 labels: try store.labels(ofRun: record.id))
+            if record.isImported { details.importedSettings = try store.importedSettingsByRun()[record.id] ?? [] }
+            return details
         }
     }
 
@@ -144,7 +151,9 @@ struct Pages: Sendable {
         fields += [
             ("n", .integer(record.n)), ("seed", seedCell(record.seed)), ("label", .optional(record.label)),
             // Only the settings the run's algorithm uses (SettingVocabulary): no delta outside DTAQL.
-            ("settings", .object(([
+            ("settings", record.isImported
+                ? .object(details.importedSettings.map { ($0.key, Self.settingJSON($0.value)) } + [("imported", .bool(true))])
+                : .object(([
                 ("delta", .integer(h.delta)), ("learning_rate", .number(h.learningRate)), ("discount", .number(h.discount)),
                 ("epsilon_start", .number(h.epsilonStart)), ("epsilon_min", .number(h.epsilonMin)),
                 ("epsilon_decay", .number(h.epsilonDecay)), ("reward", .string(h.reward.rawValue)),
@@ -214,10 +223,19 @@ struct Pages: Sendable {
         return Self.jsonResponse(.object(Self.progressFields(record)))
     }
 
+    static func settingJSON(_ value: SettingValue) -> JSON {
+        switch value {
+        case .null: return .null
+        case .integer(let v): return .integer(Int(v))
+        case .real(let v): return .number(v)
+        case .text(let v): return .string(v)
+        }
+    }
+
     static func progressFields(_ record: RunRecord) -> [(String, JSON)] {
         [
             ("run_id", .string(record.runID)), ("status", .string(record.displayStatus)),
-            ("algorithm", .string(record.algorithm.rawValue)), ("phi", .integer(record.phi)),
+            ("algorithm", .string(record.algorithmName)), ("phi", .integer(record.phi)),
             ("iterations", .integer(record.doneIterations)), ("planned_iterations", .integer(record.plannedIterations)),
             ("elapsed_seconds", .number(record.elapsedSeconds)), ("eta_seconds", .optional(eta(record))),
             ("finished", .bool(record.status != .running || record.isAbandoned)),

@@ -73,7 +73,7 @@ struct RunsView {
                 "<input type=\"checkbox\" name=\"run\" value=\"\(id)\" aria-label=\"compare \(id)\">",
                 "<a href=\"/runs/\(escapeQueryValue(record.runID))\">\(id)</a>",
                 statusCell(record),
-                escapeHTML(record.algorithm.rawValue), String(record.n), String(record.phi),
+                escapeHTML(record.algorithmName), String(record.n), String(record.phi),
                 "<span class=\"settings\">\(escapeHTML(run.nonDefaultSettings.joined(separator: " ")))</span>",
                 run.tags.map { "<span class=\"tag\">\(escapeHTML($0.key))=\(escapeHTML($0.value))</span>" }.joined(separator: " "),
                 escapeHTML(record.label ?? ""),
@@ -134,7 +134,7 @@ struct RunView {
         var status: [(String, String)] = [
             ("status", "<span class=\"status \(record.status.rawValue)\" id=\"run-status\">\(escapeHTML(record.displayStatus))</span>"
                 + (live ? " " + progressMarkup(record) : "")),
-            ("algorithm", escapeHTML(record.algorithm.rawValue)), ("N", String(record.n)),
+            ("algorithm", escapeHTML(record.algorithmName)), ("N", String(record.n)),
         ]
         // phi only where the algorithm has one (not QL).
         if SettingVocabulary.algorithm(record.algorithm, uses: "phi") { status.append(("phi", String(record.phi))) }
@@ -205,10 +205,18 @@ struct RunView {
             ("reward", escapeHTML(h.reward.rawValue)), ("twin_noise", formatNumber(h.twin.noise)),
         ]
         var settings: [(String, String)] = [("learner seed", String(record.seed))]
+        if record.isImported {
+            // Keys and values as the imported file gave them: escaped like every stored text.
+            settings.append(("origin", "imported (tracker import: no Q-table, no checkpoints)"))
+            for setting in details.importedSettings {
+                settings.append((escapeHTML(setting.key), escapeHTML(setting.value.description)))
+            }
+        } else {
         for (column, value) in all where SettingVocabulary.algorithm(h.algorithm, uses: column) {
             settings.append((SettingVocabulary.canonical(column), value))
         }
         settings.append(("differs from defaults", escapeHTML(h.differencesFromDefaults.joined(separator: " "))))
+        }
 
         let p = details.provenance
         var provenance: [(String, String)] = []
