@@ -17,6 +17,11 @@ public struct StudyPlan: Sendable, Equatable {
         /// The rung its trials start at.
         public let startRung: Int
         public var trials: Range<Int> { first..<(first + count) }
+        public init(first: Int, count: Int, startRung: Int) {
+            self.first = first
+            self.count = count
+            self.startRung = startRung
+        }
     }
 
     public let rungs: [Int]
