@@ -78,6 +78,8 @@ public struct TuneCommand: ParsableCommand {
         let runner = StudyRunner(
             path: database.path, spec: parsed, jobs: workers, shard: try parsedShard(), trackerVersion: Tracker.version,
             busyTimeoutMilliseconds: DatabaseOptions.busyTimeoutMilliseconds, provenance: .current(sweep: (spec, text)))
+        // Recorded (or checked against the recorded spec) before anything is said about running it.
+        _ = try runner.prepare(in: try database.openStore())
         StopSignal.install()
         let quiet = self.quiet
         let total = runner.plan.totalTrialRungs()
