@@ -7,11 +7,12 @@ import TestSupport
 /// runs, two processes at once, kill -9, shards and merge, compare and plot of a study. Every study here
 /// is 9 trials of DTEQL at N = 6 on 2 frames with rungs 300/900/2700: about a second of work.
 @Suite(.serialized) struct TuneTests {
-    static func study(name: String = "k", scheduler: String = "asha", trials: Int = 9, seed: Int = 3) -> String {
+    static func study(name: String = "k", scheduler: String = "asha", trials: Int = 9, seed: Int = 3,
+                      objective: String = "median_convergence") -> String {
         """
         {"name": "\(name)", "n": [6], "frames": 2, "seeds": [1], "algorithm": "dteql", "fixed": {"eps_min": 0.05},
          "search": {"lr": {"log_uniform": [0.05, 1]}, "epsilon_decay": {"uniform": [50, 3000]}, "phi": {"choice": [5, 10, 20]}},
-         "objective": "median_convergence", "budget": {"min_iterations": 300, "max_iterations": 2700, "reduction": 3},
+         "objective": "\(objective)", "budget": {"min_iterations": 300, "max_iterations": 2700, "reduction": 3},
          "trials": \(trials), "scheduler": "\(scheduler)", "sampler": "sobol", "seed": \(seed), "checkpoint_every": 100}
         """
     }
@@ -251,6 +252,24 @@ import TestSupport
             return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
         }
         #expect(try withoutRuns(final) == withoutRuns(whole))
+    }
+
+    /// Each objective: the study completes, its direction is the objective's, and each value lies in the
+    /// objective's range (J*/J and the delay score at most 1, the mean greedy reward positive).
+    @Test(arguments: ["mean_optimality_ratio", "mean_delay_score", "reward_auc"])
+    func everyObjectiveRunsAStudy(objective: String) throws {
+        let dir = try TemporaryDirectory()
+        let spec = try Self.write(Self.study(trials: 4, objective: objective), dir)
+        let result = try CLI.run(["tune", spec, "--db", dir.path("t.db"), "--jobs", "2", "--quiet", "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try CLI.json(result) as? [String: Any])
+        #expect(object["complete"] as? Bool == true && object["direction"] as? String == "maximize")
+        let values = (object["trials"] as? [[String: Any]] ?? []).compactMap { $0["objective"] as? Double }
+        #expect(values.count == 4)
+        #expect(values.allSatisfy { objective == "reward_auc" ? $0 > 0 : $0 <= 1 + 1e-12 }, "\(values)")
+        let best = try #require((object["best"] as? [String: Any])?["objective"] as? Double)
+        let top = (object["trials"] as? [[String: Any]] ?? []).filter { $0["budget"] as? Int == 2700 }.compactMap { $0["objective"] as? Double }
+        #expect(best == top.max())
     }
 
     @Test func compareAndPlotAStudy() throws {
