@@ -272,6 +272,21 @@ import TestSupport
         #expect(best == top.max())
     }
 
+    /// Two databases holding a study of one name with different specs: merge keeps the output's, says so,
+    /// and still merges the runs.
+    @Test func mergeLeavesAStudyWithAnotherSpecAlone() throws {
+        let dir = try TemporaryDirectory()
+        let a = dir.path("a.db"), b = dir.path("b.db")
+        #expect(try CLI.run(["tune", try Self.write(Self.study(trials: 2), dir, "a.json"), "--db", a, "--quiet"]).status == 0)
+        #expect(try CLI.run(["tune", try Self.write(Self.study(trials: 3), dir, "b.json"), "--db", b, "--quiet"]).status == 0)
+        let before = try Self.dump(a)[0]
+        let merge = try CLI.run(["merge", a, b])
+        #expect(merge.status == 0, "\(merge.stderr)")
+        #expect(merge.stderr.contains("note: study k is recorded here with another spec"), "\(merge.stderr)")
+        #expect(try Self.dump(a)[0] == before)
+        #expect(try Self.rows(a, "SELECT spec FROM studies").count == 1)
+    }
+
     @Test func compareAndPlotAStudy() throws {
         let dir = try TemporaryDirectory()
         let spec = try Self.write(Self.study(), dir)
