@@ -67,6 +67,19 @@ struct TuneSpecTests {
         #expect(throws: (any Error).self) { try StudySpec.parse("{", source: "s.json") }
     }
 
+    /// The example studies in studies/ parse, and quick.json stays small.
+    @Test func theExampleStudiesParse() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("studies")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }.sorted()
+        #expect(files.contains("quick.json"))
+        for file in files {
+            let path = folder.appendingPathComponent(file).path
+            let spec = try StudySpec.parse(try String(contentsOfFile: path, encoding: .utf8), source: path)
+            if file == "quick.json" { #expect(spec.trials * spec.positions.count * spec.maxIterations <= 50_000) }
+        }
+    }
+
     @Test func aliasesAndCanonicalNamesMakeTheSameStudy() throws {
         let spec = try StudySpec.parse(Self.valid, source: "s.json")
         let aliased = try StudySpec.parse(Self.valid.replacingOccurrences(of: "\"epsilon_decay\"", with: "\"beta\"")
