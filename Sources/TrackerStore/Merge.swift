@@ -21,6 +21,8 @@ public struct MergeReport: Sendable, Equatable {
     public var renamedRunIDs: [RenamedRunID] = []
     /// Write transactions the merge committed (one for the frames, then one per slice of runs).
     public var transactions = 0
+    /// Studies of the input not merged (recorded here with another spec), one line each.
+    public var studyNotes: [String] = []
 
     public struct RenamedRunID: Sendable, Equatable {
         public let original: String
@@ -204,6 +206,12 @@ extension TrackerStore {
                 report.runsReplaced += sliceReport.runsReplaced
                 report.skipped += sliceReport.skipped
                 report.renamedRunIDs += sliceReport.renamedRunIDs
+                report.transactions += 1
+            }
+            // Studies (`tune`) after the runs, so their run ids can follow the runs' renames.
+            if let notes = try mergeStudies(
+                renamed: Dictionary(report.renamedRunIDs.map { ($0.original, $0.assigned) }, uniquingKeysWith: { $1 })) {
+                report.studyNotes = notes
                 report.transactions += 1
             }
             return report

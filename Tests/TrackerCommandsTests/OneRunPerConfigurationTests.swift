@@ -108,7 +108,7 @@ import TestSupport
         #expect(check.stdout.contains("\(runID),finished,dup00001,interrupted,10"), "\(check.stdout)")
         #expect(check.errorLines.last?.contains("1 configurations are held by more than one run") == true, "\(check.stderr)")
         // The check upgraded the file although it holds a duplicate, and the rule now holds for new rows.
-        #expect(try Database(path: db, mode: .readOnly).userVersion == 9)
+        #expect(try Database(path: db, mode: .readOnly).userVersion == 10)
         // Refused by the trigger (the configuration is taken), not by the column count.
         let refused = #expect(throws: SQLiteError.self) {
             try Database(path: db).execute("INSERT INTO runs (run_id, algorithm, n, phi, seed, frame_id, status, created_at, planned_iterations, tracker_version, host, config_hash) SELECT 'dup00002', algorithm, n, phi, seed, frame_id, status, created_at, planned_iterations, tracker_version, host, config_hash FROM runs WHERE run_id = 'dup00001'")
