@@ -96,6 +96,7 @@ import TestSupport
                 DROP TRIGGER runs_one_per_configuration_insert; DROP TRIGGER runs_one_per_configuration_update;
                 DROP TRIGGER run_labels_from_insert; DROP TRIGGER run_labels_from_update; DROP TABLE run_labels;
                 DROP TABLE run_imports; DROP TABLE run_import_settings;
+                DROP TABLE study_rung_runs; DROP TABLE study_rungs; DROP TABLE study_trials; DROP TABLE studies;
                 PRAGMA user_version = 6;
                 INSERT INTO runs (run_id, algorithm, n, phi, seed, frame_id, status, created_at, planned_iterations,
                     done_iterations, tracker_version, host, label, config_hash)
