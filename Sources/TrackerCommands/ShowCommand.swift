@@ -84,19 +84,9 @@ public struct ShowCommand: ParsableCommand {
         let labels = try store.labels(ofRun: record.id)
         switch format {
         case .json:
-            let checkpointJSON = JSON.array(checkpoints.map {
-                .object([("iteration", .integer($0.iteration)), ("bytes", .integer($0.bytes)),
-                         ("layout_version", .integer($0.layoutVersion)), ("sha256", .string($0.sha256)),
-                         ("created_at", .string($0.createdAt))])
-            })
-            let object = JSON.object(report.fields + runFields + [
-                ("params", .object(params)), ("provenance", provenanceFields.map(JSON.object) ?? .null),
-                ("labels", .array(labels.map(JSON.string))),
-                ("tags", .object(tags.map { ($0.key, JSON.string($0.value)) })), ("note", .optional(note)),
-                ("frame", .object(frameFields)), ("checkpoint_summary", .object(checkpointSummary)),
-                ("checkpoints", checkpointJSON),
-            ])
-            try StandardOutput.print(object.serialized(pretty: true))
+            // The run's one view (docs/run.schema.json), as `run --format json` and /api/runs/ID give it.
+            let view = try RunView.build(record, in: store, frame: frame)
+            try StandardOutput.print(view.json.serialized(pretty: true))
         case .table:
             try StandardOutput.print(Record(fields: report.fields + runFields + [("labels", .string(labels.joined(separator: ", ")))]).render(.table))
             try StandardOutput.print("Hyperparameters")

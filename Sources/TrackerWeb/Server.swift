@@ -52,9 +52,19 @@ public struct Dashboard: Sendable {
     /// Serves until SIGINT or SIGTERM, then stops gracefully (open requests finish). `onListening` gets
     /// the port actually bound (the chosen one when `port` is 0).
     public func serve(host: String, port: Int, onListening: @escaping @Sendable (Int) -> Void) async throws {
+        try await makeApplication(host: host, port: port, onListening: onListening)
+            .runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+
+    /// The dashboard as a Hummingbird application: what `tracker ui` serves (``serve(host:port:onListening:)``)
+    /// and what the in-process tests drive with HummingbirdTesting (`app.test(.router)` or `.live`). The
+    /// routes, the middleware, the connection limits and the request deadline are all in it.
+    public func makeApplication(
+        host: String = "127.0.0.1", port: Int = 0, onListening: @escaping @Sendable (Int) -> Void = { _ in }
+    ) -> some ApplicationProtocol {
         var logger = Logger(label: "tracker-ui")
         logger.logLevel = .error
-        let application = Application(
+        return Application(
             responder: makeResponder(),
             server: .http1(configuration: .init(
                 additionalChannelHandlers: [RequestDeadline(seconds: Limits.idleTimeoutSeconds)],
@@ -64,7 +74,6 @@ public struct Dashboard: Sendable {
                 availableConnectionsDelegate: MaximumAvailableConnections(Limits.maximumConnections)),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) },
             logger: logger)
-        try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 
     /// What the server answers with: the routes, behind what must happen before a route is chosen (the
