@@ -71,7 +71,9 @@ public struct ListCommand: ParsableCommand {
         abstract: "List runs. A 'running' run whose process died shows as resumable.",
         discussion: """
             Columns: \(ListColumn.names). seed is the learner's seed, frame_seed the generated frame's \
-            (empty for a task file); settings lists the settings that differ from tracker run's defaults.
+            (empty for a task file); settings lists the settings that differ from tracker run's defaults. \
+            --format json gives each run as a row of show --format json's shape, under the same key paths \
+            (phi is settings.phi, objective summary.objective, ...; docs/run.schema.json).
             """
     )
 

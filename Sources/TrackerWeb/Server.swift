@@ -174,7 +174,8 @@ struct WebError: Error {
     }
     static func notFound(_ message: String) -> WebError { WebError(status: .notFound, message: message) }
 
-    /// The store's errors by kind: an unknown run is 404, a bad argument 400, a database that cannot be
+    /// The store's errors by kind: an unknown run is 404, a bad argument or a run-id prefix that names
+    /// several runs 400 (the client must say more; the message lists them), a database that cannot be
     /// read (missing, newer, locked, corrupt) 503, with the store's one-line message.
     init(_ error: any Error) {
         switch error {
@@ -187,8 +188,9 @@ struct WebError: Error {
                 + "\(Pages.maximumValueBytes / 1024 / 1024) MiB per value")
         case let error as StoreError:
             switch error {
-            case .runNotFound, .ambiguousRunID: self.init(status: .notFound, message: error.description)
-            case .invalidArgument, .unknownSetting, .invalidSettingName: self.init(status: .badRequest, message: error.description)
+            case .runNotFound: self.init(status: .notFound, message: error.description)
+            case .ambiguousRunID, .invalidArgument, .unknownSetting, .invalidSettingName:
+                self.init(status: .badRequest, message: error.description)
             default: self.init(status: .serviceUnavailable, message: error.description)
             }
         case let error as HTTPError:
