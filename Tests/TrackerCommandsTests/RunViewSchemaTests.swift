@@ -106,7 +106,12 @@ import Glibc
         let dteql = try Self.record(db, ["--algo", "dteql", "--phi", "20", "--n", "5", "--iterations", "300"])
         let dtaql = try Self.record(db, ["--algo", "dtaql", "--phi", "3", "--delta", "64", "--n", "5", "--iterations", "300",
                                          "--aggregation", "pool", "--label", "agents"])
-        for run in [ql, dteql, dtaql] { runOutputs[run.id] = run.output }
+        // A task file's frame (no frame seed) and seeds above Int64.max (JSON strings).
+        let tasks = dir.path("tasks.csv")
+        #expect(try CLI.run(["frame", "--n", "4", "--seed", "9", "--out", tasks]).status == 0)
+        let fromFile = try Self.record(db, ["--algo", "ql", "--tasks", tasks, "--iterations", "50", "--seed", "18446744073709551615",
+                                            "--twin-noise", "0.1", "--twin-noise-seed", "18446744073709551615"])
+        for run in [ql, dteql, dtaql, fromFile] { runOutputs[run.id] = run.output }
         #expect(try CLI.run(["tag", ql.id, "--db", db, "baseline=yes", "owner=<script>x</script>"]).status == 0)
         #expect(try CLI.run(["note", ql.id, "--db", db, "line one\nline \"two\""]).status == 0)
         #expect(try CLI.run(["tag", dtaql.id, "--db", db, "phase=2"]).status == 0)
@@ -115,7 +120,7 @@ import Glibc
         let long = ["--n", "8", "--iterations", "2000000", "--checkpoint-every", "50", "--quiet", "--format", "json"]
         let stopping = try CLI.start(["run", "--db", db, "--algo", "dtaql", "--phi", "4"] + long)
         defer { if stopping.isRunning { kill(stopping.processIdentifier, SIGKILL) } }
-        let stopped = try #require(try Self.waitForNewRun(db, after: dtaql.id))
+        let stopped = try #require(try Self.waitForNewRun(db, after: fromFile.id))
         Self.waitForIterations(db, run: stopped, while: stopping)
         kill(stopping.processIdentifier, SIGINT)
         stopping.waitUntilExit()
@@ -145,7 +150,7 @@ import Glibc
         kill(live.processIdentifier, SIGKILL)
         live.waitUntilExit()
 
-        let all = [ql.id, dteql.id, dtaql.id, stopped, running]
+        let all = [ql.id, dteql.id, dtaql.id, fromFile.id, stopped, running]
         var shown: [String: [String: Any]] = [:]
         for id in all {
             let text = try show(id)
@@ -209,6 +214,9 @@ import Glibc
         #expect(dtaqlSettings["delta"] as? Int == 64 && dtaqlSettings["aggregation"] as? String == "pool" && dtaqlSettings["phi"] as? Int == 3)
         #expect(shown[ql.id]?["tags"] as? [String: String] == ["baseline": "yes", "owner": "<script>x</script>"])
         #expect(shown[ql.id]?["note"] as? String == "line one\nline \"two\"")
+        #expect(shown[fromFile.id]?["seed"] as? String == "18446744073709551615")
+        #expect((shown[fromFile.id]?["frame"] as? [String: Any])?["seed"] is NSNull)
+        #expect((shown[fromFile.id]?["settings"] as? [String: Any])?["twin_noise_seed"] as? String == "18446744073709551615")
         #expect(shown[dteql.id]?["label"] is NSNull && (shown[dteql.id]?["tags"] as? [String: Any])?.isEmpty == true)
     }
 }
