@@ -24,10 +24,9 @@ public struct ShowCommand: ParsableCommand {
 
     public func run() throws {
         let store = try database.openStore(.readOnly)
-        let record = try store.run(runID)
-        let h = try store.hyperparameters(of: record)
-        let frame = try store.loadFrame(id: record.frameID)
-        let checkpoints = try store.checkpoints(ofRun: record.id)
+        // One read of the run (RunView); the JSON is that view, the tables show the same facts.
+        let view = try RunView.build(runID, in: store)
+        let record = view.record, h = view.hyperparameters, frame = view.frame, checkpoints = view.checkpoints
         let checkpointSummary: [(String, JSON)] = [
             ("count", .integer(checkpoints.count)), ("bytes", .integer(checkpoints.reduce(0) { $0 + $1.bytes })),
             ("newest_iteration", .optional(checkpoints.last?.iteration)),
@@ -70,7 +69,7 @@ public struct ShowCommand: ParsableCommand {
             ("tracker_version", .string(record.trackerVersion)), ("config_hash", .string(record.configHash)),
             ("error", .optional(record.error)),
         ]
-        let provenance = try store.provenance(ofRun: record.id)
+        let provenance = view.provenance
         let provenanceFields: [(String, JSON)]? = provenance.map { p in [
             ("command_line", .string(p.commandLine)), ("working_directory", .string(p.workingDirectory)),
             ("git_commit", .optional(p.gitCommit)), ("git_dirty", p.gitDirty.map(JSON.bool) ?? .null),
@@ -78,14 +77,12 @@ public struct ShowCommand: ParsableCommand {
             ("tracker_version", .string(p.trackerVersion)), ("sqlite_version", .string(p.sqliteVersion)),
             ("sweep_name", .optional(p.sweepName)), ("sweep_sha256", .optional(p.sweepSHA256)),
         ] }
-        let tags = try store.tags(ofRun: record.id).sorted { $0.key < $1.key }
-        let note = try store.note(ofRun: record.id)
+        let tags = view.tags, note = view.note
         // Every study the run belongs to: its own label and those of the sweeps that adopted it (run_labels).
-        let labels = try store.labels(ofRun: record.id)
+        let labels = view.labels
         switch format {
         case .json:
             // The run's one view (docs/run.schema.json), as `run --format json` and /api/runs/ID give it.
-            let view = try RunView.build(record, in: store, frame: frame)
             try StandardOutput.print(view.json.serialized(pretty: true))
         case .table:
             try StandardOutput.print(Record(fields: report.fields + runFields + [("labels", .string(labels.joined(separator: ", ")))]).render(.table))

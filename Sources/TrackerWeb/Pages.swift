@@ -71,22 +71,24 @@ struct Pages: Sendable {
 
     // MARK: One run
 
+    /// A run's view (``RunView``, the one `show` and the API serialize) and what only the dashboard shows.
     struct RunDetails {
-        let record: RunRecord
-        let hyperparameters: Hyperparameters
-        let frame: StoredFrame
-        let summary: RunSummary?
-        let checkpoints: [CheckpointInfo]
+        let view: RunView
+        /// The summary's greedy order, or the newest one recorded while the run is live.
         let greedyOrder: [Int]?
-        let optimalOrder: [Int]?
         /// The newest restorable checkpoint's best actions; nil when the run has no checkpoint.
         let topActions: CheckpointTopActions?
-        /// What `tracker show` shows besides: tags by key, the note, how the run was started (nil before
-        /// schema version 4) and every label it belongs to (its own and its adopting sweeps').
-        let tags: [(key: String, value: String)]
-        let note: String?
-        let provenance: Provenance?
-        let labels: [String]
+
+        var record: RunRecord { view.record }
+        var hyperparameters: Hyperparameters { view.hyperparameters }
+        var frame: StoredFrame { view.frame }
+        var summary: RunSummary? { view.summary }
+        var checkpoints: [CheckpointInfo] { view.checkpoints }
+        var optimalOrder: [Int]? { view.optimalOrder }
+        var tags: [(key: String, value: String)] { view.tags }
+        var note: String? { view.note }
+        var provenance: Provenance? { view.provenance }
+        var labels: [String] { view.labels }
     }
 
     /// How many actions of the newest Q-table the run page and its JSON list.
@@ -94,21 +96,13 @@ struct Pages: Sendable {
 
     func details(id: String) throws -> RunDetails {
         try withStore { store in
-            let record = try store.run(id)
-            let summary = try store.summary(ofRun: record.id)
-            let frame = try store.loadFrame(id: record.frameID)
-            var greedy = summary?.greedyOrder
-            if greedy == nil, let action = try store.latestGreedyAction(ofRun: record.id) {
-                greedy = Permutations.order(rank: action, count: frame.frame.count)
+            let view = try RunView.build(id, in: store)
+            var greedy = view.summary?.greedyOrder
+            if greedy == nil, let action = try store.latestGreedyAction(ofRun: view.record.id) {
+                greedy = Permutations.order(rank: action, count: view.frame.frame.count)
             }
-            return RunDetails(
-                record: record, hyperparameters: try store.hyperparameters(of: record), frame: frame, summary: summary,
-                checkpoints: try store.checkpoints(ofRun: record.id), greedyOrder: greedy,
-                optimalOrder: try store.optimalOrder(ofFrame: record.frameID),
-                topActions: try store.topActions(ofRun: record.runID, count: Self.topActionCount),
-                tags: try store.tags(ofRun: record.id).sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                note: try store.note(ofRun: record.id), provenance: try store.provenance(ofRun: record.id),
-                labels: try store.labels(ofRun: record.id))
+            return RunDetails(view: view, greedyOrder: greedy,
+                              topActions: try store.topActions(ofRun: view.record.runID, count: Self.topActionCount))
         }
     }
 
@@ -120,15 +114,9 @@ struct Pages: Sendable {
     /// dashboard has: `greedy_order` (the summary's, or the newest recorded while the run is live) and
     /// `top_actions` (the newest checkpoint's best actions).
     func runJSON(id: String) throws -> Response {
-        let (view, greedy, top) = try withStore { store -> (RunView, [Int]?, CheckpointTopActions?) in
-            let view = try RunView.build(id, in: store)
-            var greedy = view.summary?.greedyOrder
-            if greedy == nil, let action = try store.latestGreedyAction(ofRun: view.record.id) {
-                greedy = Permutations.order(rank: action, count: view.frame.frame.count)
-            }
-            return (view, greedy, try store.topActions(ofRun: view.record.runID, count: Self.topActionCount))
-        }
-        guard case .object(var fields) = view.json else { preconditionFailure("a run's view is an object") }
+        let details = try details(id: id)
+        let greedy = details.greedyOrder, top = details.topActions
+        guard case .object(var fields) = details.view.json else { preconditionFailure("a run's view is an object") }
         fields.append(("greedy_order", greedy.map(JSON.order) ?? .null))
         fields.append(("top_actions", top.map { top in
             .object([
