@@ -82,9 +82,10 @@ let package = Package(
         .testTarget(name: "TrackerReportsTests", dependencies: ["TrackerReports", "TrackerStore", "Learning", "TestSupport"]),
         // HummingbirdTesting drives the dashboard's application in process (DashboardRouteTests, RunViewSchemaTests).
         // It costs build time: it pulls AsyncHTTPClient and NIOSSL (BoringSSL, in C), which only this test
-        // target links. Measured roughly: building HummingbirdTesting and what it adds (AsyncHTTPClient, NIOSSL,
-        // NIOHTTP2, swift-crypto, swift-certificates; ~400 build steps) took 566 s on the shared 2-core machine at a
-        // load average of 12 to 16, an upper bound; `swift build` of the tracker alone does not build them.
+        // target links. Measured roughly: `swift build --target HummingbirdTesting` after the package was built
+        // compiled about 630 more files (AsyncHTTPClient, NIOSSL with BoringSSL's C sources, NIOHTTP2, swift-crypto,
+        // swift-certificates) in 566 s on the shared 2-core machine at a load average of 12 to 16, an upper bound;
+        // `swift build` of the tracker alone does not build them.
         .testTarget(
             name: "TrackerCommandsTests",
             dependencies: [
