@@ -179,8 +179,11 @@ func printRunReport(_ record: RunRecord, in store: TrackerStore, format: ReportF
 /// The run's identity, status and summary as one record, for the table form of `run`, `resume` and
 /// `show` (their JSON is ``RunView``'s). `frame` saves reading the run's frame again where the caller has it.
 func runReport(_ record: RunRecord, in store: TrackerStore, frame: StoredFrame? = nil) throws -> Record {
-    let summary = try store.summary(ofRun: record.id)
-    let frame = try frame ?? store.loadFrame(id: record.frameID)
+    runReport(record, summary: try store.summary(ofRun: record.id), frame: try frame ?? store.loadFrame(id: record.frameID))
+}
+
+/// ``runReport(_:in:frame:)`` from what the caller has read already (`show`: its RunView).
+func runReport(_ record: RunRecord, summary: RunSummary?, frame: StoredFrame) -> Record {
     var fields: [(String, JSON)] = [
         ("run_id", .string(record.runID)),
         ("status", .string(record.displayStatus)),

@@ -24,14 +24,15 @@ public struct ShowCommand: ParsableCommand {
 
     public func run() throws {
         let store = try database.openStore(.readOnly)
-        // One read of the run (RunView); the JSON is that view, the tables show the same facts.
-        let view = try RunView.build(runID, in: store)
+        // One read of the run (RunView), from one snapshot while a live run writes; the JSON is that view,
+        // the tables show the same facts.
+        let view = try store.reading { try RunView.build(runID, in: store) }
         let record = view.record, h = view.hyperparameters, frame = view.frame, checkpoints = view.checkpoints
         let checkpointSummary: [(String, JSON)] = [
             ("count", .integer(checkpoints.count)), ("bytes", .integer(checkpoints.reduce(0) { $0 + $1.bytes })),
             ("newest_iteration", .optional(checkpoints.last?.iteration)),
         ]
-        let report = try runReport(record, in: store, frame: frame)
+        let report = runReport(record, summary: view.summary, frame: frame)
         let twin = h.twin.parameters
         let params: [(String, JSON)] = [
             ("algorithm", .string(h.algorithm.rawValue)), ("phi", .integer(record.phi)), ("delta", .integer(h.delta)),
