@@ -36,6 +36,32 @@ enum ListColumn: String, CaseIterable, ExpressibleByArgument {
         case .createdAt: return .string(record.createdAt)
         }
     }
+
+    /// Where the column's value sits in the run's view (docs/run.schema.json): `list --format json` rows
+    /// are that view's subset, under the same key paths as `show --format json` and /api/runs.
+    var keyPath: [String] {
+        switch self {
+        case .phi: return ["settings", "phi"]
+        case .frameSeed: return ["frame", "seed"]
+        case .settings: return ["non_default_settings"]
+        case .planned: return ["planned_iterations"]
+        case .objective: return ["summary", "objective"]
+        case .iterationsToOptimal: return ["summary", "iterations_to_optimal"]
+        default: return [rawValue]
+        }
+    }
+
+    /// The column's member of a JSON row; nil where the view has no such key for the run (phi of a QL
+    /// run), and `summary: null` for a run without a summary.
+    func member(_ run: ListedRun) -> ([String], JSON)? {
+        switch self {
+        case .phi where !SettingVocabulary.algorithm(run.record.algorithm, uses: "phi"): return nil
+        case .objective where run.objective == nil, .iterationsToOptimal where run.objective == nil:
+            return (["summary"], .null)
+        case .settings: return (keyPath, .array(run.nonDefaultSettings.map(JSON.string)))
+        default: return (keyPath, cell(run))
+        }
+    }
 }
 
 /// `tracker list`: the runs in the database, filtered.
@@ -45,7 +71,9 @@ public struct ListCommand: ParsableCommand {
         abstract: "List runs. A 'running' run whose process died shows as resumable.",
         discussion: """
             Columns: \(ListColumn.names). seed is the learner's seed, frame_seed the generated frame's \
-            (empty for a task file); settings lists the settings that differ from tracker run's defaults.
+            (empty for a task file); settings lists the settings that differ from tracker run's defaults. \
+            --format json gives each run as a row of show --format json's shape, under the same key paths \
+            (phi is settings.phi, objective summary.objective, ...; docs/run.schema.json).
             """
     )
 
@@ -107,6 +135,11 @@ public struct ListCommand: ParsableCommand {
         }
         if let limit { runs = Array(runs.prefix(limit)) }
         let shown = try chosenColumns()
+        if format == .json {
+            let rows = runs.map { run in JSON.nested(shown.compactMap { $0.member(run) }) }
+            try printListing(JSON.array(rows).serialized(pretty: true) + "\n", format)
+            return
+        }
         let table = Table(columns: shown.map(\.rawValue), rows: runs.map { run in shown.map { $0.cell(run) } })
         try printListing(format == .latex ? table.renderLaTeX(latex.float) : table.render(format), format)
     }

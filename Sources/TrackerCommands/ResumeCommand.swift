@@ -77,7 +77,7 @@ public struct ResumeCommand: ParsableCommand {
         {
         case .alreadyFinished(let record):
             StandardError.write("Run \(record.runID) is already finished; nothing to do (--to K extends it to a budget of K iterations).\n")
-            try StandardOutput.print(try runReport(record, in: store).render(format), terminator: "")
+            try printRunReport(record, in: store, format: format)
         case .session(let session):
             try drive(session, quiet: quiet, format: format)
         }

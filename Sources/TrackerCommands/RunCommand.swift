@@ -159,19 +159,31 @@ func drive(_ session: RunSession, quiet: Bool, format: ReportFormat) throws {
     let record = try store.run(session.record.runID)
     switch end {
     case .finished:
-        try StandardOutput.print(try runReport(record, in: store).render(format), terminator: "")
+        try printRunReport(record, in: store, format: format)
     case .interrupted(let iteration):
         StandardError.write("Interrupted at iteration \(iteration); resume with: tracker resume \(record.runID)\n")
-        if format == .json { try StandardOutput.print(try runReport(record, in: store).render(format), terminator: "") }
+        if format == .json { try printRunReport(record, in: store, format: format) }
         throw ExitCode(StopSignal.exitCode)
     }
 }
 
-/// The run's identity, status and summary as one record; the json keys are the ones scripts rely on.
-/// `frame` saves reading the run's frame again where the caller has it.
+/// What `run` and `resume` print at the end: the summary table, or the run's whole view as JSON (the
+/// shape of `show --format json`, docs/run.schema.json).
+func printRunReport(_ record: RunRecord, in store: TrackerStore, format: ReportFormat) throws {
+    switch format {
+    case .table: try StandardOutput.print(try runReport(record, in: store).render(.table), terminator: "")
+    case .json: try StandardOutput.print(try RunView.build(record, in: store).json.serialized(pretty: true))
+    }
+}
+
+/// The run's identity, status and summary as one record, for the table form of `run`, `resume` and
+/// `show` (their JSON is ``RunView``'s). `frame` saves reading the run's frame again where the caller has it.
 func runReport(_ record: RunRecord, in store: TrackerStore, frame: StoredFrame? = nil) throws -> Record {
-    let summary = try store.summary(ofRun: record.id)
-    let frame = try frame ?? store.loadFrame(id: record.frameID)
+    runReport(record, summary: try store.summary(ofRun: record.id), frame: try frame ?? store.loadFrame(id: record.frameID))
+}
+
+/// ``runReport(_:in:frame:)`` from what the caller has read already (`show`: its RunView).
+func runReport(_ record: RunRecord, summary: RunSummary?, frame: StoredFrame) -> Record {
     var fields: [(String, JSON)] = [
         ("run_id", .string(record.runID)),
         ("status", .string(record.displayStatus)),

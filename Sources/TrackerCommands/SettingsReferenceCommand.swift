@@ -27,8 +27,9 @@ public struct SettingsReferenceCommand: ParsableCommand {
         settings and the dashboard print (`lr=0.5`); every alias is accepted wherever a name is:
         `--where` (list, compare, plot, delete, the dashboard's compare page), `--by` (compare, plot, the
         dashboard) and a sweep spec's `hyperparameters` (`"lr"` and `"learning_rate"` are one key; giving
-        both is an error). The column is the name in SQL (`queries/run_settings.sql`, `tracker sql`), and
-        the key in `show --format json` and the dashboard's `/api/runs/ID`. `tag.KEY` names a tag.
+        both is an error). The name is also the key under `settings` in a run's JSON (`run`, `show` and
+        `list --format json`, the dashboard's `/api/runs` and `/api/runs/ID`: docs/run.schema.json). The
+        column is the name in SQL (`queries/run_settings.sql`, `tracker sql`). `tag.KEY` names a tag.
 
         A wrong name is refused with one line listing the names and aliases there are:
 

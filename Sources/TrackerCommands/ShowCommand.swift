@@ -24,50 +24,33 @@ public struct ShowCommand: ParsableCommand {
 
     public func run() throws {
         let store = try database.openStore(.readOnly)
-        let record = try store.run(runID)
-        // An imported run has no run_params row: its settings are the ones its file gave (run_import_settings).
-        let h = record.isImported ? nil : try store.hyperparameters(of: record)
-        let importDetails = record.isImported ? try store.importDetails(ofRun: record.id) : nil
-        let importedSettings = record.isImported ? (try store.importedSettingsByRun()[record.id] ?? []) : []
-        let frame = try store.loadFrame(id: record.frameID)
-        let checkpoints = try store.checkpoints(ofRun: record.id)
+        // One read of the run (RunView), from one snapshot while a live run writes; the JSON is that view,
+        // the tables show the same facts.
+        let view = try store.reading { try RunView.build(runID, in: store) }
+        let record = view.record, h = view.hyperparameters, frame = view.frame, checkpoints = view.checkpoints
         let checkpointSummary: [(String, JSON)] = [
             ("count", .integer(checkpoints.count)), ("bytes", .integer(checkpoints.reduce(0) { $0 + $1.bytes })),
             ("newest_iteration", .optional(checkpoints.last?.iteration)),
         ]
-        let report = try runReport(record, in: store, frame: frame)
+        let report = runReport(record, summary: view.summary, frame: frame)
         let params: [(String, JSON)]
-        if let h {
-        let twin = h.twin.parameters
-        params = [
-            ("algorithm", .string(h.algorithm.rawValue)), ("phi", .integer(record.phi)), ("delta", .integer(h.delta)),
-            ("aggregation", .string(h.aggregation.rawValue)),
-            ("iterations", .integer(record.plannedIterations)), ("seed", seedCell(h.seed)),
-            ("learning_rate", .number(h.learningRate)), ("discount", .number(h.discount)),
-            ("epsilon_start", .number(h.epsilonStart)), ("epsilon_min", .number(h.epsilonMin)),
-            ("epsilon_decay", .number(h.epsilonDecay)), ("reward", .string(h.reward.rawValue)),
-            ("twin_uplink_rate", .optional(twin?.uplinkRate)), ("twin_cpu_hz", .optional(twin?.cpuHz)),
-            ("twin_zeta", .optional(twin?.zeta)), ("twin_noise", .number(h.twin.noise)),
-            ("twin_noise_seed", seedCell(h.twin.noiseSeed)),
-        ].filter { SettingVocabulary.algorithm(h.algorithm, uses: $0.0) }  // no phi for QL, delta only for DTAQL
+        if record.isImported {
+            // The settings its file gave (RunView.settings), under the file's keys, plus the learner seed.
+            params = view.settings.map { ($0.name, RunView.json($0.value)) } + [("seed", seedCell(record.seed))]
         } else {
+            let twin = h.twin.parameters
             params = [
-                ("algorithm", .string(record.algorithmName)), ("phi", .integer(record.phi)),
-                ("iterations", .integer(record.plannedIterations)),
-                ("seed", seedCell(record.seed)),
-            ] + importedSettings.map { setting -> (String, JSON) in
-                switch setting.value {
-                case .integer(let v): return (setting.key, .integer(Int(v)))
-                case .real(let v): return (setting.key, .number(v))
-                case .text(let v): return (setting.key, .string(v))
-                case .null: return (setting.key, .null)
-                }
-            }
+                ("algorithm", .string(h.algorithm.rawValue)), ("phi", .integer(record.phi)), ("delta", .integer(h.delta)),
+                ("aggregation", .string(h.aggregation.rawValue)),
+                ("iterations", .integer(record.plannedIterations)), ("seed", seedCell(h.seed)),
+                ("learning_rate", .number(h.learningRate)), ("discount", .number(h.discount)),
+                ("epsilon_start", .number(h.epsilonStart)), ("epsilon_min", .number(h.epsilonMin)),
+                ("epsilon_decay", .number(h.epsilonDecay)), ("reward", .string(h.reward.rawValue)),
+                ("twin_uplink_rate", .optional(twin?.uplinkRate)), ("twin_cpu_hz", .optional(twin?.cpuHz)),
+                ("twin_zeta", .optional(twin?.zeta)), ("twin_noise", .number(h.twin.noise)),
+                ("twin_noise_seed", seedCell(h.twin.noiseSeed)),
+            ].filter { SettingVocabulary.algorithm(h.algorithm, uses: $0.0) }  // no phi for QL, delta only for DTAQL
         }
-        let importFields: [(String, JSON)] = importDetails.map { details in [
-            ("format", .string(details.format)), ("source", .string(details.source)),
-            ("provenance", .string(details.provenance)),
-        ] } ?? []
         let frameSeed: JSON
         switch frame.source {
         case .generated(let seed): frameSeed = seedCell(seed)
@@ -93,7 +76,11 @@ public struct ShowCommand: ParsableCommand {
             ("tracker_version", .string(record.trackerVersion)), ("config_hash", .string(record.configHash)),
             ("error", .optional(record.error)), ("origin", .string(record.isImported ? "imported" : "tracker")),
         ]
-        let provenance = try store.provenance(ofRun: record.id)
+        let importFields: [(String, JSON)] = view.importDetails.map { details in [
+            ("format", .string(details.format)), ("source", .string(details.source)),
+            ("provenance", .string(details.provenance)),
+        ] } ?? []
+        let provenance = view.provenance
         let provenanceFields: [(String, JSON)]? = provenance.map { p in [
             ("command_line", .string(p.commandLine)), ("working_directory", .string(p.workingDirectory)),
             ("git_commit", .optional(p.gitCommit)), ("git_dirty", p.gitDirty.map(JSON.bool) ?? .null),
@@ -101,25 +88,13 @@ public struct ShowCommand: ParsableCommand {
             ("tracker_version", .string(p.trackerVersion)), ("sqlite_version", .string(p.sqliteVersion)),
             ("sweep_name", .optional(p.sweepName)), ("sweep_sha256", .optional(p.sweepSHA256)),
         ] }
-        let tags = try store.tags(ofRun: record.id).sorted { $0.key < $1.key }
-        let note = try store.note(ofRun: record.id)
+        let tags = view.tags, note = view.note
         // Every study the run belongs to: its own label and those of the sweeps that adopted it (run_labels).
-        let labels = try store.labels(ofRun: record.id)
+        let labels = view.labels
         switch format {
         case .json:
-            let checkpointJSON = JSON.array(checkpoints.map {
-                .object([("iteration", .integer($0.iteration)), ("bytes", .integer($0.bytes)),
-                         ("layout_version", .integer($0.layoutVersion)), ("sha256", .string($0.sha256)),
-                         ("created_at", .string($0.createdAt))])
-            })
-            let object = JSON.object(report.fields + runFields + [
-                ("params", .object(params)), ("provenance", provenanceFields.map(JSON.object) ?? .null),
-                ("labels", .array(labels.map(JSON.string))),
-                ("tags", .object(tags.map { ($0.key, JSON.string($0.value)) })), ("note", .optional(note)),
-                ("frame", .object(frameFields)), ("checkpoint_summary", .object(checkpointSummary)),
-                ("checkpoints", checkpointJSON),
-            ] + (record.isImported ? [("import", .object(importFields))] : []))
-            try StandardOutput.print(object.serialized(pretty: true))
+            // The run's one view (docs/run.schema.json), as `run --format json` and /api/runs/ID give it.
+            try StandardOutput.print(view.json.serialized(pretty: true))
         case .table:
             try StandardOutput.print(Record(fields: report.fields + runFields + [("labels", .string(labels.joined(separator: ", ")))]).render(.table))
             try StandardOutput.print("Hyperparameters")
@@ -149,4 +124,3 @@ public struct ShowCommand: ParsableCommand {
         }
     }
 }
-

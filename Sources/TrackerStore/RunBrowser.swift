@@ -289,8 +289,13 @@ public struct ListedRun: Sendable {
     /// The settings that differ from `tracker run`'s defaults, model constants included, as `name=value`
     /// (phi, N and the seeds are columns of their own); an imported run's settings, every one of them.
     public var nonDefaultSettings: [String] {
-        var differences = record.isImported
-            ? ["imported"] + importedSettings.map { "\($0.key)=\($0.value)" } : hyperparameters.differencesFromDefaults
+        if record.isImported { return ["imported"] + importedSettings.map { "\($0.key)=\($0.value)" } }
+        return Self.nonDefaultSettings(hyperparameters, model: model)
+    }
+
+    /// ``nonDefaultSettings`` of any run (also ``RunView``'s).
+    public static func nonDefaultSettings(_ hyperparameters: Hyperparameters, model: ModelParameters) -> [String] {
+        var differences = hyperparameters.differencesFromDefaults
         func add(_ name: String, _ value: Double, _ fallback: Double) {
             if value != fallback { differences.append("\(name)=\(shortNumber(value))") }
         }

@@ -8,7 +8,7 @@ public struct SettingDefinition: Sendable, Equatable {
     /// Every other name accepted wherever a setting is named: `--where`, `--by` (CLI and dashboard) and
     /// sweep specs. The column name is always one of them (or the name itself).
     public let aliases: [String]
-    /// The column of `queries/run_settings.sql`'s result; also the key of `show --format json` and `/api/runs/ID`.
+    /// The column of `queries/run_settings.sql`'s result (a run's JSON keys its settings by ``name``).
     public let column: String
     /// Where the value is stored (`table.column`).
     public let stored: String

@@ -62,55 +62,34 @@ struct Pages: Sendable {
         let page = try withStore { try $0.browseRuns(query) }
         return Self.jsonResponse(.object([
             ("total", .integer(page.total)), ("page", .integer(query.page)), ("page_size", .integer(query.pageSize)),
-            ("runs", .array(page.runs.map(Self.runObject))),
+            ("runs", .array(page.runs.map(RunView.row))),
         ]))
     }
 
-    static func runObject(_ run: BrowsedRun) -> JSON {
-        let record = run.record
-        return .object([
-            ("run_id", .string(record.runID)), ("status", .string(record.displayStatus)),
-            ("algorithm", .string(record.algorithmName)), ("n", .integer(record.n)), ("phi", .integer(record.phi)),
-            ("seed", seedCell(record.seed)), ("label", .optional(record.label)),
-            ("settings", .array(run.nonDefaultSettings.map(JSON.string))),
-            ("tags", .object(run.tags.map { ($0.key, JSON.string($0.value)) })),
-            ("iterations", .integer(record.doneIterations)), ("planned_iterations", .integer(record.plannedIterations)),
-            ("optimality_ratio", .optional(run.optimalityRatio)), ("iterations_to_optimal", .optional(run.iterationsToOptimal)),
-            ("normalized_reward", .optional(run.normalizedReward)), ("elapsed_seconds", .number(record.elapsedSeconds)),
-            ("eta_seconds", .optional(Self.eta(record))), ("created_at", .string(record.createdAt)),
-        ])
-    }
-
     /// Seconds left at the rate so far, for a running run that has done some iterations.
-    static func eta(_ record: RunRecord) -> Double? {
-        guard record.status == .running, !record.isAbandoned, record.doneIterations > 0, record.elapsedSeconds > 0 else {
-            return nil
-        }
-        let rate = Double(record.doneIterations) / record.elapsedSeconds
-        return Double(record.plannedIterations - record.doneIterations) / rate
-    }
+    static func eta(_ record: RunRecord) -> Double? { RunView.eta(record) }
 
     // MARK: One run
 
+    /// A run's view (``RunView``, the one `show` and the API serialize) and what only the dashboard shows.
     struct RunDetails {
-        let record: RunRecord
-        let hyperparameters: Hyperparameters
-        let frame: StoredFrame
-        let summary: RunSummary?
-        let checkpoints: [CheckpointInfo]
+        let view: RunView
+        /// The summary's greedy order, or the newest one recorded while the run is live.
         let greedyOrder: [Int]?
-        let optimalOrder: [Int]?
         /// The newest restorable checkpoint's best actions; nil when the run has no checkpoint.
         let topActions: CheckpointTopActions?
-        /// What `tracker show` shows besides: tags by key, the note, how the run was started (nil before
-        /// schema version 4) and every label it belongs to (its own and its adopting sweeps').
-        let tags: [(key: String, value: String)]
-        let note: String?
-        let provenance: Provenance?
-        let labels: [String]
-        /// An imported run's own settings (`tracker import`); its `hyperparameters` are then only a stand-in
-        /// (an imported run has no run_params row) and never shown.
-        var importedSettings: [Setting] = []
+
+        var record: RunRecord { view.record }
+        var hyperparameters: Hyperparameters { view.hyperparameters }
+        var frame: StoredFrame { view.frame }
+        var summary: RunSummary? { view.summary }
+        var checkpoints: [CheckpointInfo] { view.checkpoints }
+        var optimalOrder: [Int]? { view.optimalOrder }
+        var tags: [(key: String, value: String)] { view.tags }
+        var note: String? { view.note }
+        var provenance: Provenance? { view.provenance }
+        var labels: [String] { view.labels }
+        var importedSettings: [Setting] { view.importedSettings }
     }
 
     /// How many actions of the newest Q-table the run page and its JSON list.
@@ -118,78 +97,29 @@ struct Pages: Sendable {
 
     func details(id: String) throws -> RunDetails {
         try withStore { store in
-            let record = try store.run(id)
-            let summary = try store.summary(ofRun: record.id)
-            let frame = try store.loadFrame(id: record.frameID)
-            var greedy = summary?.greedyOrder
-            if greedy == nil, let action = try store.latestGreedyAction(ofRun: record.id) {
-                greedy = Permutations.order(rank: action, count: frame.frame.count)
+            let view = try RunView.build(id, in: store)
+            var greedy = view.summary?.greedyOrder
+            if greedy == nil, let action = try store.latestGreedyAction(ofRun: view.record.id) {
+                greedy = Permutations.order(rank: action, count: view.frame.frame.count)
             }
-            var details = RunDetails(
-                record: record,
-                hyperparameters: record.isImported ? Hyperparameters(algorithm: .ql) : try store.hyperparameters(of: record),
-                frame: frame, summary: summary,
-                checkpoints: try store.checkpoints(ofRun: record.id), greedyOrder: greedy,
-                optimalOrder: try store.optimalOrder(ofFrame: record.frameID),
-                topActions: try store.topActions(ofRun: record.runID, count: Self.topActionCount),
-                tags: try store.tags(ofRun: record.id).sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                note: try store.note(ofRun: record.id), provenance: try store.provenance(ofRun: record.id),
-                labels: try store.labels(ofRun: record.id))
-            if record.isImported { details.importedSettings = try store.importedSettingsByRun()[record.id] ?? [] }
-            return details
+            return RunDetails(view: view, greedyOrder: greedy,
+                              topActions: try store.topActions(ofRun: view.record.runID, count: Self.topActionCount))
         }
     }
 
     func run(id: String, _ form: Form) throws -> Response {
-        Self.htmlResponse(RunView(details: try details(id: id)).render())
+        Self.htmlResponse(RunPage(details: try details(id: id)).render())
     }
 
+    /// The run's view (docs/run.schema.json: the shape of `show --format json`) and two members only the
+    /// dashboard has: `greedy_order` (the summary's, or the newest recorded while the run is live) and
+    /// `top_actions` (the newest checkpoint's best actions).
     func runJSON(id: String) throws -> Response {
         let details = try details(id: id)
-        let record = details.record, h = details.hyperparameters, frame = details.frame
-        var fields = Self.progressFields(record)
-        fields += [
-            ("n", .integer(record.n)), ("seed", seedCell(record.seed)), ("label", .optional(record.label)),
-            // Only the settings the run's algorithm uses (SettingVocabulary): no delta outside DTAQL.
-            ("settings", record.isImported
-                ? .object(details.importedSettings.map { ($0.key, Self.settingJSON($0.value)) } + [("imported", .bool(true))])
-                : .object(([
-                ("delta", .integer(h.delta)), ("learning_rate", .number(h.learningRate)), ("discount", .number(h.discount)),
-                ("epsilon_start", .number(h.epsilonStart)), ("epsilon_min", .number(h.epsilonMin)),
-                ("epsilon_decay", .number(h.epsilonDecay)), ("reward", .string(h.reward.rawValue)),
-                ("twin_noise", .number(h.twin.noise)),
-            ] as [(String, JSON)]).filter { SettingVocabulary.algorithm(h.algorithm, uses: $0.0) }
-                + [("non_default", .array(h.differencesFromDefaults.map(JSON.string)))])),
-            ("provenance", .object([
-                ("host", .string(record.host)), ("pid", .optional(record.pid)),
-                ("tracker_version", .string(record.trackerVersion)), ("config_hash", .string(record.configHash)),
-                ("created_at", .string(record.createdAt)), ("started_at", .optional(record.startedAt)),
-                ("finished_at", .optional(record.finishedAt)),
-            ] + Self.provenanceFields(details.provenance))),
-            ("labels", .array(details.labels.map(JSON.string))),
-            ("tags", .object(details.tags.map { ($0.key, JSON.string($0.value)) })), ("note", .optional(details.note)),
-            ("frame", .object([
-                ("frame_id", .integer(Int(frame.frameID))), ("optimal_objective", .optional(frame.optimalObjective)),
-                ("optimal_order", details.optimalOrder.map(JSON.order) ?? .null),
-                ("edf_objective", .number(frame.edfObjective)),
-                ("tasks", .array(frame.frame.tasks.map {
-                    .object([("data_bits", .number($0.dataBits)), ("deadline_s", .number($0.deadlineSeconds)),
-                             ("cycles_per_bit", .number($0.cyclesPerBit))])
-                })),
-            ])),
-            ("greedy_order", details.greedyOrder.map(JSON.order) ?? .null),
-        ]
-        if let summary = details.summary {
-            fields.append(("summary", .object([
-                ("objective", .number(summary.objective)), ("normalized_reward", .number(summary.normalizedReward)),
-                ("misses", .integer(summary.misses)), ("mean_completion_s", .number(summary.meanCompletionSeconds)),
-                ("optimality_ratio", .optional(summary.optimalityRatio)),
-                ("iterations_to_optimal", .optional(summary.iterationsToOptimal)),
-                ("stable_iteration", .integer(summary.stableIteration)), ("distinct_actions", .integer(summary.distinctActions)),
-                ("wall_seconds", .number(summary.wallSeconds)), ("qtable_sha256", .string(summary.qTableSHA256)),
-            ])))
-        }
-        fields.append(("top_actions", details.topActions.map { top in
+        let greedy = details.greedyOrder, top = details.topActions
+        guard case .object(var fields) = details.view.json else { preconditionFailure("a run's view is an object") }
+        fields.append(("greedy_order", greedy.map(JSON.order) ?? .null))
+        fields.append(("top_actions", top.map { top in
             .object([
                 ("checkpoint_iteration", .integer(top.iteration)),
                 ("actions", .array(top.actions.map {
@@ -198,38 +128,13 @@ struct Pages: Sendable {
                 })),
             ])
         } ?? .null))
-        fields.append(("checkpoints", .array(details.checkpoints.map {
-            .object([("iteration", .integer($0.iteration)), ("bytes", .integer($0.bytes)), ("sha256", .string($0.sha256)),
-                     ("created_at", .string($0.createdAt))])
-        })))
         return Self.jsonResponse(.object(fields))
-    }
-
-    /// How the run was started, under `show --format json`'s keys (its `provenance` object); the command
-    /// line and the rest are nil for a run recorded before schema version 4.
-    static func provenanceFields(_ provenance: Provenance?) -> [(String, JSON)] {
-        [
-            ("command_line", .optional(provenance?.commandLine)), ("working_directory", .optional(provenance?.workingDirectory)),
-            ("git_commit", .optional(provenance?.gitCommit)), ("git_dirty", provenance?.gitDirty.map(JSON.bool) ?? .null),
-            ("user", .optional(provenance?.user)), ("os", .optional(provenance?.operatingSystem)),
-            ("sqlite_version", .optional(provenance?.sqliteVersion)),
-            ("sweep_name", .optional(provenance?.sweepName)), ("sweep_sha256", .optional(provenance?.sweepSHA256)),
-        ]
     }
 
     /// What the live parts of the run and runs pages poll once a second.
     func progressJSON(id: String) throws -> Response {
         let record = try withStore { try $0.run(id) }
         return Self.jsonResponse(.object(Self.progressFields(record)))
-    }
-
-    static func settingJSON(_ value: SettingValue) -> JSON {
-        switch value {
-        case .null: return .null
-        case .integer(let v): return .integer(Int(v))
-        case .real(let v): return .number(v)
-        case .text(let v): return .string(v)
-        }
     }
 
     static func progressFields(_ record: RunRecord) -> [(String, JSON)] {

@@ -123,7 +123,7 @@ func progressMarkup(_ record: RunRecord) -> String {
 
 /// One run: status, settings, summary, the frame's tasks, the schedule, the convergence curve and the
 /// checkpoints.
-struct RunView {
+struct RunPage {
     let details: Pages.RunDetails
 
     func render() -> String {

@@ -52,9 +52,19 @@ public struct Dashboard: Sendable {
     /// Serves until SIGINT or SIGTERM, then stops gracefully (open requests finish). `onListening` gets
     /// the port actually bound (the chosen one when `port` is 0).
     public func serve(host: String, port: Int, onListening: @escaping @Sendable (Int) -> Void) async throws {
+        try await makeApplication(host: host, port: port, onListening: onListening)
+            .runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+
+    /// The dashboard as a Hummingbird application: what `tracker ui` serves (``serve(host:port:onListening:)``)
+    /// and what the in-process tests drive with HummingbirdTesting (`app.test(.router)` or `.live`). The
+    /// routes, the middleware, the connection limits and the request deadline are all in it.
+    public func makeApplication(
+        host: String = "127.0.0.1", port: Int = 0, onListening: @escaping @Sendable (Int) -> Void = { _ in }
+    ) -> some ApplicationProtocol {
         var logger = Logger(label: "tracker-ui")
         logger.logLevel = .error
-        let application = Application(
+        return Application(
             responder: makeResponder(),
             server: .http1(configuration: .init(
                 additionalChannelHandlers: [RequestDeadline(seconds: Limits.idleTimeoutSeconds)],
@@ -64,7 +74,6 @@ public struct Dashboard: Sendable {
                 availableConnectionsDelegate: MaximumAvailableConnections(Limits.maximumConnections)),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) },
             logger: logger)
-        try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 
     /// What the server answers with: the routes, behind what must happen before a route is chosen (the
@@ -165,7 +174,8 @@ struct WebError: Error {
     }
     static func notFound(_ message: String) -> WebError { WebError(status: .notFound, message: message) }
 
-    /// The store's errors by kind: an unknown run is 404, a bad argument 400, a database that cannot be
+    /// The store's errors by kind: an unknown run is 404, a bad argument or a run-id prefix that names
+    /// several runs 400 (the client must say more; the message lists them), a database that cannot be
     /// read (missing, newer, locked, corrupt) 503, with the store's one-line message.
     init(_ error: any Error) {
         switch error {
@@ -178,8 +188,9 @@ struct WebError: Error {
                 + "\(Pages.maximumValueBytes / 1024 / 1024) MiB per value")
         case let error as StoreError:
             switch error {
-            case .runNotFound, .ambiguousRunID: self.init(status: .notFound, message: error.description)
-            case .invalidArgument, .unknownSetting, .invalidSettingName: self.init(status: .badRequest, message: error.description)
+            case .runNotFound: self.init(status: .notFound, message: error.description)
+            case .ambiguousRunID, .invalidArgument, .unknownSetting, .invalidSettingName:
+                self.init(status: .badRequest, message: error.description)
             default: self.init(status: .serviceUnavailable, message: error.description)
             }
         case let error as HTTPError:

@@ -9,7 +9,7 @@ import TestSupport
         let show = try CLI.run(["show", runID, "--db", db, "--format", "json"])
         #expect(show.status == 0, "\(show.stderr)")
         let shown = try #require(try CLI.json(show) as? [String: Any])
-        let checkpoints = try #require(shown["checkpoints"] as? [[String: Any]])
+        let checkpoints = try #require(member(shown, "checkpoints.items") as? [[String: Any]])
         return checkpoints.compactMap { $0["iteration"] as? Int }
     }
 

@@ -85,7 +85,7 @@ import TestSupport
         let show = try Self.shown(runID, db)
         #expect(show["status"] as? String == "failed")
         #expect(show["resumable"] as? Bool == true)
-        #expect((show["checkpoints"] as? [Any])?.isEmpty == false, "no usable checkpoint")
+        #expect((member(show, "checkpoints.items") as? [Any])?.isEmpty == false, "no usable checkpoint")
         #expect((show["iterations"] as? Int ?? 0) < 60000)
 
         let resumed = try CLI.run(["resume", runID, "--db", db, "--quiet", "--format", "json"])

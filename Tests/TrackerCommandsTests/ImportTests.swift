@@ -58,7 +58,7 @@ import TestSupport
         let shown = Self.json(show.stdout) as? [String: Any]
         #expect(shown?["origin"] as? String == "imported")
         #expect((shown?["import"] as? [String: Any])?["format"] as? String == "tracker-import/1")
-        #expect((shown?["params"] as? [String: Any])?["optimizer"] as? String == "adam")
+        #expect((shown?["settings"] as? [String: Any])?["optimizer"] as? String == "adam")
         #expect(try CLI.run(["show", runID, "--db", db]).stdout.contains("Imported"))
 
         let compare = try CLI.run(["compare", "--db", db, "--format", "json"])
@@ -114,8 +114,18 @@ import TestSupport
         let api = try server.get("/api/runs/\(runID)")
         #expect(api.status == 200, "\(api.body)")
         let settings = (Self.json(api.body) as? [String: Any])?["settings"] as? [String: Any]
-        #expect(settings?["imported"] as? Bool == true && settings?["hidden_units"] as? Int == 64)
+        #expect((Self.json(api.body) as? [String: Any])?["origin"] as? String == "imported" && settings?["hidden_units"] as? Int == 64)
         #expect(try server.get("/").body.contains(runID))
+        // The one shape of a run (docs/run.schema.json) holds for an imported run too, in every producer.
+        let show = try CLI.run(["show", runID, "--db", db, "--format", "json"])
+        let list = try CLI.run(["list", "--db", db, "--format", "json"])
+        let rows = try server.get("/api/runs")
+        #expect(show.status == 0 && list.status == 0 && rows.status == 200)
+        let violations = try RunViewSchemaTests.violations([
+            ("show", "run", show.stdout), ("/api/runs/ID", "run", api.body), ("list", "listing", list.stdout),
+            ("/api/runs", "page", rows.body),
+        ], in: dir)
+        #expect(violations.isEmpty, "\(violations)")
         let compare = try server.get("/compare?n=4")
         #expect(compare.status == 200 && compare.body.contains("mylearner"))
     }

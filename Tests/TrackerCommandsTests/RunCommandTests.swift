@@ -9,14 +9,23 @@ func integrityCheck(_ path: String) throws -> String {
     return verdict
 }
 
-/// The summary fields a resumed run must share with a straight run (times aside).
-let resultKeys = ["objective", "normalized_reward", "misses", "mean_completion_s", "iterations_to_optimal",
-                  "stable_iteration", "final_qtable_sha256", "iterations", "distinct_actions", "order"]
+/// The key paths (docs/run.schema.json) of the results a resumed run must share with a straight run (times aside).
+let resultKeys = ["summary.objective", "summary.normalized_reward", "summary.misses", "summary.mean_completion_s",
+                  "summary.iterations_to_optimal", "summary.stable_iteration", "summary.qtable_sha256", "iterations",
+                  "summary.distinct_actions", "summary.order"]
 
-/// Expects two `--format json` run summaries to agree on every result.
+/// The member of a run's JSON at a dotted key path (`summary.qtable_sha256`); nil when absent.
+func member(_ object: [String: Any], _ path: String) -> Any? {
+    var current: Any? = object
+    for key in path.split(separator: ".") { current = (current as? [String: Any])?[String(key)] }
+    return current
+}
+
+/// Expects two `--format json` runs to agree on every result.
 func expectSameResults(_ got: [String: Any], _ expected: [String: Any], _ context: String) {
     for key in resultKeys {
-        #expect(String(describing: got[key]) == String(describing: expected[key]), "\(context): \(key)")
+        #expect(member(got, key) != nil, "\(context): no \(key)")
+        #expect(String(describing: member(got, key)) == String(describing: member(expected, key)), "\(context): \(key)")
     }
 }
 
@@ -97,9 +106,10 @@ func metricDump(_ path: String) throws -> String {
                                   "--label", "smoke", "--quiet", "--format", "json"])
         #expect(result.status == 0, "\(result.stderr)")
         let run = try #require(try CLI.json(result) as? [String: Any])
-        for key in ["run_id", "status", "algorithm", "n", "phi", "iterations", "objective", "normalized_reward", "misses",
-                    "mean_completion_s", "iterations_to_optimal", "stable_iteration", "final_qtable_sha256"] {
-            #expect(run.keys.contains(key), "missing \(key)")
+        for key in ["run_id", "status", "algorithm", "n", "settings.phi", "iterations", "summary.objective",
+                    "summary.normalized_reward", "summary.misses", "summary.mean_completion_s", "summary.iterations_to_optimal",
+                    "summary.stable_iteration", "summary.qtable_sha256"] {
+            #expect(member(run, key) != nil, "missing \(key)")
         }
         #expect(run["status"] as? String == "finished")
         #expect(run["iterations"] as? Int == 2000)
@@ -109,11 +119,11 @@ func metricDump(_ path: String) throws -> String {
         #expect(show.status == 0, "\(show.stderr)")
         let shown = try #require(try CLI.json(show) as? [String: Any])
         for key in run.keys { #expect(shown.keys.contains(key), "show lacks \(key)") }
-        #expect(shown["final_qtable_sha256"] as? String == run["final_qtable_sha256"] as? String)
-        let params = try #require(shown["params"] as? [String: Any])
-        #expect(params["learning_rate"] as? Double == 0.1)
-        #expect(params["epsilon_decay"] as? Double == 5000)
-        let checkpoints = try #require(shown["checkpoints"] as? [[String: Any]])
+        #expect(member(shown, "summary.qtable_sha256") as? String == member(run, "summary.qtable_sha256") as? String)
+        let settings = try #require(shown["settings"] as? [String: Any])
+        #expect(settings["lr"] as? Double == 0.1)
+        #expect(settings["beta"] as? Double == 5000)
+        let checkpoints = try #require(member(shown, "checkpoints.items") as? [[String: Any]])
         #expect(checkpoints.map { $0["iteration"] as? Int } == [1024, 2000])
 
         let list = try CLI.run(["list", "--db", db, "--label", "smoke", "--format", "json"])
@@ -194,7 +204,7 @@ func metricDump(_ path: String) throws -> String {
             #expect(row["resumable"] as? Bool == true)
             let id = try #require(row["run_id"] as? String)
             let show = try #require(try CLI.json(try CLI.run(["show", id, "--db", db, "--format", "json"])) as? [String: Any])
-            let checkpoints = try #require(show["checkpoints"] as? [[String: Any]])
+            let checkpoints = try #require(member(show, "checkpoints.items") as? [[String: Any]])
             #expect(checkpoints.last?["iteration"] as? Int == row["iterations"] as? Int)
             #expect(try integrityCheck(db) == "ok")
         }

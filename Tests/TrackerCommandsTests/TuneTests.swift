@@ -214,13 +214,17 @@ import TestSupport
     @Test func killedAtRandomMomentsThenRerunEqualsAnUninterruptedStudy() throws {
         let dir = try TemporaryDirectory()
         let spec = try Self.write(Self.study(), dir)
+        let started = Date()
         let reference = try Self.reference(dir, spec)
+        // Kill moments scale with how long the whole study takes on this machine (one job), so they fall
+        // inside the study whether the machine is idle or loaded.
+        let whole = max(Date().timeIntervalSince(started), 0.2)
         let db = dir.path("killed.db")
         var timings = SeededTimings(seed: 23)
         var kills = 0
         for _ in 0..<4 {
             let process = try CLI.start(["tune", spec, "--db", db, "--jobs", "2", "--quiet"])
-            Thread.sleep(forTimeInterval: 0.05 + Double(timings.next() % 400) / 1000)
+            Thread.sleep(forTimeInterval: whole * (0.05 + Double(timings.next() % 400) / 1000))
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
                 kills += 1

@@ -114,10 +114,10 @@ import TestSupport
         let dtaql = try Self.record(db, ["--algo", "dtaql", "--phi", "2", "--n", "4", "--iterations", "40"])
         func params(_ run: String) throws -> [String: Any] {
             let shown = try CLI.run(["show", run, "--db", db, "--format", "json"])
-            return try #require((try CLI.json(shown) as? [String: Any])?["params"] as? [String: Any])
+            return try #require((try CLI.json(shown) as? [String: Any])?["settings"] as? [String: Any])
         }
         let qlParams = try params(ql), dteqlParams = try params(dteql), dtaqlParams = try params(dtaql)
-        #expect(qlParams["delta"] == nil && qlParams["phi"] == nil && qlParams["aggregation"] == nil && qlParams["learning_rate"] != nil)
+        #expect(qlParams["delta"] == nil && qlParams["phi"] == nil && qlParams["aggregation"] == nil && qlParams["lr"] != nil)
         #expect(dteqlParams["delta"] == nil && dteqlParams["phi"] != nil)
         #expect(dtaqlParams["delta"] != nil && dtaqlParams["phi"] != nil && dtaqlParams["aggregation"] != nil)
         let table = try CLI.run(["show", dteql, "--db", db]).stdout
@@ -154,7 +154,7 @@ import TestSupport
         #expect(apiProvenance["sqlite_version"] as? String == provenance["sqlite_version"] as? String)
         #expect(apiProvenance.keys.contains("git_commit") && apiProvenance.keys.contains("git_dirty"))
         let settings = try #require(api["settings"] as? [String: Any])
-        #expect(settings["delta"] == nil && settings["learning_rate"] != nil)
+        #expect(settings["delta"] == nil && settings["lr"] != nil)
     }
 
     @Test func savedQueriesResolveRunIDPrefixesAsTheCLIDoes() throws {
