@@ -2,10 +2,14 @@
 import PackageDescription
 
 // Layers only look down:
-//   CSQLite -> SQLite -> Scheduling -> Learning -> TrackerStore (also on CSHA256) -> TrackerReports -> TrackerWeb -> TrackerCommands -> tracker
-// Scheduling and Learning never import SQLite; TrackerStore, TrackerReports and TrackerWeb never import ArgumentParser.
+//   CSQLite -> SQLite -> Scheduling -> Learning -> TrackerStore (also on CSHA256) -> TrackerApp -> TrackerReports
+//     -> TrackerCommands | TrackerWeb (side by side, neither imports the other) -> TrackerUI -> tracker
+// TrackerStore is persistence (SQL, row decoding, opening, leases); TrackerApp is the application layer over it
+// (recording pipeline, sweeps, comparison, statistics, shared views) and uses only its public API.
+// Scheduling and Learning never import SQLite; nothing above TrackerStore imports ArgumentParser but
+// TrackerCommands and TrackerUI, and neither front end (TrackerCommands, TrackerWeb) imports SQLite.
 // TrackerReports holds the tables and charts that every front end (the CLI, the web dashboard) shows;
-// TrackerWeb (`tracker ui`) only maps HTTP requests to them and renders HTML.
+// TrackerWeb (`tracker ui`) only maps HTTP requests to them and renders HTML. docs/architecture.md has more.
 let package = Package(
     name: "tracker",
     platforms: [.macOS(.v15)],
@@ -47,15 +51,19 @@ let package = Package(
             dependencies: ["SQLite", "CSHA256", "Scheduling", "Learning"],
             plugins: ["EmbedSQLPlugin"]
         ),
+        // The application layer: recording sessions and their threads (writer, heartbeat, WAL checkpointer),
+        // sweeps and their specs, shard publishing, comparison and statistics. Pure orchestration over the
+        // store's public API; both front ends stand on it.
+        .target(name: "TrackerApp", dependencies: ["SQLite", "Scheduling", "Learning", "TrackerStore"]),
         // Tables, JSON values, the compare tables and the SVG charts, from plain values: no argument parsing,
         // so the CLI and the web dashboard render the same output.
-        .target(name: "TrackerReports", dependencies: ["Scheduling", "Learning", "TrackerStore"]),
+        .target(name: "TrackerReports", dependencies: ["Scheduling", "Learning", "TrackerStore", "TrackerApp"]),
         // `tracker ui`: the read-only web dashboard (Hummingbird 2). Maps requests to the store and renders
         // HTML; knows nothing of argument parsing.
         .target(
             name: "TrackerWeb",
             dependencies: [
-                "SQLite", "Scheduling", "Learning", "TrackerStore", "TrackerReports",
+                "SQLite", "Scheduling", "Learning", "TrackerStore", "TrackerApp", "TrackerReports",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
@@ -63,7 +71,7 @@ let package = Package(
         .target(
             name: "TrackerCommands",
             dependencies: [
-                "Scheduling", "Learning", "TrackerStore", "TrackerReports", "TrackerWeb",
+                "Scheduling", "Learning", "TrackerStore", "TrackerApp", "TrackerReports", "TrackerWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -72,14 +80,14 @@ let package = Package(
         .target(name: "CIngestBaseline", dependencies: ["CSQLite"]),
         .executableTarget(
             name: "TrackerBench",
-            dependencies: ["SQLite", "CSQLite", "CIngestBaseline", "Scheduling", "Learning", "TrackerStore"]),
+            dependencies: ["SQLite", "CSQLite", "CIngestBaseline", "Scheduling", "Learning", "TrackerStore", "TrackerApp"]),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite", "CSQLite", "TestSupport"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Scheduling"]),
-        .testTarget(name: "TrackerStoreTests", dependencies: ["TrackerStore", "SQLite", "Learning", "Scheduling", "TestSupport"]),
-        .testTarget(name: "TrackerReportsTests", dependencies: ["TrackerReports", "TrackerStore", "Learning", "TestSupport"]),
+        .testTarget(name: "TrackerStoreTests", dependencies: ["TrackerStore", "TrackerApp", "SQLite", "Learning", "Scheduling", "TestSupport"]),
+        .testTarget(name: "TrackerReportsTests", dependencies: ["TrackerReports", "TrackerStore", "TrackerApp", "Learning", "TestSupport"]),
         .testTarget(name: "TrackerCommandsTests", dependencies: ["TrackerCommands", "SQLite", "TestSupport"]),
     ]
 )

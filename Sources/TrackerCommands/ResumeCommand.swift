@@ -1,6 +1,7 @@
 import ArgumentParser
 import Learning
 import TrackerReports
+import TrackerApp
 import TrackerStore
 
 /// `tracker resume`: continue a stopped or killed run from its last checkpoint.

@@ -3,6 +3,7 @@ import Foundation
 import Learning
 import Scheduling
 import TrackerReports
+import TrackerApp
 import TrackerStore
 
 /// `tracker run`: train one algorithm on one frame, recording everything in the database.

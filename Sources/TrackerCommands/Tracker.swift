@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TrackerReports
+import TrackerApp
 import TrackerStore
 
 /// The root command. Each subcommand lives in its own file as a type of this library, so the tests link

@@ -121,7 +121,8 @@ extension TrackerStore {
 }
 
 extension SQLiteValue {
-    var intValue: Int? {
+    // Lenient readers for saved-query results, where a column may hold any storage class.
+    public var intValue: Int? {
         switch self {
         case .integer(let v): return Int(v)
         case .real(let v): return Int(exactly: v)
@@ -129,7 +130,7 @@ extension SQLiteValue {
         }
     }
 
-    var doubleValue: Double? {
+    public var doubleValue: Double? {
         switch self {
         case .integer(let v): return Double(v)
         case .real(let v): return v
@@ -137,7 +138,7 @@ extension SQLiteValue {
         }
     }
 
-    var textValue: String? {
+    public var textValue: String? {
         if case .text(let v) = self { return v }
         return nil
     }

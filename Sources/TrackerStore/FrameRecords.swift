@@ -61,7 +61,7 @@ public struct StoredFrame: Sendable {
 extension TrackerStore {
     /// The id of `analysis.frame` in the database, inserting it the first time. Frames are shared by every
     /// run on them, found by fingerprint. Call inside a transaction.
-    func insertFrameIfNeeded(_ analysis: FrameAnalysis, source: FrameSource) throws -> Int64 {
+    package func insertFrameIfNeeded(_ analysis: FrameAnalysis, source: FrameSource) throws -> Int64 {
         let frame = analysis.frame
         let fingerprint = frame.fingerprint
         let find = try database.cachedStatement("SELECT frame_id FROM frames WHERE fingerprint = ?")
@@ -155,7 +155,7 @@ extension TrackerStore {
 }
 
 /// An order as the JSON array text stored in the database, e.g. "[2,0,1]".
-func orderJSON(_ order: [Int]) -> String {
+package func orderJSON(_ order: [Int]) -> String {
     "[" + order.map(String.init).joined(separator: ",") + "]"
 }
 

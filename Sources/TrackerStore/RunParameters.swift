@@ -22,7 +22,7 @@ extension TrackerStore {
         }
     }
 
-    func checkpointEvery(ofRun id: Int64) throws -> Int {
+    public func checkpointEvery(ofRun id: Int64) throws -> Int {
         try runOperation("reading the checkpoint interval of run", key: id) {
             let statement = try database.cachedStatement("SELECT checkpoint_every FROM run_params WHERE run = ?")
             return try statement.rows([.integer(id)]) { $0.int(0) }.first ?? 1024

@@ -152,6 +152,28 @@ public struct RunSummary: Sendable, Equatable {
     public var wallSeconds: Double
     public var iterationsPerSecond: Double
     public var qTableSHA256: String
+
+    public init(
+        iterations: Int, greedyAction: Int, greedyOrder: [Int], objective: Double, normalizedReward: Double,
+        misses: Int, meanCompletionSeconds: Double, optimalityRatio: Double?, iterationsToOptimal: Int?,
+        stableIteration: Int, distinctActions: Int, wallSeconds: Double, iterationsPerSecond: Double,
+        qTableSHA256: String
+    ) {
+        self.iterations = iterations
+        self.greedyAction = greedyAction
+        self.greedyOrder = greedyOrder
+        self.objective = objective
+        self.normalizedReward = normalizedReward
+        self.misses = misses
+        self.meanCompletionSeconds = meanCompletionSeconds
+        self.optimalityRatio = optimalityRatio
+        self.iterationsToOptimal = iterationsToOptimal
+        self.stableIteration = stableIteration
+        self.distinctActions = distinctActions
+        self.wallSeconds = wallSeconds
+        self.iterationsPerSecond = iterationsPerSecond
+        self.qTableSHA256 = qTableSHA256
+    }
 }
 
 /// A checkpoint's metadata (the snapshot itself is read only to resume).

@@ -94,7 +94,7 @@ public enum StoreError: Error, CustomStringConvertible {
 }
 
 /// Runs `body`, turning SQLite's errors into a `StoreError` that says what the store was doing.
-func storeOperation<T>(_ context: String, _ body: () throws -> T) throws -> T {
+package func storeOperation<T>(_ context: String, _ body: () throws -> T) throws -> T {
     do {
         return try body()
     } catch let error as SQLiteError {

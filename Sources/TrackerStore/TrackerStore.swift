@@ -8,7 +8,7 @@ public final class TrackerStore {
     public let path: String
     /// The file as SQLite is given it (``sqliteLocation(of:mayCreate:)``), for the session's other
     /// connections (heartbeat, checkpointer).
-    let location: String
+    package let location: String
     /// This process's share of the host lease, where the file is on a shared filesystem and opened for
     /// writing (``SharedFilesystem``); given back when the store goes away.
     private let lease: HostLease?

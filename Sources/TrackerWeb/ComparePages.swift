@@ -5,6 +5,7 @@ import Learning
 import NIOCore
 import SQLite
 import TrackerReports
+import TrackerApp
 import TrackerStore
 
 /// An HTML table of a report `Table`: every cell through `Table.displayText` (as the CLI prints it),

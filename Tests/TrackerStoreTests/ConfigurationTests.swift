@@ -3,6 +3,7 @@ import Learning
 import SQLite
 import Testing
 import TestSupport
+import TrackerApp
 import TrackerStore
 
 /// Runs are aggregated only with runs of the same configuration: everything that determines results but

@@ -3,6 +3,7 @@ import Learning
 import SQLite
 import Testing
 import TestSupport
+import TrackerApp
 import TrackerStore
 
 /// The header format of queries/*.sql, every shipped query against a real database, and `readOnlySQL`.

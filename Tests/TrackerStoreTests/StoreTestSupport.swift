@@ -2,6 +2,7 @@ import Foundation
 import Learning
 import Scheduling
 import SQLite
+import TrackerApp
 import TrackerStore
 
 /// A small run specification that trains in well under a second in a debug build.

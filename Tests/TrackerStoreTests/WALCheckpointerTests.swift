@@ -2,6 +2,7 @@ import Foundation
 import SQLite
 import Testing
 import TestSupport
+@testable import TrackerApp
 @testable import TrackerStore
 
 /// The recording session's checkpoints run on their own thread; the log must still stay bounded and its

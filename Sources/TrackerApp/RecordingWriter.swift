@@ -1,4 +1,5 @@
 import Foundation
+import TrackerStore
 import Learning
 
 /// One iteration's row of `metrics`, as the learner hands it over.

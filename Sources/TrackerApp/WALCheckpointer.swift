@@ -1,4 +1,5 @@
 import Foundation
+import TrackerStore
 import SQLite
 
 /// Checkpoints a recording session's WAL from a thread and connection of its own, so the writer never

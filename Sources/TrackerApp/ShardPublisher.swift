@@ -1,4 +1,5 @@
 import Foundation
+import TrackerStore
 import SQLite
 
 /// The safe cluster pattern (docs/sweeps.md#shared-filesystems): a command writes its database on a

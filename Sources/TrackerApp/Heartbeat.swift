@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import TrackerStore
 import SQLite
 
 /// Who owns a running run: the host and process that claimed it. The heartbeat and every commit of a

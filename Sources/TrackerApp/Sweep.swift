@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import TrackerStore
 import Learning
 import SQLite
 import Synchronization
