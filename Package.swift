@@ -3,11 +3,11 @@ import PackageDescription
 
 // Layers only look down:
 //   CSQLite -> SQLite -> Scheduling -> Learning -> TrackerStore (also on CSHA256) -> TrackerApp -> TrackerReports
-//     -> TrackerCommands | TrackerWeb (side by side, neither imports the other) -> TrackerUI -> tracker
+//     -> TrackerCommands | TrackerWeb (side by side, neither imports the other) -> tracker (composes the two, offers `ui`)
 // TrackerStore is persistence (SQL, row decoding, opening, leases); TrackerApp is the application layer over it
 // (recording pipeline, sweeps, comparison, statistics, shared views) and uses only its public API.
-// Scheduling and Learning never import SQLite; nothing above TrackerStore imports ArgumentParser but
-// TrackerCommands and TrackerUI, and neither front end (TrackerCommands, TrackerWeb) imports SQLite.
+// Scheduling and Learning never import SQLite; only TrackerCommands and the tracker executable import
+// ArgumentParser, and neither front end (TrackerCommands, TrackerWeb) imports SQLite.
 // TrackerReports holds the tables and charts that every front end (the CLI, the web dashboard) shows;
 // TrackerWeb (`tracker ui`) only maps HTTP requests to them and renders HTML. docs/architecture.md has more.
 let package = Package(
@@ -59,23 +59,32 @@ let package = Package(
         // so the CLI and the web dashboard render the same output.
         .target(name: "TrackerReports", dependencies: ["Scheduling", "Learning", "TrackerStore", "TrackerApp"]),
         // `tracker ui`: the read-only web dashboard (Hummingbird 2). Maps requests to the store and renders
-        // HTML; knows nothing of argument parsing.
+        // HTML; knows nothing of argument parsing, and of SQLite only what TrackerStore's errors say.
         .target(
             name: "TrackerWeb",
             dependencies: [
-                "SQLite", "Scheduling", "Learning", "TrackerStore", "TrackerApp", "TrackerReports",
+                "Scheduling", "Learning", "TrackerStore", "TrackerApp", "TrackerReports",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
-        // Every subcommand, one file each, in a library so tests can link them.
+        // Every subcommand but `ui`, one file each, in a library so tests can link them. Not on TrackerWeb:
+        // linking this library does not link Hummingbird and SwiftNIO.
         .target(
             name: "TrackerCommands",
             dependencies: [
-                "Scheduling", "Learning", "TrackerStore", "TrackerApp", "TrackerReports", "TrackerWeb",
+                "Scheduling", "Learning", "TrackerStore", "TrackerApp", "TrackerReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "tracker", dependencies: ["TrackerCommands"]),
+        // The executable composes the two front ends: TrackerCommands' commands and `ui` (its own
+        // UICommand.swift, over TrackerWeb). The only product that links Hummingbird.
+        .executableTarget(
+            name: "tracker",
+            dependencies: [
+                "TrackerCommands", "TrackerStore", "TrackerWeb",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         // tracker-bench's ingest baseline: the same metric inserts as a plain C loop over libsqlite3.
         .target(name: "CIngestBaseline", dependencies: ["CSQLite"]),
         .executableTarget(

@@ -51,10 +51,11 @@ final class WALCheckpointer: @unchecked Sendable {
     /// Called on the writer's thread after each commit, with the frames its WAL holds then. Asks for a
     /// checkpoint each time the log has grown by ``framesBeforeCheckpoint`` since the last request (a
     /// checkpoint copies only frames it has not copied yet), not after every commit while it is long.
-    func logGrew(to frames: Int, writer: Database) {
+    /// `checkpointWriter` checkpoints on the writer's own connection (``TrackerStore/checkpointPassively()``).
+    func logGrew(to frames: Int, checkpointWriter: () -> Void) {
         if frames < framesAtLastRequest { framesAtLastRequest = 0 }  // the log restarted
         if frames >= Self.framesBeforeWriterCheckpoints {
-            _ = try? writer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            checkpointWriter()
             framesAtLastRequest = frames
         } else if frames - framesAtLastRequest >= Self.framesBeforeCheckpoint {
             framesAtLastRequest = frames

@@ -59,9 +59,9 @@ public struct StoredFrame: Sendable {
 }
 
 extension TrackerStore {
-    /// The id of `analysis.frame` in the database, inserting it the first time. Frames are shared by every
-    /// run on them, found by fingerprint. Call inside a transaction.
-    package func insertFrameIfNeeded(_ analysis: FrameAnalysis, source: FrameSource) throws -> Int64 {
+    /// The id of `analysis.frame` in the database, inserting it the first time (then `inserted` is true).
+    /// Frames are shared by every run on them, found by fingerprint. Call inside a transaction.
+    func frameInsertedIfNeeded(_ analysis: FrameAnalysis, source: FrameSource) throws -> (id: Int64, inserted: Bool) {
         let frame = analysis.frame
         let fingerprint = frame.fingerprint
         let find = try database.cachedStatement("SELECT frame_id FROM frames WHERE fingerprint = ?")
@@ -69,7 +69,7 @@ extension TrackerStore {
         if try find.step() {
             let id = find.int64(0)
             find.reset()
-            return id
+            return (id, false)
         }
         find.reset()
 
@@ -113,7 +113,7 @@ extension TrackerStore {
             _ = try insertTask.step()
             insertTask.reset()
         }
-        return frameID
+        return (frameID, true)
     }
 
     /// Reads a frame back exactly as it was stored.
@@ -155,7 +155,7 @@ extension TrackerStore {
 }
 
 /// An order as the JSON array text stored in the database, e.g. "[2,0,1]".
-package func orderJSON(_ order: [Int]) -> String {
+func orderJSON(_ order: [Int]) -> String {
     "[" + order.map(String.init).joined(separator: ",") + "]"
 }
 

@@ -214,7 +214,7 @@ extension TrackerStore {
 
     /// The first free prefix (8 hex digits, lengthened on a collision) of a hash of `seed`: run ids are
     /// short for people, and unique in their database.
-    package static func freeRunID(derivedFrom seed: String, in database: Database) throws -> String {
+    static func freeRunID(derivedFrom seed: String, in database: Database) throws -> String {
         let digest = SHA256.hexDigest(Array(seed.utf8))
         let exists = try database.cachedStatement("SELECT 1 FROM runs WHERE run_id = ?")
         for length in stride(from: 8, through: digest.count, by: 4) {

@@ -38,7 +38,7 @@ public struct Provenance: Sendable, Equatable {
 
 extension TrackerStore {
     /// Records `provenance` for the run with this key; called inside the transaction that inserts the run.
-    package func insertProvenance(_ provenance: Provenance, runKey: Int64) throws {
+    func insertProvenance(_ provenance: Provenance, runKey: Int64) throws {
         let statement = try database.cachedStatement("""
             INSERT INTO run_provenance (run, command_line, working_directory, git_commit, git_dirty, host, user, os,
                 tracker_version, sqlite_version, sweep_name, sweep_sha256)

@@ -111,6 +111,35 @@ public struct RunRecord: Sendable {
     static let prefixedColumns = columns.split(separator: ",")
         .map { "r." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
 
+    init(
+        id: Int64, runID: String, algorithm: Algorithm, n: Int, phi: Int, seed: UInt64, frameID: Int64, status: RunStatus,
+        createdAt: String, startedAt: String?, finishedAt: String?, heartbeatAt: String?, plannedIterations: Int,
+        doneIterations: Int, elapsedSeconds: Double, trackerVersion: String, host: String, pid: Int?, label: String?,
+        error: String?, configHash: String
+    ) {
+        self.id = id
+        self.runID = runID
+        self.algorithm = algorithm
+        self.n = n
+        self.phi = phi
+        self.seed = seed
+        self.frameID = frameID
+        self.status = status
+        self.createdAt = createdAt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.heartbeatAt = heartbeatAt
+        self.plannedIterations = plannedIterations
+        self.doneIterations = doneIterations
+        self.elapsedSeconds = elapsedSeconds
+        self.trackerVersion = trackerVersion
+        self.host = host
+        self.pid = pid
+        self.label = label
+        self.error = error
+        self.configHash = configHash
+    }
+
     init(row: Statement) {
         id = row.int64(0)
         runID = row.text(1)

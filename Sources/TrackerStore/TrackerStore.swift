@@ -4,7 +4,8 @@ import SQLite
 /// One tracker database file: opened, checked against the schema version, switched to WAL and migrated.
 /// A store is used from one thread; separate processes each open their own.
 public final class TrackerStore {
-    public let database: Database
+    /// The connection: internal, so SQL stays in this module; other layers call the store's methods.
+    let database: Database
     public let path: String
     /// The file as SQLite is given it (``sqliteLocation(of:mayCreate:)``), for the session's other
     /// connections (heartbeat, checkpointer).

@@ -173,7 +173,7 @@ struct WebError: Error {
             self = error
         case let error as TimeLimitExceeded:
             self = .timeLimit(error.limit)
-        case StoreError.database(let underlying, _) where underlying.isTooBig:
+        case let error as StoreError where error.isTooBig:
             self.init(status: .badRequest, message: "a value of the result is larger than the dashboard's limit of "
                 + "\(Pages.maximumValueBytes / 1024 / 1024) MiB per value")
         case let error as StoreError:

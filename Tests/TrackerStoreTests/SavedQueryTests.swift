@@ -4,7 +4,7 @@ import SQLite
 import Testing
 import TestSupport
 import TrackerApp
-import TrackerStore
+@testable import TrackerStore
 
 /// The header format of queries/*.sql, every shipped query against a real database, and `readOnlySQL`.
 @Suite struct SavedQueryTests {

@@ -3,7 +3,7 @@ import Learning
 import Scheduling
 import SQLite
 import TrackerApp
-import TrackerStore
+@testable import TrackerStore
 
 /// A small run specification that trains in well under a second in a debug build.
 func smallSpecification(
