@@ -1,4 +1,9 @@
 import CSQLite
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One prepared SQL statement. Finalized when the last reference goes away.
 ///
@@ -288,7 +293,7 @@ extension Statement {
     public func columnIndex(_ name: String) throws(SQLiteError) -> Int32 {
         let count = sqlite3_column_count(handle)
         if let index = columnIndexes?[name], index < count,
-           let current = sqlite3_column_name(handle, index), String(cString: current) == name {
+           let current = sqlite3_column_name(handle, index), name.withCString({ strcmp(current, $0) }) == 0 {
             return index
         }
         var indexes: [String: Int32] = [:]

@@ -128,16 +128,18 @@ extension TrackerStore {
             guard try header.step() else {
                 throw StoreError.invalidArgument("frame \(frameID) is missing from the database")
             }
-            let source: FrameSource = header.text(0) == "file"
-                ? .file : .generated(seed: UInt64(bitPattern: header.int64(1)))
-            let parameters = ModelParameters(uplinkRate: header.double(2), cpuHz: header.double(3), zeta: header.double(4))
-            let optimal = header.isNull(5) ? nil : header.double(5)
-            let edf = header.double(6)
+            let source: FrameSource = try header.text("source") == "file"
+                ? .file : .generated(seed: UInt64(bitPattern: try header.int64("seed")))
+            let parameters = ModelParameters(
+                uplinkRate: try header.double("uplink_rate"), cpuHz: try header.double("cpu_hz"), zeta: try header.double("zeta"))
+            let optimal = try header.optionalDouble("optimal_objective")
+            let edf = try header.double("edf_objective")
 
             let taskRows = try database.cachedStatement(
                 "SELECT data_bits, deadline_s, cycles_per_bit FROM frame_tasks WHERE frame_id = ? ORDER BY task")
             let tasks = try taskRows.rows([.integer(frameID)]) { row in
-                OffloadTask(dataBits: row.double(0), deadlineSeconds: row.double(1), cyclesPerBit: row.double(2))
+                OffloadTask(dataBits: try row.double("data_bits"), deadlineSeconds: try row.double("deadline_s"),
+                            cyclesPerBit: try row.double("cycles_per_bit"))
             }
             // Values read back are checked like values typed in: a file edited by hand (or by another
             // program) must not smuggle in a frame whose times overflow.

@@ -14,7 +14,7 @@ extension TrackerStore {
                 FROM run_params WHERE run = ?
                 """)
             guard let h = try statement.rows([.integer(record.id)], { row in
-                Hyperparameters(record: record, parameterRow: row, firstColumn: 0)
+                try Hyperparameters(record: record, parameterRow: row)
             }).first else {
                 throw StoreError.invalidArgument("run \(record.runID) has no settings recorded")
             }
