@@ -156,14 +156,16 @@ func drive(_ session: RunSession, quiet: Bool, format: ReportFormat) throws {
         },
         shouldStop: { StopSignal.pending != 0 })
     display.finish()
-    let store = session.store
-    let record = try store.run(session.record.runID)
+    // The run as the session's last commit left it, its summary as committed and its frame: what the
+    // session returns, not read back.
+    let record = session.record
     switch end {
-    case .finished:
-        try StandardOutput.print(try runReport(record, in: store).render(format), terminator: "")
+    case .finished(let summary):
+        try StandardOutput.print(runReport(record, summary: summary, frame: session.frame).render(format), terminator: "")
     case .interrupted(let iteration):
         StandardError.write("Interrupted at iteration \(iteration); resume with: tracker resume \(record.runID)\n")
-        if format == .json { try StandardOutput.print(try runReport(record, in: store).render(format), terminator: "") }
+        // An interrupted run has no summary (a resume's claim drops the one of a run it extends).
+        if format == .json { try StandardOutput.print(runReport(record, summary: nil, frame: session.frame).render(format), terminator: "") }
         throw ExitCode(StopSignal.exitCode)
     }
 }
@@ -171,8 +173,11 @@ func drive(_ session: RunSession, quiet: Bool, format: ReportFormat) throws {
 /// The run's identity, status and summary as one record; the json keys are the ones scripts rely on.
 /// `frame` saves reading the run's frame again where the caller has it.
 func runReport(_ record: RunRecord, in store: TrackerStore, frame: StoredFrame? = nil) throws -> Record {
-    let summary = try store.summary(ofRun: record.id)
-    let frame = try frame ?? store.loadFrame(id: record.frameID)
+    runReport(record, summary: try store.summary(ofRun: record.id), frame: try frame ?? store.loadFrame(id: record.frameID))
+}
+
+/// ``runReport(_:in:frame:)`` from values the caller has.
+func runReport(_ record: RunRecord, summary: RunSummary?, frame: StoredFrame) -> Record {
     var fields: [(String, JSON)] = [
         ("run_id", .string(record.runID)),
         ("status", .string(record.displayStatus)),
