@@ -1,3 +1,7 @@
+// Module TrackerCommands: every subcommand but `ui`, one file each: parses arguments, calls TrackerApp and
+// TrackerStore, prints through TrackerReports and Output.swift. Must not import SQLite nor depend on
+// TrackerWeb (the `tracker` executable adds `ui`).
+
 import ArgumentParser
 import Foundation
 import TrackerReports

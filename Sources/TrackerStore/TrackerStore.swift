@@ -1,3 +1,8 @@
+// Module TrackerStore: persistence. Owns the SQL (migrations/, queries/ and the store's own statements),
+// decoding rows into values (by column name), opening a database file (placement, leases, immutable
+// reads) and its connection, which stays internal. Must not orchestrate: no threads, no sessions, no
+// sweeps, no statistics (TrackerApp), no presentation (TrackerReports), no argument parsing.
+
 import Foundation
 import SQLite
 
