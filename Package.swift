@@ -52,9 +52,10 @@ let package = Package(
             plugins: ["EmbedSQLPlugin"]
         ),
         // The application layer: recording sessions and their threads (writer, heartbeat, WAL checkpointer),
-        // sweeps and their specs, shard publishing, comparison and statistics. Pure orchestration over the
-        // store's public API; both front ends stand on it.
-        .target(name: "TrackerApp", dependencies: ["SQLite", "Scheduling", "Learning", "TrackerStore"]),
+        // sweeps and their specs, shard publishing, comparison and statistics, shared views. Pure orchestration
+        // over the store's public API (no SQLite: its helper threads use TrackerStore's SessionConnection);
+        // both front ends stand on it.
+        .target(name: "TrackerApp", dependencies: ["Scheduling", "Learning", "TrackerStore"]),
         // Tables, JSON values, the compare tables and the SVG charts, from plain values: no argument parsing,
         // so the CLI and the web dashboard render the same output.
         .target(name: "TrackerReports", dependencies: ["Scheduling", "Learning", "TrackerStore", "TrackerApp"]),

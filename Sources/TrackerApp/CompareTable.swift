@@ -1,6 +1,5 @@
 import Foundation
 import TrackerStore
-import SQLite
 
 /// A mean with its spreads (spreads only from `CompareTable.minimumRunsForSpread` values on).
 public struct MeanAggregate: Sendable, Equatable {

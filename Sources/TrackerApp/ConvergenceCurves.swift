@@ -1,7 +1,6 @@
 import Foundation
 import TrackerStore
 import Learning
-import SQLite
 
 /// A per-iteration metric of the greedy action that `queries/convergence_curve.sql` averages; the raw
 /// value is the query's column name.

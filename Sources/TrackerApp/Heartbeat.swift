@@ -1,7 +1,6 @@
 import Dispatch
 import Foundation
 import TrackerStore
-import SQLite
 
 /// Who owns a running run: the host and process that claimed it. The heartbeat and every commit of a
 /// session check it, so a process that lost its run to `resume --force` stops writing to it.
@@ -55,14 +54,9 @@ final class Heartbeat: Sendable {
     private func beatOnOwnConnection() {
         // A beat waits for the write lock at most one interval: a late beat is worth less than the next.
         let timeout = Int32(min(max(intervalSeconds * 1000, 100), 60_000))
-        guard let database = try? Database(path: path, mode: .readWrite, busyTimeoutMilliseconds: timeout) else { return }
+        guard let connection = SessionConnection(location: path, busyTimeoutMilliseconds: timeout) else { return }
         while stopRequest.wait(timeout: .now() + intervalSeconds) == .timedOut {
-            _ = try? database.transaction(.immediate) {
-                let beat = try database.cachedStatement("""
-                    UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running' AND host = ? AND pid = ?
-                    """)
-                try beat.run([.text(Timestamp.now()), .integer(runKey), .text(owner.host), .integer(Int64(owner.pid))])
-            }
+            connection.beat(runKey: runKey, host: owner.host, pid: owner.pid)
         }
     }
 }

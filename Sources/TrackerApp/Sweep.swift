@@ -2,7 +2,6 @@ import Dispatch
 import Foundation
 import TrackerStore
 import Learning
-import SQLite
 import Synchronization
 
 /// What a sweep does with one of its runs, decided from what the database already holds.

@@ -5,7 +5,7 @@
 // ShardPublisher's publishing schedule, comparison and statistics (CompareTable, Statistics, convergence
 // curves), and the views both front ends share (RunHistory: a run's curve).
 //
-// Uses TrackerStore only through its public API, as if from another package: no SQL text here, no
-// `TrackerStore.database`. (The heartbeat and checkpointer threads still open their own connection to the
-// store's file through the SQLite wrapper: a session's helper connections, not the store's.)
+// Uses TrackerStore only through its public API, as if from another package: no SQL text, no
+// `import SQLite`, no `TrackerStore.database` (the heartbeat and checkpointer threads open their own
+// connections as TrackerStore's SessionConnection).
 // Must not parse arguments, print, or serve HTTP.

@@ -1,6 +1,5 @@
 import Foundation
 import TrackerStore
-import SQLite
 
 /// Checkpoints a recording session's WAL from a thread and connection of its own, so the writer never
 /// waits for a checkpoint.
@@ -78,8 +77,8 @@ final class WALCheckpointer: @unchecked Sendable {
 
     private func checkpointOnOwnConnection() {
         // Best effort: without this connection the writer's own checkpoints still bound the log.
-        guard let database = try? Database(path: location, mode: .readWrite, busyTimeoutMilliseconds: 1000) else { return }
-        _ = try? database.execute("PRAGMA synchronous = NORMAL")
+        guard let connection = SessionConnection(location: location, busyTimeoutMilliseconds: 1000) else { return }
+        connection.relaxSynchronous()
         while true {
             condition.lock()
             while !requested && !stopping { condition.wait() }
@@ -87,7 +86,7 @@ final class WALCheckpointer: @unchecked Sendable {
             requested = false
             condition.unlock()
             if stop { return }
-            _ = try? database.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            connection.checkpointPassively()
         }
     }
 }

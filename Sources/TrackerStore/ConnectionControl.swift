@@ -40,3 +40,33 @@ extension TrackerStore {
         }
     }
 }
+
+/// A recording session's helper connection to the store's file (``TrackerStore/location``), for its
+/// heartbeat and WAL checkpointer threads: opened on, and used by, the one thread that owns it, and best
+/// effort throughout (a failed beat or checkpoint is skipped; the next one tries again).
+public final class SessionConnection {
+    private let database: Database
+
+    /// nil where the file cannot be opened.
+    public init?(location: String, busyTimeoutMilliseconds: Int32) {
+        guard let database = try? Database(path: location, mode: .readWrite, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        else { return nil }
+        self.database = database
+    }
+
+    /// Refreshes the run's `heartbeat_at`, only while the process `owner` still owns it.
+    public func beat(runKey: Int64, host: String, pid: Int) {
+        _ = try? database.transaction(.immediate) {
+            let beat = try database.cachedStatement("""
+                UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running' AND host = ? AND pid = ?
+                """)
+            try beat.run([.text(Timestamp.now()), .integer(runKey), .text(host), .integer(Int64(pid))])
+        }
+    }
+
+    /// `synchronous = NORMAL` on this connection: a checkpointer's syncs are its own business.
+    public func relaxSynchronous() { _ = try? database.execute("PRAGMA synchronous = NORMAL") }
+
+    /// A PASSIVE checkpoint: copies what it can of the WAL into the file without waiting for readers.
+    public func checkpointPassively() { _ = try? database.execute("PRAGMA wal_checkpoint(PASSIVE)") }
+}

@@ -12,9 +12,9 @@ public final class TrackerStore {
     /// The connection: internal, so SQL stays in this module; other layers call the store's methods.
     let database: Database
     public let path: String
-    /// The file as SQLite is given it (``sqliteLocation(of:mayCreate:)``), for the session's other
-    /// connections (heartbeat, checkpointer).
-    package let location: String
+    /// The file as SQLite is given it (``sqliteLocation(of:mayCreate:)``), for a recording session's
+    /// helper connections (``SessionConnection``: heartbeat, checkpointer).
+    public let location: String
     /// This process's share of the host lease, where the file is on a shared filesystem and opened for
     /// writing (``SharedFilesystem``); given back when the store goes away.
     private let lease: HostLease?

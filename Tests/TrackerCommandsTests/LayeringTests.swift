@@ -26,8 +26,9 @@ import Testing
         return module == "SQLite" || module == "CSQLite"
     }
 
-    @Test(arguments: ["TrackerCommands", "TrackerWeb"])
-    func frontEndsDoNotImportSQLite(_ module: String) throws {
+    /// The two front ends, and TrackerApp, which orchestrates over TrackerStore's methods.
+    @Test(arguments: ["TrackerCommands", "TrackerWeb", "TrackerApp"])
+    func noLayerAboveTheStoreImportsSQLite(_ module: String) throws {
         let files = try Self.swiftFiles(in: module)
         #expect(!files.isEmpty, "Sources/\(module) has no Swift files: is the root right? \(Self.root.path)")
         for file in files {
@@ -70,6 +71,8 @@ import Testing
         let web = try #require(Self.target("TrackerWeb", in: manifest))
         #expect(!web.contains("\"SQLite\""), "TrackerWeb lists SQLite: \(web)")
         #expect(!commands.contains("\"SQLite\""), "TrackerCommands lists SQLite: \(commands)")
+        let app = try #require(Self.target("TrackerApp", in: manifest))
+        #expect(!app.contains("\"SQLite\""), "TrackerApp lists SQLite: \(app)")
     }
 
 }
