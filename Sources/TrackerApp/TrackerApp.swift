@@ -6,6 +6,6 @@
 // curves), and the views both front ends share (RunHistory: a run's curve).
 //
 // Uses TrackerStore only through its public API, as if from another package: no SQL text, no
-// `import SQLite`, no `TrackerStore.database` (the heartbeat and checkpointer threads open their own
+// use of the SQLite module, no `TrackerStore.database` (the heartbeat and checkpointer threads open their own
 // connections as TrackerStore's SessionConnection).
 // Must not parse arguments, print, or serve HTTP.

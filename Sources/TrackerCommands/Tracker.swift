@@ -1,5 +1,5 @@
 // Module TrackerCommands: every subcommand but `ui`, one file each: parses arguments, calls TrackerApp and
-// TrackerStore, prints through TrackerReports and Output.swift. Must not import SQLite nor depend on
+// TrackerStore, prints through TrackerReports and Output.swift. Must not use the SQLite module nor depend on
 // TrackerWeb (the `tracker` executable adds `ui`).
 
 import ArgumentParser

@@ -1,5 +1,5 @@
 // Module TrackerWeb: `tracker ui`'s read-only dashboard (Hummingbird 2): maps requests to TrackerApp's
-// and TrackerStore's methods and renders HTML and JSON. Must not import SQLite or ArgumentParser, nor
+// and TrackerStore's methods and renders HTML and JSON. Must not use the SQLite module or ArgumentParser, nor
 // know of TrackerCommands; the `tracker` executable composes the two.
 
 import Foundation
