@@ -2,10 +2,14 @@
 import PackageDescription
 
 // Layers only look down:
-//   CSQLite -> SQLite -> Scheduling -> Learning -> TrackerStore (also on CSHA256) -> TrackerReports -> TrackerWeb -> TrackerCommands -> tracker
-// Scheduling and Learning never import SQLite; TrackerStore, TrackerReports and TrackerWeb never import ArgumentParser.
+//   CSQLite -> SQLite -> Scheduling -> Learning -> TrackerStore (also on CSHA256) -> TrackerApp -> TrackerReports
+//     -> TrackerCommands | TrackerWeb (side by side, neither imports the other) -> tracker (composes the two, offers `ui`)
+// TrackerStore is persistence (SQL, row decoding, opening, leases); TrackerApp is the application layer over it
+// (recording pipeline, sweeps, comparison, statistics, shared views) and uses only its public API.
+// Scheduling and Learning never import SQLite; only TrackerCommands and the tracker executable import
+// ArgumentParser, and neither front end (TrackerCommands, TrackerWeb) imports SQLite.
 // TrackerReports holds the tables and charts that every front end (the CLI, the web dashboard) shows;
-// TrackerWeb (`tracker ui`) only maps HTTP requests to them and renders HTML.
+// TrackerWeb (`tracker ui`) only maps HTTP requests to them and renders HTML. docs/architecture.md has more.
 let package = Package(
     name: "tracker",
     platforms: [.macOS(.v15)],
@@ -47,39 +51,53 @@ let package = Package(
             dependencies: ["SQLite", "CSHA256", "Scheduling", "Learning"],
             plugins: ["EmbedSQLPlugin"]
         ),
+        // The application layer: recording sessions and their threads (writer, heartbeat, WAL checkpointer),
+        // sweeps and their specs, shard publishing, comparison and statistics, shared views. Pure orchestration
+        // over the store's public API (no SQLite: its helper threads use TrackerStore's SessionConnection);
+        // both front ends stand on it.
+        .target(name: "TrackerApp", dependencies: ["Scheduling", "Learning", "TrackerStore"]),
         // Tables, JSON values, the compare tables and the SVG charts, from plain values: no argument parsing,
         // so the CLI and the web dashboard render the same output.
-        .target(name: "TrackerReports", dependencies: ["Scheduling", "Learning", "TrackerStore"]),
+        .target(name: "TrackerReports", dependencies: ["Scheduling", "Learning", "TrackerStore", "TrackerApp"]),
         // `tracker ui`: the read-only web dashboard (Hummingbird 2). Maps requests to the store and renders
-        // HTML; knows nothing of argument parsing.
+        // HTML; knows nothing of argument parsing, and of SQLite only what TrackerStore's errors say.
         .target(
             name: "TrackerWeb",
             dependencies: [
-                "SQLite", "Scheduling", "Learning", "TrackerStore", "TrackerReports",
+                "Scheduling", "Learning", "TrackerStore", "TrackerApp", "TrackerReports",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
-        // Every subcommand, one file each, in a library so tests can link them.
+        // Every subcommand but `ui`, one file each, in a library so tests can link them. Not on TrackerWeb:
+        // linking this library does not link Hummingbird and SwiftNIO.
         .target(
             name: "TrackerCommands",
             dependencies: [
-                "Scheduling", "Learning", "TrackerStore", "TrackerReports", "TrackerWeb",
+                "Scheduling", "Learning", "TrackerStore", "TrackerApp", "TrackerReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "tracker", dependencies: ["TrackerCommands"]),
+        // The executable composes the two front ends: TrackerCommands' commands and `ui` (its own
+        // UICommand.swift, over TrackerWeb). The only product that links Hummingbird.
+        .executableTarget(
+            name: "tracker",
+            dependencies: [
+                "TrackerCommands", "TrackerStore", "TrackerWeb",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         // tracker-bench's ingest baseline: the same metric inserts as a plain C loop over libsqlite3.
         .target(name: "CIngestBaseline", dependencies: ["CSQLite"]),
         .executableTarget(
             name: "TrackerBench",
-            dependencies: ["SQLite", "CSQLite", "CIngestBaseline", "Scheduling", "Learning", "TrackerStore"]),
+            dependencies: ["SQLite", "CSQLite", "CIngestBaseline", "Scheduling", "Learning", "TrackerStore", "TrackerApp"]),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite", "CSQLite", "TestSupport"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Scheduling"]),
-        .testTarget(name: "TrackerStoreTests", dependencies: ["TrackerStore", "SQLite", "Learning", "Scheduling", "TestSupport"]),
-        .testTarget(name: "TrackerReportsTests", dependencies: ["TrackerReports", "TrackerStore", "Learning", "TestSupport"]),
+        .testTarget(name: "TrackerStoreTests", dependencies: ["TrackerStore", "TrackerApp", "SQLite", "Learning", "Scheduling", "TestSupport"]),
+        .testTarget(name: "TrackerReportsTests", dependencies: ["TrackerReports", "TrackerStore", "TrackerApp", "Learning", "TestSupport"]),
         // HummingbirdTesting drives the dashboard's application in process (DashboardRouteTests, RunViewSchemaTests).
         // It costs build time: it pulls AsyncHTTPClient and NIOSSL (BoringSSL, in C), which only this test
         // target links. Measured roughly: `swift build --target HummingbirdTesting` after the package was built

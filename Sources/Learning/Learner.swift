@@ -1,3 +1,6 @@
+// Module Learning: QL, DTEQL and DTAQL over the model, their snapshots and digests. Pure Swift: no SQL;
+// its results (final Q-table hashes) must stay bit-identical (scripts/bit-identity.py).
+
 import Scheduling
 
 /// What one iteration did and where the real agent stands after it.

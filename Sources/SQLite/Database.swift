@@ -1,3 +1,7 @@
+// Module SQLite: a thin, strict wrapper over libsqlite3 (connections, statements, values, errors,
+// transactions, migrations). Owns nothing of the tracker's schema; never imported above TrackerStore
+// except by tools (TrackerBench) and tests.
+
 import CSQLite
 
 /// One SQLite connection.

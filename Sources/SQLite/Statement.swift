@@ -1,4 +1,9 @@
 import CSQLite
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One prepared SQL statement. Finalized when the last reference goes away.
 ///
@@ -17,6 +22,9 @@ public final class Statement {
     // Fixed for the statement's lifetime (unlike the column count, which can change on an automatic
     // re-prepare after a schema change), so it is read once to keep bind's range check free.
     private let bindCount: Int32
+    // Result column names to indexes, built on the first access by name; rebuilt when an automatic
+    // re-prepare changed the columns (see ``columnIndex(_:)``).
+    private var columnIndexes: [String: Int32]?
 
     init(handle: OpaquePointer, db: OpaquePointer, sql: String) {
         self.handle = handle
@@ -271,6 +279,71 @@ public final class Statement {
         case SQLITE_BLOB: return .blob(blob(index))
         default: return .null
         }
+    }
+}
+
+// MARK: Columns by name
+
+/// Columns read by their result name (the `AS` alias, else the column's own name), in the style of
+/// GRDB's `row["name"]`: a decoder that names its columns keeps working when a SELECT gains or reorders
+/// columns, and a name the statement does not return is an error that carries the SQL, never a silent 0.
+extension Statement {
+    /// The 0-based index of the result column called `name` (exact, case-sensitive). Throws when the
+    /// statement returns no such column, or more than one (`SELECT a.id, b.id`: alias one of them).
+    public func columnIndex(_ name: String) throws(SQLiteError) -> Int32 {
+        let count = sqlite3_column_count(handle)
+        if let index = columnIndexes?[name], index < count,
+           let current = sqlite3_column_name(handle, index), name.withCString({ strcmp(current, $0) }) == 0 {
+            return index
+        }
+        var indexes: [String: Int32] = [:]
+        var duplicates: Set<String> = []
+        for index in 0..<count {
+            let column = sqlite3_column_name(handle, index).map { String(cString: $0) } ?? ""
+            if indexes[column] != nil { duplicates.insert(column) } else { indexes[column] = index }
+        }
+        columnIndexes = indexes
+        guard !duplicates.contains(name) else {
+            throw SQLiteError(extendedCode: SQLITE_RANGE, message: "more than one result column is named \"\(name)\"", sql: sql)
+        }
+        guard let index = indexes[name] else {
+            let names = (0..<count).map { sqlite3_column_name(handle, $0).map { String(cString: $0) } ?? "" }
+            throw SQLiteError(
+                extendedCode: SQLITE_RANGE,
+                message: "no result column named \"\(name)\" (the statement returns: \(names.joined(separator: ", ")))", sql: sql)
+        }
+        return index
+    }
+
+    /// True when the current row's column `name` holds NULL.
+    public func isNull(_ name: String) throws(SQLiteError) -> Bool { isNull(try columnIndex(name)) }
+    /// The column `name` as a 64-bit integer (SQLite's conversion rules apply; NULL reads as 0).
+    public func int64(_ name: String) throws(SQLiteError) -> Int64 { int64(try columnIndex(name)) }
+    /// The column `name` as an Int (SQLite's conversion rules apply; NULL reads as 0).
+    public func int(_ name: String) throws(SQLiteError) -> Int { int(try columnIndex(name)) }
+    /// The column `name` as a Double (SQLite's conversion rules apply; NULL reads as 0.0).
+    public func double(_ name: String) throws(SQLiteError) -> Double { double(try columnIndex(name)) }
+    /// The column `name` as UTF-8 text (NULL reads as "").
+    public func text(_ name: String) throws(SQLiteError) -> String { text(try columnIndex(name)) }
+    /// The column `name` as bytes (NULL and the empty blob both read as []).
+    public func blob(_ name: String) throws(SQLiteError) -> [UInt8] { blob(try columnIndex(name)) }
+    /// The column `name` in its stored type.
+    public func value(_ name: String) throws(SQLiteError) -> SQLiteValue { value(try columnIndex(name)) }
+
+    /// The column `name` as an integer, nil where it holds NULL.
+    public func optionalInt(_ name: String) throws(SQLiteError) -> Int? {
+        let index = try columnIndex(name)
+        return isNull(index) ? nil : int(index)
+    }
+    /// The column `name` as a Double, nil where it holds NULL.
+    public func optionalDouble(_ name: String) throws(SQLiteError) -> Double? {
+        let index = try columnIndex(name)
+        return isNull(index) ? nil : double(index)
+    }
+    /// The column `name` as text, nil where it holds NULL.
+    public func optionalText(_ name: String) throws(SQLiteError) -> String? {
+        let index = try columnIndex(name)
+        return isNull(index) ? nil : text(index)
     }
 }
 

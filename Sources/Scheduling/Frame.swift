@@ -1,3 +1,6 @@
+// Module Scheduling: the offloading model (tasks, frames, evaluation, reference orders, exact optimum).
+// Pure Swift: no SQL, no I/O beyond reading a task file.
+
 /// One task the user offloads: `dataBits` to send, a deadline from the frame's start, and the CPU cycles
 /// each bit needs on the server.
 public struct OffloadTask: Sendable, Equatable, Hashable, Codable {

@@ -2,6 +2,7 @@ import Foundation
 import Learning
 import Scheduling
 import SQLite
+import TrackerApp
 import TrackerStore
 
 // MARK: recording

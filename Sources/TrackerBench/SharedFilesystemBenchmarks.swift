@@ -1,4 +1,5 @@
 import Foundation
+import TrackerApp
 import TrackerStore
 
 // MARK: sharedfs

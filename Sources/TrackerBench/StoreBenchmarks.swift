@@ -2,6 +2,7 @@ import Foundation
 import Learning
 import Scheduling
 import SQLite
+import TrackerApp
 import TrackerStore
 
 // MARK: pipeline
@@ -34,7 +35,8 @@ func pipelineBenchmark(_ arguments: ArraySlice<String>) throws {
             let session = try RunSession.start(specification, in: store)
             _ = try session.run()
             best = min(best, now() - start)
-            if case .integer(let size)? = try store.database.scalar(
+            // On a connection of its own: the store's is internal to TrackerStore.
+            if case .integer(let size)? = try Database(path: store.path, mode: .readOnly).scalar(
                 "SELECT sum(pgsize) FROM dbstat WHERE name IN ('metrics', 'frame_actions')") {
                 bytes = Int(size)
             }

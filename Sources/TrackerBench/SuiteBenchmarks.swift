@@ -3,6 +3,7 @@ import Foundation
 import Learning
 import Scheduling
 import SQLite
+import TrackerApp
 import TrackerStore
 
 // MARK: ingest

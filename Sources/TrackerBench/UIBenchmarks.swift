@@ -2,6 +2,7 @@ import Foundation
 import Learning
 import Scheduling
 import SQLite
+import TrackerApp
 import TrackerStore
 
 // MARK: ui
@@ -92,8 +93,10 @@ func uiBenchmark(_ arguments: ArraySlice<String>) throws {
 /// `target` runs, the size of the runs page's benchmark; returns how many it added.
 func topUpRuns(path: String, to target: Int) throws -> Int {
     let store = try TrackerStore(path: path)
-    guard case .integer(let count)? = try store.database.scalar("SELECT count(*) FROM runs"), count < target else { return 0 }
-    guard case .integer(let earlier)? = try store.database.scalar("SELECT count(*) FROM runs WHERE label = 'ui-bench'") else { return 0 }
+    // Counted on a connection of its own: the store's is internal to TrackerStore.
+    let counting = try Database(path: path, mode: .readOnly)
+    guard case .integer(let count)? = try counting.scalar("SELECT count(*) FROM runs"), count < target else { return 0 }
+    guard case .integer(let earlier)? = try counting.scalar("SELECT count(*) FROM runs WHERE label = 'ui-bench'") else { return 0 }
     let frame = FrameGenerator.generate(count: 4, seed: 1)
     let missing = target - Int(count)
     for index in 0..<missing {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Learning
 import TrackerReports
+import TrackerApp
 import TrackerStore
 
 extension CompareSpread: ExpressibleByArgument {}

@@ -63,7 +63,7 @@ func frameTable(_ frame: Frame) -> Table {
 }
 
 /// A failure a user can act on, printed as one line `Error: <message>` with exit code 1.
-struct CommandFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct CommandFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TrackerReports
+import TrackerApp
 import TrackerStore
 
 /// `tracker import`: record a run made by a learner outside the tracker, from a `tracker-import/1` file.
@@ -41,7 +42,7 @@ public struct ImportCommand: ParsableCommand {
         Provenance.prefetch()
         let store = try database.openStore()
         imported.provenance = .current()
-        let record = try store.recordImportedRun(imported)
+        let record = try RunImport.record(imported, in: store)
         try StandardOutput.print(try runReport(record, in: store).render(format), terminator: "")
     }
 }

@@ -22,7 +22,7 @@ public struct DatabaseOptions: ParsableArguments {
         if singleHost { setenv("TRACKER_SINGLE_HOST", "1", 1) }
     }
 
-    var path: String {
+    public var path: String {
         if let db { return db }
         if let fromEnvironment = ProcessInfo.processInfo.environment["TRACKER_DB"], !fromEnvironment.isEmpty {
             return fromEnvironment

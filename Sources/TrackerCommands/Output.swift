@@ -14,8 +14,8 @@ import Darwin
 /// Writes to standard error: progress, warnings and prompts never mix with the data on stdout. A write
 /// that fails (stderr closed, a full disk, `2>/dev/full`, a closed pipe) is ignored: a message that cannot
 /// be shown must never stop a run or a server (it used to trap, through `FileHandle.write`).
-enum StandardError {
-    static func write(_ text: String) {
+public enum StandardError {
+    public static func write(_ text: String) {
         _ = StandardStreams.writeAll(STDERR_FILENO, text)
     }
 }
@@ -28,7 +28,7 @@ enum StandardError {
 ///   tools do: the reader wanted no more.
 /// - Any other failure (`ENOSPC` on a full disk, `EIO`, `EFBIG`, stdout closed: `EBADF`) throws
 ///   ``CommandFailure`` "could not write the output: ..." (exit 1): the result was not written whole.
-enum StandardOutput {
+public enum StandardOutput {
     static func write(_ text: String) throws {
         let failure = StandardStreams.writeAll(STDOUT_FILENO, text)
         guard failure != 0 else { return }
@@ -43,7 +43,7 @@ enum StandardOutput {
 
     /// A message that goes to stdout but is not a result (the `ui` command's URL line): written in one
     /// call, and a failure is ignored like ``StandardError/write(_:)``'s.
-    static func message(_ text: String) {
+    public static func message(_ text: String) {
         _ = StandardStreams.writeAll(STDOUT_FILENO, text)
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Learning
 import Foundation
 import TrackerReports
+import TrackerApp
 import TrackerStore
 
 /// How the experiment reads the paper where its text and its algorithms differ (docs/model.md).

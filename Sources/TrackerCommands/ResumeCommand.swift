@@ -1,6 +1,7 @@
 import ArgumentParser
 import Learning
 import TrackerReports
+import TrackerApp
 import TrackerStore
 
 /// `tracker resume`: continue a stopped or killed run from its last checkpoint.
@@ -77,7 +78,11 @@ public struct ResumeCommand: ParsableCommand {
         {
         case .alreadyFinished(let record):
             StandardError.write("Run \(record.runID) is already finished; nothing to do (--to K extends it to a budget of K iterations).\n")
-            try printRunReport(record, in: store, format: format)
+            // Nothing ran: the run is shown as `show` shows it (its table, or its one view as JSON).
+            switch format {
+            case .table: try StandardOutput.print(try runReport(record, in: store).render(.table), terminator: "")
+            case .json: try StandardOutput.print(try store.reading { try RunView.build(record, in: store) }.json.serialized(pretty: true))
+            }
         case .session(let session):
             try drive(session, quiet: quiet, format: format)
         }

@@ -3,6 +3,7 @@ import Foundation
 import Learning
 import Scheduling
 import TrackerReports
+import TrackerApp
 import TrackerStore
 
 /// `tracker run`: train one algorithm on one frame, recording everything in the database.
@@ -155,24 +156,29 @@ func drive(_ session: RunSession, quiet: Bool, format: ReportFormat) throws {
         },
         shouldStop: { StopSignal.pending != 0 })
     display.finish()
-    let store = session.store
-    let record = try store.run(session.record.runID)
+    // The run as the session's last commit left it, its summary as committed and its frame: what the
+    // session returns, not read back.
+    let record = session.record
     switch end {
-    case .finished:
-        try printRunReport(record, in: store, format: format)
+    case .finished(let summary):
+        try printRunReport(record, summary: summary, session: session, format: format)
     case .interrupted(let iteration):
         StandardError.write("Interrupted at iteration \(iteration); resume with: tracker resume \(record.runID)\n")
-        if format == .json { try printRunReport(record, in: store, format: format) }
+        // An interrupted run has no summary (a resume's claim drops the one of a run it extends).
+        if format == .json { try printRunReport(record, summary: nil, session: session, format: format) }
         throw ExitCode(StopSignal.exitCode)
     }
 }
 
 /// What `run` and `resume` print at the end: the summary table, or the run's whole view as JSON (the
 /// shape of `show --format json`, docs/run.schema.json).
-func printRunReport(_ record: RunRecord, in store: TrackerStore, format: ReportFormat) throws {
+func printRunReport(_ record: RunRecord, summary: RunSummary?, session: RunSession, format: ReportFormat) throws {
     switch format {
-    case .table: try StandardOutput.print(try runReport(record, in: store).render(.table), terminator: "")
-    case .json: try StandardOutput.print(try RunView.build(record, in: store).json.serialized(pretty: true))
+    // The table: the run as the session's last commit left it, with its summary and frame (not read back).
+    case .table: try StandardOutput.print(runReport(record, summary: summary, frame: session.frame).render(.table), terminator: "")
+    // The JSON is the run's one view (docs/run.schema.json), as `show` gives it: it adds what the session
+    // does not hold (provenance, tags, labels, checkpoints), so it is read as `show` reads it.
+    case .json: try StandardOutput.print(try session.store.reading { try RunView.build(record, in: session.store) }.json.serialized(pretty: true))
     }
 }
 
@@ -182,7 +188,7 @@ func runReport(_ record: RunRecord, in store: TrackerStore, frame: StoredFrame? 
     runReport(record, summary: try store.summary(ofRun: record.id), frame: try frame ?? store.loadFrame(id: record.frameID))
 }
 
-/// ``runReport(_:in:frame:)`` from what the caller has read already (`show`: its RunView).
+/// ``runReport(_:in:frame:)`` from values the caller has.
 func runReport(_ record: RunRecord, summary: RunSummary?, frame: StoredFrame) -> Record {
     var fields: [(String, JSON)] = [
         ("run_id", .string(record.runID)),

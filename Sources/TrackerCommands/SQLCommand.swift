@@ -71,7 +71,7 @@ struct TimeLimitOption: ParsableArguments {
 
     /// `body` with the store's statements under the limit; past it, `Error: the statement ran past ...`.
     func run(on store: TrackerStore, _ body: () throws -> Void) throws {
-        if timeout > 0 { store.database.limitTime(to: .milliseconds(Int((timeout * 1000).rounded(.up)))) }
+        if timeout > 0 { store.limitTime(to: .milliseconds(Int((timeout * 1000).rounded(.up)))) }
         do {
             try body()
         } catch let error as StoreError where error.isInterrupted {

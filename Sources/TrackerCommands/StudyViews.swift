@@ -2,6 +2,7 @@ import Foundation
 import Learning
 import Scheduling
 import TrackerReports
+import TrackerApp
 import TrackerStore
 
 /// A recorded study, read back from its canonical spec and its rung results.

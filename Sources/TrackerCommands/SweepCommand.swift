@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Synchronization
 import TrackerReports
+import TrackerApp
 import TrackerStore
 
 /// Options shared by `sweep` and `reproduce`.

@@ -1,5 +1,6 @@
 import Foundation
 import TrackerReports
+import TrackerApp
 import TrackerStore
 
 #if canImport(Glibc)

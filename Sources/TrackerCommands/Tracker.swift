@@ -1,14 +1,26 @@
+// Module TrackerCommands: every subcommand but `ui`, one file each: parses arguments, calls TrackerApp and
+// TrackerStore, prints through TrackerReports and Output.swift. Must not use the SQLite module nor depend on
+// TrackerWeb (the `tracker` executable adds `ui`).
+
 import ArgumentParser
 import Foundation
 import TrackerReports
+import TrackerApp
 import TrackerStore
 
 /// The root command. Each subcommand lives in its own file as a type of this library, so the tests link
-/// the same commands the executable runs.
+/// the same commands the executable runs; all but `ui`, which needs the web server (TrackerWeb) and lives
+/// in the `tracker` executable, which composes the two (``configuration(ui:)``).
 public struct Tracker: ParsableCommand {
     public static let version = "0.1.0"
 
-    public static let configuration = CommandConfiguration(
+    /// The commands without `ui`.
+    public static let configuration = configuration(ui: nil)
+
+    /// The root command's configuration with `ui` in its place among the subcommands (help lists them in
+    /// this order), for the executable that offers it.
+    public static func configuration(ui: (any ParsableCommand.Type)?) -> CommandConfiguration {
+        CommandConfiguration(
         commandName: "tracker",
         abstract: "Digital-twin-assisted Q-learning for edge task scheduling, tracked in SQLite.",
         discussion: """
@@ -38,10 +50,11 @@ public struct Tracker: ParsableCommand {
             TuneCommand.self,
             MergeCommand.self,
             ReproduceCommand.self,
-            UICommand.self,
+        ] + (ui.map { [$0] } ?? []) + [
             SettingsReferenceCommand.self,
         ]
     )
+    }
 
     public init() {}
 
@@ -59,17 +72,17 @@ public struct Tracker: ParsableCommand {
     /// specs, SQL results) that could otherwise drive the terminal. Help and `--version` print as usual.
     /// The standard streams are prepared first (``StandardStreams/prepare()``): a closed or full stdout
     /// or stderr never traps, and a result that could not be written whole exits 1.
-    public static func mainEscapingErrors() -> Never {
+    public static func mainEscapingErrors<Root: ParsableCommand>(root: Root.Type = Tracker.self) -> Never {
         StandardStreams.prepare()
         do {
-            var command = try parseAsRoot()
+            var command = try Root.parseAsRoot()
             try command.run()
             Foundation.exit(0)
         } catch {
-            let code = Self.isUsageError(error) ? ExitCode.validationFailure : exitCode(for: error)
+            let code = Self.isUsageError(error) ? ExitCode.validationFailure : Root.exitCode(for: error)
             guard code != .success else {
                 // --help, `help CMD`, --version: the text is the result, written and checked like any other.
-                let text = fullMessage(for: error)
+                let text = Root.fullMessage(for: error)
                 do {
                     if !text.isEmpty { try StandardOutput.write(text + "\n") }
                 } catch {
@@ -78,7 +91,7 @@ public struct Tracker: ParsableCommand {
                 }
                 Foundation.exit(0)
             }
-            StandardError.write(terminalEscapedLines(fullMessage(for: error)) + "\n")
+            StandardError.write(terminalEscapedLines(Root.fullMessage(for: error)) + "\n")
             Foundation.exit(code.rawValue)
         }
     }

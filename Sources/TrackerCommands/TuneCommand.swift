@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Synchronization
 import TrackerReports
+import TrackerApp
 import TrackerStore
 
 /// `tracker tune`: hyperparameter search by successive halving, whose promotions extend runs from their

@@ -1,5 +1,6 @@
 import Foundation
 import Learning
+import TrackerApp
 import TrackerStore
 
 /// How the compare tables show the spread of a cell with at least three runs.

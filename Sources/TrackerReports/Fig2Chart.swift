@@ -1,5 +1,6 @@
 import Foundation
 import Learning
+import TrackerApp
 import TrackerStore
 
 /// The paper's Fig. 2: one line per configuration, the mean of a metric of the greedy order against

@@ -1,3 +1,6 @@
+// Module TrackerReports: what every front end shows, from plain values: tables (text, markdown, CSV,
+// JSON, LaTeX), compare reports and SVG charts. Must not parse arguments, serve HTTP or touch SQL.
+
 import Foundation
 
 /// Output of commands that print one record (a frame, an evaluation, a run).

@@ -12,7 +12,7 @@ public struct CheckpointTopActions: Sendable {
 extension TrackerStore {
     /// The run's newest intact checkpoint restored into a learner, or nil when none restores. A checkpoint
     /// whose bytes do not match their stored SHA-256, or that does not restore, is skipped, not trusted.
-    func newestRestorableLearner(
+    public func newestRestorableLearner(
         of record: RunRecord, frame: StoredFrame, hyperparameters: Hyperparameters, memoryLimitBytes: Int
     ) throws -> Learner? {
         for checkpoint in try checkpoints(ofRun: record.id).reversed() {

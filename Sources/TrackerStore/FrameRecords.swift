@@ -59,9 +59,9 @@ public struct StoredFrame: Sendable {
 }
 
 extension TrackerStore {
-    /// The id of `analysis.frame` in the database, inserting it the first time. Frames are shared by every
-    /// run on them, found by fingerprint. Call inside a transaction.
-    func insertFrameIfNeeded(_ analysis: FrameAnalysis, source: FrameSource) throws -> Int64 {
+    /// The id of `analysis.frame` in the database, inserting it the first time (then `inserted` is true).
+    /// Frames are shared by every run on them, found by fingerprint. Call inside a transaction.
+    func frameInsertedIfNeeded(_ analysis: FrameAnalysis, source: FrameSource) throws -> (id: Int64, inserted: Bool) {
         let frame = analysis.frame
         let fingerprint = frame.fingerprint
         let find = try database.cachedStatement("SELECT frame_id FROM frames WHERE fingerprint = ?")
@@ -69,7 +69,7 @@ extension TrackerStore {
         if try find.step() {
             let id = find.int64(0)
             find.reset()
-            return id
+            return (id, false)
         }
         find.reset()
 
@@ -113,7 +113,7 @@ extension TrackerStore {
             _ = try insertTask.step()
             insertTask.reset()
         }
-        return frameID
+        return (frameID, true)
     }
 
     /// Reads a frame back exactly as it was stored.
@@ -128,16 +128,18 @@ extension TrackerStore {
             guard try header.step() else {
                 throw StoreError.invalidArgument("frame \(frameID) is missing from the database")
             }
-            let source: FrameSource = header.text(0) == "file"
-                ? .file : .generated(seed: UInt64(bitPattern: header.int64(1)))
-            let parameters = ModelParameters(uplinkRate: header.double(2), cpuHz: header.double(3), zeta: header.double(4))
-            let optimal = header.isNull(5) ? nil : header.double(5)
-            let edf = header.double(6)
+            let source: FrameSource = try header.text("source") == "file"
+                ? .file : .generated(seed: UInt64(bitPattern: try header.int64("seed")))
+            let parameters = ModelParameters(
+                uplinkRate: try header.double("uplink_rate"), cpuHz: try header.double("cpu_hz"), zeta: try header.double("zeta"))
+            let optimal = try header.optionalDouble("optimal_objective")
+            let edf = try header.double("edf_objective")
 
             let taskRows = try database.cachedStatement(
                 "SELECT data_bits, deadline_s, cycles_per_bit FROM frame_tasks WHERE frame_id = ? ORDER BY task")
             let tasks = try taskRows.rows([.integer(frameID)]) { row in
-                OffloadTask(dataBits: row.double(0), deadlineSeconds: row.double(1), cyclesPerBit: row.double(2))
+                OffloadTask(dataBits: try row.double("data_bits"), deadlineSeconds: try row.double("deadline_s"),
+                            cyclesPerBit: try row.double("cycles_per_bit"))
             }
             // Values read back are checked like values typed in: a file edited by hand (or by another
             // program) must not smuggle in a frame whose times overflow.

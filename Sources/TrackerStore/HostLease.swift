@@ -76,7 +76,7 @@ public final class HostLease: @unchecked Sendable {
     public let databasePath: String
     public let kind: Kind
     let device: UInt64
-    let nonce: String
+    public let nonce: String
     private let leasePath: String
     private let staleAfter: Double
     private let renewEvery: Double

@@ -88,33 +88,11 @@ public struct ImportedRun: Sendable {
 
 extension TrackerStore {
     /// Records an imported run, finished, in one IMMEDIATE transaction: its frame (shared with every run on
-    /// it), the run (`origin` 'imported'), its settings, metrics and greedy actions' outcomes, and the summary
-    /// derived from its metrics by the rules a built-in run's follows (``RunSession``'s summary, the learner's
-    /// ``ConvergenceTracker``). A configuration already recorded is refused as `tracker run` refuses it;
-    /// on any failure nothing is written.
-    public func recordImportedRun(_ run: ImportedRun) throws -> RunRecord {
-        guard let last = run.metrics.last else { throw StoreError.invalidArgument("an imported run needs at least one iteration") }
-        let analysis = FrameAnalysis(frame: run.frame)
-        var tracker = ConvergenceTracker(optimumObjective: analysis.optimum?.objective)
-        var outcomes: [Int: Double] = [:]
-        for metric in run.metrics {
-            let objective: Double
-            if let known = outcomes[metric.greedyAction] {
-                objective = known
-            } else {
-                objective = run.frame.outcome(of: Permutations.order(rank: metric.greedyAction, count: run.frame.count)).objective
-                outcomes[metric.greedyAction] = objective
-            }
-            tracker.observe(iteration: metric.iteration, greedyAction: metric.greedyAction, objective: objective)
-        }
-        var summary = RunSession.summary(
-            iterations: run.metrics.count, greedyAction: last.greedyAction, frame: run.frame,
-            edfObjective: analysis.edfObjective, optimalObjective: analysis.optimum?.objective,
-            convergence: tracker.convergence, distinctActions: last.distinctActions,
-            // An imported run has no Q-table: the column holds the empty text.
-            qTableSHA256: "")
-        summary.wallSeconds = run.wallSeconds
-        summary.iterationsPerSecond = run.wallSeconds > 0 ? Double(run.metrics.count) / run.wallSeconds : 0
+    /// it), the run (`origin` 'imported'), its settings, metrics and greedy actions' outcomes, and `summary`,
+    /// which the caller derived from the metrics by the rules a built-in run's follows (TrackerApp's
+    /// `RunImport.summary`). A configuration already recorded is refused as `tracker run` refuses it; on any
+    /// failure nothing is written.
+    public func recordImportedRun(_ run: ImportedRun, analysis: FrameAnalysis, summary: RunSummary) throws -> RunRecord {
         let configHash = run.configHash
         let now = Timestamp.now()
         let runKey = try storeOperation("recording the imported run") {
@@ -123,7 +101,7 @@ extension TrackerStore {
                     throw StoreError.configurationTaken(
                         runID: existing.runID, status: existing.displayStatus, resumable: existing.isResumable)
                 }
-                let frameID = try insertFrameIfNeeded(analysis, source: run.frameSource)
+                let frameID = try frameInsertedIfNeeded(analysis, source: run.frameSource).id
                 let runID = try TrackerStore.freeRunID(
                     derivedFrom: "\(configHash)|\(ProcessIdentity.host)|\(ProcessIdentity.pid)|\(DispatchTime.now().uptimeNanoseconds)",
                     in: database)
@@ -157,16 +135,18 @@ extension TrackerStore {
                     try insertSetting.run([.integer(runKey), .text(setting.key), value])
                 }
                 if let provenance = run.provenance { try insertProvenance(provenance, runKey: runKey) }
-                try RunSession.insertMetrics(run.metrics.map { metric in
+                try insertMetrics(run.metrics.map { metric in
                     MetricRow(iteration: metric.iteration, action: metric.action, reward: metric.reward,
                               greedyAction: metric.greedyAction, distinctActions: metric.distinctActions)
-                }, runKey: runKey, in: database)
+                }, runKey: runKey)
                 let known = Set(try database.cachedStatement("SELECT action FROM frame_actions WHERE frame_id = ?")
-                    .rows([.integer(frameID)]) { $0.int(0) })
+                    .rows([.integer(frameID)]) { try $0.int("action") })
                 var seen = known
                 let fresh = run.metrics.compactMap { seen.insert($0.greedyAction).inserted ? $0.greedyAction : nil }
-                try RunSession.insertFrameActions(fresh, of: run.frame, frameID: frameID, in: database)
-                try RunSession.insertSummary(summary, runKey: runKey, in: database)
+                try insertFrameActions(fresh.map { action in
+                    (action, run.frame.outcome(of: Permutations.order(rank: action, count: run.frame.count)))
+                }, frameID: frameID)
+                try insertSummary(summary, runKey: runKey)
                 return runKey
             }
         }

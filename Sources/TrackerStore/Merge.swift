@@ -155,7 +155,7 @@ extension TrackerStore {
                     var inheritedLabels: [Int64: [String]] = [:]
                     try database.execute("DELETE FROM temp.run_map")
                     for run in slice {
-                        let here = try copiesHere.rows([.text(run.configHash)]) { RunRecord(row: $0) }
+                        let here = try copiesHere.rows([.text(run.configHash)]) { try RunRecord(row: $0) }
                         // The copy here that an input run is weighed against: the one furthest along.
                         if let best = here.max(by: { a, b in
                             (a.status == .finished ? 1 : 0, a.doneIterations) < (b.status == .finished ? 1 : 0, b.doneIterations)

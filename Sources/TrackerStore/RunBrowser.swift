@@ -119,18 +119,20 @@ extension Hyperparameters {
 extension Hyperparameters {
     /// The settings of `record` from a row holding `run_params`' columns delta, learning_rate, discount,
     /// epsilon_start, epsilon_min, epsilon_decay, reward, twin_uplink_rate, twin_cpu_hz, twin_zeta,
-    /// twin_noise, twin_noise_seed, aggregation in that order from column `base` on.
-    init(record: RunRecord, parameterRow row: Statement, firstColumn base: Int32) {
-        let twinParameters: ModelParameters? = row.isNull(base + 7) ? nil
-            : ModelParameters(uplinkRate: row.double(base + 7), cpuHz: row.double(base + 8), zeta: row.double(base + 9))
+    /// twin_noise, twin_noise_seed and aggregation, read by name.
+    init(record: RunRecord, parameterRow row: Statement) throws {
+        let twinParameters: ModelParameters? = try row.isNull("twin_uplink_rate") ? nil
+            : ModelParameters(uplinkRate: try row.double("twin_uplink_rate"), cpuHz: try row.double("twin_cpu_hz"),
+                              zeta: try row.double("twin_zeta"))
         self.init(
-            algorithm: record.algorithm, phi: record.phi, delta: row.int(base), iterations: record.plannedIterations,
-            seed: record.seed, learningRate: row.double(base + 1), discount: row.double(base + 2),
-            epsilonStart: row.double(base + 3), epsilonMin: row.double(base + 4), epsilonDecay: row.double(base + 5),
-            reward: RewardForm(rawValue: row.text(base + 6)) ?? .ratio,
-            twin: TwinModel(parameters: twinParameters, noise: row.double(base + 10),
-                            noiseSeed: UInt64(bitPattern: row.int64(base + 11))),
-            aggregation: Aggregation(rawValue: row.text(base + 12)) ?? .mean)
+            algorithm: record.algorithm, phi: record.phi, delta: try row.int("delta"), iterations: record.plannedIterations,
+            seed: record.seed, learningRate: try row.double("learning_rate"), discount: try row.double("discount"),
+            epsilonStart: try row.double("epsilon_start"), epsilonMin: try row.double("epsilon_min"),
+            epsilonDecay: try row.double("epsilon_decay"),
+            reward: RewardForm(rawValue: try row.text("reward")) ?? .ratio,
+            twin: TwinModel(parameters: twinParameters, noise: try row.double("twin_noise"),
+                            noiseSeed: UInt64(bitPattern: try row.int64("twin_noise_seed"))),
+            aggregation: Aggregation(rawValue: try row.text("aggregation")) ?? .mean)
     }
 }
 
@@ -238,15 +240,14 @@ extension TrackerStore {
                 LIMIT ?6 OFFSET ?7
                 """)
             let runs = try page.rows(bindings + [.integer(Int64(pageSize)), .integer(offset)]) { row -> BrowsedRun in
-                let record = RunRecord(row: row)
-                let base = RunRecord.columnCount
-                let hyperparameters = Hyperparameters(record: record, parameterRow: row, firstColumn: base)
+                let record = try RunRecord(row: row)
+                let hyperparameters = try Hyperparameters(record: record, parameterRow: row)
                 return BrowsedRun(
                     record: record, hyperparameters: hyperparameters,
-                    optimalityRatio: row.isNull(base + 13) ? nil : row.double(base + 13),
-                    iterationsToOptimal: row.isNull(base + 14) ? nil : row.int(base + 14),
-                    normalizedReward: row.isNull(base + 15) ? nil : row.double(base + 15),
-                    tags: parseTagPairs(row.isNull(base + 16) ? nil : row.text(base + 16)))
+                    optimalityRatio: try row.optionalDouble("optimality_ratio"),
+                    iterationsToOptimal: try row.optionalInt("iterations_to_optimal"),
+                    normalizedReward: try row.optionalDouble("normalized_reward"),
+                    tags: parseTagPairs(try row.optionalText("tags")))
             }
             return RunBrowserPage(total: total, runs: runs)
         }
@@ -315,7 +316,7 @@ extension TrackerStore {
                 SELECT \(RunRecord.prefixedColumns),
                        p.delta, p.learning_rate, p.discount, p.epsilon_start, p.epsilon_min, p.epsilon_decay, p.reward,
                        p.twin_uplink_rate, p.twin_cpu_hz, p.twin_zeta, p.twin_noise, p.twin_noise_seed, p.aggregation,
-                       f.seed, f.uplink_rate, f.cpu_hz, f.zeta, s.objective, s.iterations_to_optimal
+                       f.seed AS frame_seed, f.uplink_rate, f.cpu_hz, f.zeta, s.objective, s.iterations_to_optimal
                 FROM runs AS r
                 LEFT JOIN run_params AS p ON p.run = r.id
                 JOIN frames AS f ON f.frame_id = r.frame_id
@@ -325,16 +326,14 @@ extension TrackerStore {
                 """)
             let imported = try importedSettingsByRun()
             return try statement.rows(filter.bindings) { row -> ListedRun in
-                let record = RunRecord(row: row)
-                let base = RunRecord.columnCount
-                let frame = base + 13
+                let record = try RunRecord(row: row)
                 var listed = ListedRun(
-                    record: record, hyperparameters: Hyperparameters(record: record, parameterRow: row, firstColumn: base),
-                    frameSeed: row.isNull(frame) ? nil : UInt64(bitPattern: row.int64(frame)),
-                    model: ModelParameters(uplinkRate: row.double(frame + 1), cpuHz: row.double(frame + 2),
-                                           zeta: row.double(frame + 3)),
-                    objective: row.isNull(frame + 4) ? nil : row.double(frame + 4),
-                    iterationsToOptimal: row.isNull(frame + 5) ? nil : row.int(frame + 5))
+                    record: record, hyperparameters: try Hyperparameters(record: record, parameterRow: row),
+                    frameSeed: try row.isNull("frame_seed") ? nil : UInt64(bitPattern: try row.int64("frame_seed")),
+                    model: ModelParameters(uplinkRate: try row.double("uplink_rate"), cpuHz: try row.double("cpu_hz"),
+                                           zeta: try row.double("zeta")),
+                    objective: try row.optionalDouble("objective"),
+                    iterationsToOptimal: try row.optionalInt("iterations_to_optimal"))
                 if record.isImported { listed.importedSettings = imported[record.id] ?? [] }
                 return listed
             }

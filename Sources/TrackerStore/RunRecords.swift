@@ -120,30 +120,62 @@ public struct RunRecord: Sendable {
     static let prefixedColumns = columns.split(separator: ",")
         .map { "r." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
 
-    init(row: Statement) {
-        id = row.int64(0)
-        runID = row.text(1)
-        algorithm = Algorithm(rawValue: row.text(2)) ?? .ql
-        n = row.int(3)
-        phi = row.int(4)
-        seed = UInt64(bitPattern: row.int64(5))
-        frameID = row.int64(6)
-        status = RunStatus(rawValue: row.text(7)) ?? .failed
-        createdAt = row.text(8)
-        startedAt = row.isNull(9) ? nil : row.text(9)
-        finishedAt = row.isNull(10) ? nil : row.text(10)
-        heartbeatAt = row.isNull(11) ? nil : row.text(11)
-        plannedIterations = row.int(12)
-        doneIterations = row.int(13)
-        elapsedSeconds = row.double(14)
-        trackerVersion = row.text(15)
-        host = row.text(16)
-        pid = row.isNull(17) ? nil : row.int(17)
-        label = row.isNull(18) ? nil : row.text(18)
-        error = row.isNull(19) ? nil : row.text(19)
-        configHash = row.text(20)
-        algorithmName = row.text(2)
-        isImported = row.text(21) == "imported"
+    init(
+        id: Int64, runID: String, algorithm: Algorithm, n: Int, phi: Int, seed: UInt64, frameID: Int64, status: RunStatus,
+        createdAt: String, startedAt: String?, finishedAt: String?, heartbeatAt: String?, plannedIterations: Int,
+        doneIterations: Int, elapsedSeconds: Double, trackerVersion: String, host: String, pid: Int?, label: String?,
+        error: String?, configHash: String, algorithmName: String? = nil, isImported: Bool = false
+    ) {
+        self.id = id
+        self.runID = runID
+        self.algorithm = algorithm
+        self.n = n
+        self.phi = phi
+        self.seed = seed
+        self.frameID = frameID
+        self.status = status
+        self.createdAt = createdAt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.heartbeatAt = heartbeatAt
+        self.plannedIterations = plannedIterations
+        self.doneIterations = doneIterations
+        self.elapsedSeconds = elapsedSeconds
+        self.trackerVersion = trackerVersion
+        self.host = host
+        self.pid = pid
+        self.label = label
+        self.error = error
+        self.configHash = configHash
+        self.algorithmName = algorithmName ?? algorithm.rawValue
+        self.isImported = isImported
+    }
+
+    /// The run from a row holding ``columns`` (by name, in any order, among other columns).
+    init(row: Statement) throws {
+        id = try row.int64("id")
+        runID = try row.text("run_id")
+        algorithm = Algorithm(rawValue: try row.text("algorithm")) ?? .ql
+        n = try row.int("n")
+        phi = try row.int("phi")
+        seed = UInt64(bitPattern: try row.int64("seed"))
+        frameID = try row.int64("frame_id")
+        status = RunStatus(rawValue: try row.text("status")) ?? .failed
+        createdAt = try row.text("created_at")
+        startedAt = try row.optionalText("started_at")
+        finishedAt = try row.optionalText("finished_at")
+        heartbeatAt = try row.optionalText("heartbeat_at")
+        plannedIterations = try row.int("planned_iterations")
+        doneIterations = try row.int("done_iterations")
+        elapsedSeconds = try row.double("elapsed_seconds")
+        trackerVersion = try row.text("tracker_version")
+        host = try row.text("host")
+        pid = try row.optionalInt("pid")
+        label = try row.optionalText("label")
+        error = try row.optionalText("error")
+        configHash = try row.text("config_hash")
+        algorithmName = try row.text("algorithm")
+        isImported = try row.text("origin") == "imported"
     }
 }
 
@@ -163,6 +195,28 @@ public struct RunSummary: Sendable, Equatable {
     public var wallSeconds: Double
     public var iterationsPerSecond: Double
     public var qTableSHA256: String
+
+    public init(
+        iterations: Int, greedyAction: Int, greedyOrder: [Int], objective: Double, normalizedReward: Double,
+        misses: Int, meanCompletionSeconds: Double, optimalityRatio: Double?, iterationsToOptimal: Int?,
+        stableIteration: Int, distinctActions: Int, wallSeconds: Double, iterationsPerSecond: Double,
+        qTableSHA256: String
+    ) {
+        self.iterations = iterations
+        self.greedyAction = greedyAction
+        self.greedyOrder = greedyOrder
+        self.objective = objective
+        self.normalizedReward = normalizedReward
+        self.misses = misses
+        self.meanCompletionSeconds = meanCompletionSeconds
+        self.optimalityRatio = optimalityRatio
+        self.iterationsToOptimal = iterationsToOptimal
+        self.stableIteration = stableIteration
+        self.distinctActions = distinctActions
+        self.wallSeconds = wallSeconds
+        self.iterationsPerSecond = iterationsPerSecond
+        self.qTableSHA256 = qTableSHA256
+    }
 }
 
 /// A checkpoint's metadata (the snapshot itself is read only to resume).
@@ -272,12 +326,15 @@ extension TrackerStore {
                 """)
             return try statement.rows([.integer(id)]) { row in
                 RunSummary(
-                    iterations: row.int(0), greedyAction: row.int(1), greedyOrder: parseOrderJSON(row.text(2)),
-                    objective: row.double(3), normalizedReward: row.double(4), misses: row.int(5),
-                    meanCompletionSeconds: row.double(6), optimalityRatio: row.isNull(7) ? nil : row.double(7),
-                    iterationsToOptimal: row.isNull(8) ? nil : row.int(8), stableIteration: row.int(9),
-                    distinctActions: row.int(10), wallSeconds: row.double(11), iterationsPerSecond: row.double(12),
-                    qTableSHA256: row.text(13))
+                    iterations: try row.int("iterations"), greedyAction: try row.int("greedy_action"),
+                    greedyOrder: parseOrderJSON(try row.text("greedy_order")),
+                    objective: try row.double("objective"), normalizedReward: try row.double("normalized_reward"),
+                    misses: try row.int("misses"), meanCompletionSeconds: try row.double("mean_completion_s"),
+                    optimalityRatio: try row.optionalDouble("optimality_ratio"),
+                    iterationsToOptimal: try row.optionalInt("iterations_to_optimal"),
+                    stableIteration: try row.int("stable_iteration"), distinctActions: try row.int("distinct_actions"),
+                    wallSeconds: try row.double("wall_seconds"), iterationsPerSecond: try row.double("iterations_per_second"),
+                    qTableSHA256: try row.text("qtable_sha256"))
             }.first
         }
     }

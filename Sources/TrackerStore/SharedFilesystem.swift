@@ -91,7 +91,7 @@ extension TrackerStore {
 
     /// A consistent copy of this store's file at `destination` (`VACUUM INTO`), which must not exist.
     /// Allowed on a query-only store: the copy is the only file written.
-    func copy(to destination: String) throws {
+    public func copy(to destination: String) throws {
         try storeOperation("copying \(path) to \(destination)") {
             try database.execute("PRAGMA query_only = OFF")
             defer { try? database.execute("PRAGMA query_only = ON") }

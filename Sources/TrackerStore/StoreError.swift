@@ -93,6 +93,26 @@ public enum StoreError: Error, CustomStringConvertible {
     }
 }
 
+extension StoreError {
+    /// Another process held the database past the busy timeout ("database is busy" or "locked").
+    public var isBusyOrLocked: Bool {
+        if case .database(let error, _) = self { return error.isBusy || error.isLocked }
+        return false
+    }
+
+    /// A string or blob, or a query's result, went past SQLite's size limit.
+    public var isTooBig: Bool {
+        if case .database(let error, _) = self { return error.isTooBig }
+        return false
+    }
+
+    /// The same error with `more` added to what the store was doing (a database error), else unchanged.
+    public func addingContext(_ more: String) -> StoreError {
+        if case .database(let error, let context) = self { return .database(error, context: context + more) }
+        return self
+    }
+}
+
 /// Runs `body`, turning SQLite's errors into a `StoreError` that says what the store was doing.
 func storeOperation<T>(_ context: String, _ body: () throws -> T) throws -> T {
     do {

@@ -18,6 +18,15 @@ public struct StudyRungRecord: Sendable, Equatable {
     public let iterations: Int
     /// (position, run id, the run's own value), in position order.
     public let runs: [StudyRunValue]
+
+    public init(trial: Int, rung: Int, budget: Int, objective: Double?, iterations: Int, runs: [StudyRunValue]) {
+        self.trial = trial
+        self.rung = rung
+        self.budget = budget
+        self.objective = objective
+        self.iterations = iterations
+        self.runs = runs
+    }
 }
 
 public struct StudyRunValue: Sendable, Equatable {

@@ -1,12 +1,12 @@
 import Foundation
 
 /// UTC times as ISO 8601 text with milliseconds ("2026-11-29T04:12:33.123Z"), which sort as text.
-enum Timestamp {
-    static func now() -> String { format(Date()) }
+public enum Timestamp {
+    public static func now() -> String { format(Date()) }
 
     /// Total: a date outside the years 1 to 9999 (`list --since 9223372036854775807w`) is clamped to them,
     /// where the text still sorts as text; `time_t(...)` of it used to trap.
-    static func format(_ date: Date) -> String {
+    public static func format(_ date: Date) -> String {
         let raw = date.timeIntervalSince1970
         let interval = raw.isNaN ? 0 : min(max(raw, -62_135_596_800), 253_402_300_799.999)
         var seconds = time_t(interval.rounded(.down))
@@ -20,7 +20,7 @@ enum Timestamp {
         )
     }
 
-    static func parse(_ text: String) -> Date? {
+    public static func parse(_ text: String) -> Date? {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.date(from: text)
@@ -36,7 +36,7 @@ public enum ProcessIdentity {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    static var pid: Int { Int(getpid()) }
+    public static var pid: Int { Int(getpid()) }
 
     /// Whether a process with this id exists on this machine (signal 0 checks without sending). The one
     /// place a recorded pid becomes a `pid_t`: a stored value is whatever the file holds (a hostile or

@@ -1,14 +1,20 @@
+// Module TrackerStore: persistence. Owns the SQL (migrations/, queries/ and the store's own statements),
+// decoding rows into values (by column name), opening a database file (placement, leases, immutable
+// reads) and its connection, which stays internal. Must not orchestrate: no threads, no sessions, no
+// sweeps, no statistics (TrackerApp), no presentation (TrackerReports), no argument parsing.
+
 import Foundation
 import SQLite
 
 /// One tracker database file: opened, checked against the schema version, switched to WAL and migrated.
 /// A store is used from one thread; separate processes each open their own.
 public final class TrackerStore {
-    public let database: Database
+    /// The connection: internal, so SQL stays in this module; other layers call the store's methods.
+    let database: Database
     public let path: String
-    /// The file as SQLite is given it (``sqliteLocation(of:mayCreate:)``), for the session's other
-    /// connections (heartbeat, checkpointer).
-    let location: String
+    /// The file as SQLite is given it (``sqliteLocation(of:mayCreate:)``), for a recording session's
+    /// helper connections (``SessionConnection``: heartbeat, checkpointer).
+    public let location: String
     /// This process's share of the host lease, where the file is on a shared filesystem and opened for
     /// writing (``SharedFilesystem``); given back when the store goes away.
     private let lease: HostLease?

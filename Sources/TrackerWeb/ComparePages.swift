@@ -3,8 +3,8 @@ import HTTPTypes
 import Hummingbird
 import Learning
 import NIOCore
-import SQLite
 import TrackerReports
+import TrackerApp
 import TrackerStore
 
 /// An HTML table of a report `Table`: every cell through `Table.displayText` (as the CLI prints it),
@@ -238,25 +238,11 @@ extension Pages {
         let epsilon: Double?
     }
 
+    /// The run's history (TrackerApp's ``RunHistory``, as `plot --run` reads it) for the run page's charts.
     static func history(of record: RunRecord, in store: TrackerStore) throws -> [HistoryRow] {
-        let step = max(1, record.doneIterations / convergencePoints)
-        let result = try store.run(try SavedQueries.named("run_history"),
-                                   parameters: ["run_id": record.runID, "step": String(step)])
-        guard let iteration = result.column("iteration"), let reward = result.column("normalized_reward"),
-              let objective = result.column("objective"), let epsilon = result.column("epsilon") else {
-            throw WebError(status: .internalServerError, message: "queries/run_history.sql lacks a column the charts need")
-        }
-        func number(_ value: SQLiteValue) -> Double? {
-            switch value {
-            case .integer(let v): return Double(v)
-            case .real(let v): return v
-            default: return nil
-            }
-        }
-        return result.rows.compactMap { row in
-            guard let x = number(row[iteration]) else { return nil }
-            return HistoryRow(iteration: Int(x), normalizedReward: number(row[reward]), objective: number(row[objective]),
-                              epsilon: number(row[epsilon]))
+        try RunHistory.points(of: record, points: convergencePoints, in: store).map { point in
+            HistoryRow(iteration: point.iteration, normalizedReward: point.normalizedReward, objective: point.objective,
+                       epsilon: point.epsilon)
         }
     }
 }

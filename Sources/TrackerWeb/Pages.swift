@@ -2,7 +2,6 @@ import Foundation
 import Hummingbird
 import Learning
 import NIOCore
-import SQLite
 import Scheduling
 import TrackerReports
 import TrackerStore

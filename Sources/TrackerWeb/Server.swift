@@ -1,3 +1,7 @@
+// Module TrackerWeb: `tracker ui`'s read-only dashboard (Hummingbird 2): maps requests to TrackerApp's
+// and TrackerStore's methods and renders HTML and JSON. Must not use the SQLite module or ArgumentParser, nor
+// know of TrackerCommands; the `tracker` executable composes the two.
+
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -183,7 +187,7 @@ struct WebError: Error {
             self = error
         case let error as TimeLimitExceeded:
             self = .timeLimit(error.limit)
-        case StoreError.database(let underlying, _) where underlying.isTooBig:
+        case let error as StoreError where error.isTooBig:
             self.init(status: .badRequest, message: "a value of the result is larger than the dashboard's limit of "
                 + "\(Pages.maximumValueBytes / 1024 / 1024) MiB per value")
         case let error as StoreError:

@@ -1,5 +1,4 @@
 import Foundation
-import SQLite
 import Synchronization
 import TrackerStore
 
@@ -139,7 +138,7 @@ final class StorePool: Sendable {
         case StoreError.runNotFound, StoreError.ambiguousRunID, StoreError.invalidArgument, StoreError.unknownSetting, StoreError.invalidSettingName,
              is WebError:
             return .request
-        case StoreError.database(let underlying, _) where underlying.isBusy || underlying.isLocked || underlying.isTooBig:
+        case let error as StoreError where error.isBusyOrLocked || error.isTooBig:
             return .busy
         case is TimeLimitExceeded:
             // A fresh open would only run as long again; the store is dropped all the same.
@@ -160,7 +159,7 @@ final class StorePool: Sendable {
     private func giveBack(_ kept: Kept) {
         // A store inside a transaction would keep its snapshot; one cannot be here (read commits or
         // rolls back), but a store in that state is never worth keeping.
-        guard !kept.store.database.isInTransaction else { return }
+        guard !kept.store.isInTransaction else { return }
         idle.withLock { stores in
             // Beyond the capacity the store is closed as the request ends.
             if stores.count < capacity { stores.append(kept) }
@@ -170,19 +169,15 @@ final class StorePool: Sendable {
     /// `body` inside one deferred (read) transaction, ended before this returns; SQLite's errors from
     /// BEGIN, COMMIT or the version read become the store's kind of error (a 503 page).
     ///
-    /// The reads run under the pool's time limit (`Database.limitTime`, counted from here): past it SQLite
-    /// interrupts the statement and the request answers ``TimeLimitExceeded`` (503), whatever the query.
+    /// The reads run under the pool's time limit (`TrackerStore.limitTime`, counted from here): past it
+    /// SQLite interrupts the statement and the request answers ``TimeLimitExceeded`` (503), whatever the query.
     private func read<T>(_ store: TrackerStore, _ body: (TrackerStore) throws -> T) throws -> T {
-        store.database.limitTime(to: timeLimit)
-        defer { store.database.limitTime(to: nil) }
+        store.limitTime(to: timeLimit)
+        defer { store.limitTime(to: nil) }
         do {
-            return try store.database.transaction(.deferred) { try body(store) }
-        } catch let error as SQLiteError where error.isInterrupted {
+            return try store.readTransaction { try body(store) }
+        } catch let error as StoreError where error.isInterrupted {
             throw TimeLimitExceeded(limit: timeLimit)
-        } catch StoreError.database(let error, _) where error.isInterrupted {
-            throw TimeLimitExceeded(limit: timeLimit)
-        } catch let error as SQLiteError {
-            throw StoreError.database(error, context: "reading \(store.path)")
         }
     }
 }

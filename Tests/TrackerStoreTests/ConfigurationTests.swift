@@ -3,7 +3,8 @@ import Learning
 import SQLite
 import Testing
 import TestSupport
-import TrackerStore
+import TrackerApp
+@testable import TrackerStore
 
 /// Runs are aggregated only with runs of the same configuration: everything that determines results but
 /// the frame's tasks and the learner seed. Checked on every aggregating path: `CompareTable`, the plot's

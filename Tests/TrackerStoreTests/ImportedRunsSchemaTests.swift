@@ -4,6 +4,7 @@ import Scheduling
 import SQLite
 import Testing
 import TestSupport
+@testable import TrackerApp
 @testable import TrackerStore
 
 /// Migration 0009_imported_runs rebuilds `runs` (to admit imported algorithm names): a database at the

@@ -4,6 +4,7 @@ import Scheduling
 import SQLite
 import Testing
 import TestSupport
+@testable import TrackerApp
 @testable import TrackerStore
 
 @Suite struct RunSessionTests {

@@ -3,7 +3,8 @@ import Learning
 import SQLite
 import Testing
 import TestSupport
-import TrackerStore
+import TrackerApp
+@testable import TrackerStore
 
 /// The header format of queries/*.sql, every shipped query against a real database, and `readOnlySQL`.
 @Suite struct SavedQueryTests {

@@ -2,7 +2,8 @@ import Foundation
 import Learning
 import Scheduling
 import SQLite
-import TrackerStore
+import TrackerApp
+@testable import TrackerStore
 
 /// A small run specification that trains in well under a second in a debug build.
 func smallSpecification(

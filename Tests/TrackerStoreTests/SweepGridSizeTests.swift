@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TrackerApp
 import TrackerStore
 
 /// Issue 10 section 5: a small spec can describe an astronomically large grid. It is counted from the axis

@@ -1,6 +1,7 @@
 import Foundation
 import Scheduling
 import Testing
+import TrackerApp
 import TrackerStore
 
 /// Random and mutated sweep specs through `SweepSpec.parse`, a fixed number of cases from a fixed seed: no

@@ -3,6 +3,7 @@ import Learning
 import SQLite
 import Testing
 import TestSupport
+@testable import TrackerApp
 @testable import TrackerStore
 
 @Suite struct SweepTests {

@@ -2,7 +2,8 @@ import Foundation
 import Learning
 import Testing
 import TestSupport
-import TrackerStore
+import TrackerApp
+@testable import TrackerStore
 
 /// `tracker tune`'s pure parts: the study spec's refusals, the samplers, the schedulers' rung arithmetic.
 struct TuneSpecTests {

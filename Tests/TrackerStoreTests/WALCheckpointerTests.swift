@@ -2,6 +2,7 @@ import Foundation
 import SQLite
 import Testing
 import TestSupport
+@testable import TrackerApp
 @testable import TrackerStore
 
 /// The recording session's checkpoints run on their own thread; the log must still stay bounded and its
@@ -20,7 +21,7 @@ import TestSupport
         // About 100 MB through the log without a pause: 2,500 commits of 10 pages.
         for _ in 0..<2500 {
             try writer.transaction { try insert.run() }
-            checkpointer.logGrew(to: writer.walFramesAfterLastCommit, writer: writer)
+            checkpointer.logGrew(to: writer.walFramesAfterLastCommit) { _ = try? writer.execute("PRAGMA wal_checkpoint(PASSIVE)") }
             largestLog = max(largestLog, fileSize(path + "-wal"))
         }
         checkpointer.stop()
@@ -44,7 +45,7 @@ import TestSupport
             writer.leaveCheckpointsToCaller()
             for _ in 0..<3 {
                 try writer.execute("INSERT INTO t VALUES (randomblob(5000000))")
-                checkpointer.logGrew(to: writer.walFramesAfterLastCommit, writer: writer)
+                checkpointer.logGrew(to: writer.walFramesAfterLastCommit) { _ = try? writer.execute("PRAGMA wal_checkpoint(PASSIVE)") }
             }
             checkpointer.stop()
             writer.resumeAutomaticCheckpoints()
@@ -60,7 +61,7 @@ import TestSupport
         let checkpointer = WALCheckpointer(location: dir.path("missing/run.db"))
         let writer = try Database(path: dir.path("w.db"))
         try writer.enableWAL()
-        checkpointer.logGrew(to: WALCheckpointer.framesBeforeCheckpoint, writer: writer)
+        checkpointer.logGrew(to: WALCheckpointer.framesBeforeCheckpoint) { _ = try? writer.execute("PRAGMA wal_checkpoint(PASSIVE)") }
         checkpointer.stop()
     }
 }

@@ -1,3 +1,4 @@
+import TrackerStore
 import Scheduling
 
 /// The Sobol sequence in base 2 with the direction numbers of Joe and Kuo ("Constructing Sobol sequences

@@ -1,14 +1,6 @@
 import Foundation
+import TrackerStore
 import Learning
-
-/// One iteration's row of `metrics`, as the learner hands it over.
-struct MetricRow {
-    var iteration: Int
-    var action: Int
-    var reward: Double
-    var greedyAction: Int
-    var distinctActions: Int
-}
 
 /// One write transaction's worth of a run: the metric rows since the previous batch and what is
 /// committed with them. Batches are recycled, so their buffers are allocated once per session.

@@ -1,3 +1,4 @@
+import TrackerStore
 import Foundation
 import Learning
 import Scheduling

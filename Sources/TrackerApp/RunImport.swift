@@ -1,6 +1,7 @@
 import Foundation
 import Learning
 import Scheduling
+import TrackerStore
 
 /// Reads a `tracker-import/1` file (docs/import.md) line by line into an ``ImportedRun``: a header line, one
 /// line per iteration, optionally a `final_order` line. Every refusal is one ``RunImportError`` naming the
@@ -508,5 +509,39 @@ enum JSONValue: Decodable, Equatable {
         case .object(let object):
             return "{" + object.keys.sorted().map { JSONValue.string($0).jsonText + ":" + object[$0]!.jsonText }.joined(separator: ",") + "}"
         }
+    }
+}
+
+extension RunImport {
+    /// An imported run's summary, derived from its metrics by the rules a built-in run's follows: the
+    /// learner's ``ConvergenceTracker`` over its greedy actions and ``RunSession``'s summary. An imported
+    /// run has no Q-table: its digest is the empty text.
+    public static func summary(of run: ImportedRun, analysis: FrameAnalysis) throws -> RunSummary {
+        guard let last = run.metrics.last else { throw StoreError.invalidArgument("an imported run needs at least one iteration") }
+        var tracker = ConvergenceTracker(optimumObjective: analysis.optimum?.objective)
+        var outcomes: [Int: Double] = [:]
+        for metric in run.metrics {
+            let objective: Double
+            if let known = outcomes[metric.greedyAction] {
+                objective = known
+            } else {
+                objective = run.frame.outcome(of: Permutations.order(rank: metric.greedyAction, count: run.frame.count)).objective
+                outcomes[metric.greedyAction] = objective
+            }
+            tracker.observe(iteration: metric.iteration, greedyAction: metric.greedyAction, objective: objective)
+        }
+        var summary = RunSession.summary(
+            iterations: run.metrics.count, greedyAction: last.greedyAction, frame: run.frame,
+            edfObjective: analysis.edfObjective, optimalObjective: analysis.optimum?.objective,
+            convergence: tracker.convergence, distinctActions: last.distinctActions, qTableSHA256: "")
+        summary.wallSeconds = run.wallSeconds
+        summary.iterationsPerSecond = run.wallSeconds > 0 ? Double(run.metrics.count) / run.wallSeconds : 0
+        return summary
+    }
+
+    /// Records a validated run: its summary derived here, then one transaction in the store.
+    public static func record(_ run: ImportedRun, in store: TrackerStore) throws -> RunRecord {
+        let analysis = FrameAnalysis(frame: run.frame)
+        return try store.recordImportedRun(run, analysis: analysis, summary: try summary(of: run, analysis: analysis))
     }
 }

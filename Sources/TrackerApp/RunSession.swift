@@ -1,7 +1,7 @@
 import Foundation
+import TrackerStore
 import Learning
 import Scheduling
-import SQLite
 
 /// Everything a new run needs. The store records all of it, so the run can be reproduced or resumed
 /// from the database alone.
@@ -137,73 +137,16 @@ public final class RunSession {
             frame: specification.frame, hyperparameters: specification.hyperparameters,
             optimumObjective: analysis.optimum?.objective, memoryLimitBytes: specification.memoryLimitBytes)
 
-        let database = store.database
-        let now = Timestamp.now()
         let h = specification.hyperparameters
-        let runKey = try storeOperation("recording the new run") {
-            try database.transaction(.immediate) { () throws -> Int64 in
-                // The claim: checked under the write lock, so no other process can insert in between (and
-                // migration 0006's trigger refuses a second run of the configuration regardless).
-                if let existing = try store.runs(configHash: specification.configHash).first {
-                    throw StoreError.configurationTaken(
-                        runID: existing.runID, status: existing.displayStatus, resumable: existing.isResumable)
-                }
-                let frameID = try store.insertFrameIfNeeded(analysis, source: specification.frameSource)
-                let runID = try uniqueRunID(in: database, configHash: specification.configHash)
-                let insertRun = try database.cachedStatement("""
-                    INSERT INTO runs (run_id, algorithm, n, phi, seed, frame_id, status, created_at, started_at,
-                        heartbeat_at, planned_iterations, done_iterations, tracker_version, host, pid, label, config_hash)
-                    VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
-                    """)
-                try insertRun.run([
-                    .text(runID), .text(h.algorithm.rawValue), .integer(Int64(specification.frame.count)),
-                    // A seed is a UInt64 and SQLite integers are signed 64-bit: the column holds its bit pattern
-                    // (seeds from 2^63 up read as negative in raw SQL; RunRecord converts back), as frames.seed does.
-                    .integer(h.algorithm == .ql ? 0 : Int64(h.phi)), .integer(Int64(bitPattern: h.seed)), .integer(frameID),
-                    .text(now), .text(now), .text(now), .integer(Int64(h.iterations)),
-                    .text(specification.trackerVersion), .text(ProcessIdentity.host),
-                    .integer(Int64(ProcessIdentity.pid)), specification.label.map { .text($0) } ?? .null,
-                    .text(specification.configHash),
-                ])
-                let runKey = database.lastInsertRowID
-                let twin = h.twin.parameters
-                let insertParams = try database.cachedStatement("""
-                    INSERT INTO run_params (run, delta, learning_rate, discount, epsilon_start, epsilon_min,
-                        epsilon_decay, reward, twin_uplink_rate, twin_cpu_hz, twin_zeta, twin_noise, twin_noise_seed,
-                        checkpoint_every, aggregation)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-                try insertParams.run([
-                    .integer(runKey), .integer(Int64(h.delta)), .real(h.learningRate), .real(h.discount),
-                    .real(h.epsilonStart), .real(h.epsilonMin), .real(h.epsilonDecay), .text(h.reward.rawValue),
-                    twin.map { .real($0.uplinkRate) } ?? .null, twin.map { .real($0.cpuHz) } ?? .null,
-                    twin.map { .real($0.zeta) } ?? .null, .real(h.twin.noise),
-                    .integer(Int64(bitPattern: h.twin.noiseSeed)), .integer(Int64(specification.checkpointEvery)),
-                    .text(h.aggregation.rawValue),
-                ])
-                if let provenance = specification.provenance { try store.insertProvenance(provenance, runKey: runKey) }
-                return runKey
-            }
-        }
-        let record = try store.run(key: runKey)
-        let frame = try store.loadFrame(id: record.frameID)
+        let recorded = try store.recordNewRun(NewRun(
+            analysis: analysis, source: specification.frameSource, hyperparameters: h,
+            configHash: specification.configHash, checkpointEvery: specification.checkpointEvery,
+            label: specification.label, trackerVersion: specification.trackerVersion,
+            provenance: specification.provenance))
         return RunSession(
-            store: store, record: record, frame: frame, learner: learner, plannedIterations: h.iterations,
+            store: store, record: recorded.record, frame: recorded.frame, learner: learner, plannedIterations: h.iterations,
             checkpointEvery: specification.checkpointEvery, keepCheckpoints: specification.keepCheckpoints,
-            recordedActions: try recordedActions(of: record.frameID, in: database))
-    }
-
-    /// A short id: the first 8 hex digits of a hash of the configuration, this process and this
-    /// instant, lengthened on the rare collision.
-    private static func uniqueRunID(in database: Database, configHash: String) throws -> String {
-        try TrackerStore.freeRunID(
-            derivedFrom: "\(configHash)|\(ProcessIdentity.host)|\(ProcessIdentity.pid)|\(DispatchTime.now().uptimeNanoseconds)",
-            in: database)
-    }
-
-    private static func recordedActions(of frameID: Int64, in database: Database) throws -> Set<Int> {
-        let statement = try database.cachedStatement("SELECT action FROM frame_actions WHERE frame_id = ?")
-        return Set(try statement.rows([.integer(frameID)]) { $0.int(0) })
+            recordedActions: recorded.recordedActions)
     }
 
     // MARK: Resuming
@@ -236,7 +179,6 @@ public final class RunSession {
             throw StoreError.invalidArgument(
                 "a run's budget must be from 1 to \(Hyperparameters.maximumIterations) iterations, got \(newBudget)")
         }
-        let database = store.database
         var record = try store.run(runID)
         if record.isImported {
             throw StoreError.notResumable(
@@ -289,49 +231,14 @@ public final class RunSession {
             throw StoreError.notResumable(runID: record.runID, reason: "its checkpoint is past its planned iterations")
         }
 
-        // Claim the run: only one process may take it (the row must be exactly as read, and without
-        // `force` its heartbeat too, so a live owner's beat in between wins), and rows past the checkpoint
-        // go, so the replay writes each iteration exactly once.
-        let now = Timestamp.now()
-        try storeOperation("claiming run \(record.runID)") {
-            try database.transaction(.immediate) {
-                // Extended, the run must not become a second copy of a configuration another run holds.
-                if configHash != record.configHash,
-                   let other = try store.runs(configHash: configHash).first(where: { $0.id != record.id }) {
-                    throw StoreError.budgetTaken(
-                        runID: record.runID, iterations: planned, holder: other.runID, status: other.displayStatus)
-                }
-                let claim = try database.cachedStatement("""
-                    UPDATE runs SET status = 'running', pid = ?, host = ?, heartbeat_at = ?, error = NULL,
-                        finished_at = NULL, planned_iterations = ?, done_iterations = ?, config_hash = ?
-                    WHERE id = ? AND status = ? AND coalesce(pid, -1) = ? AND host = ? AND (? OR heartbeat_at IS ?)
-                    """)
-                try claim.run([
-                    .integer(Int64(ProcessIdentity.pid)), .text(ProcessIdentity.host), .text(now),
-                    .integer(Int64(planned)), .integer(Int64(resumed.iteration)), .text(configHash), .integer(record.id),
-                    .text(record.status.rawValue), .integer(Int64(record.pid ?? -1)), .text(record.host),
-                    .integer(force ? 1 : 0), record.heartbeatAt.map { .text($0) } ?? .null,
-                ])
-                guard database.changes == 1 else {
-                    let now = try store.run(key: record.id)
-                    throw StoreError.notResumable(
-                        runID: record.runID,
-                        reason: "another process took it first (\(now.status == .running ? now.ownerDescription : now.status.rawValue))")
-                }
-                let dropMetrics = try database.cachedStatement("DELETE FROM metrics WHERE run = ? AND iteration >= ?")
-                try dropMetrics.run([.integer(record.id), .integer(Int64(resumed.iteration))])
-                let dropCheckpoints = try database.cachedStatement("DELETE FROM checkpoints WHERE run = ? AND iteration > ?")
-                try dropCheckpoints.run([.integer(record.id), .integer(Int64(resumed.iteration))])
-                let dropSummary = try database.cachedStatement("DELETE FROM run_summaries WHERE run = ?")
-                try dropSummary.run([.integer(record.id)])
-            }
-        }
-        record = try store.run(key: record.id)
+        // Claim the run (atomically: see ``TrackerStore/claimRun(_:planned:done:configHash:force:)``); rows past
+        // the checkpoint go, so the replay writes each iteration exactly once.
+        record = try store.claimRun(record, planned: planned, done: resumed.iteration, configHash: configHash, force: force)
         let checkpointEvery = try store.checkpointEvery(ofRun: record.id)
         return .session(RunSession(
             store: store, record: record, frame: frame, learner: resumed, plannedIterations: planned,
             checkpointEvery: checkpointEvery, keepCheckpoints: keepCheckpoints,
-            recordedActions: try recordedActions(of: record.frameID, in: database)))
+            recordedActions: try store.recordedActions(ofFrame: record.frameID)))
     }
 
     // MARK: Running
@@ -353,23 +260,26 @@ public final class RunSession {
         }
         let heartbeat = Heartbeat(path: store.location, runKey: record.id, owner: RunOwner(host: record.host, pid: record.pid ?? -1))
         defer { heartbeat.stop() }
-        let database = store.database
+        let store = self.store
         let checkpointer = WALCheckpointer(location: store.location)
-        database.leaveCheckpointsToCaller()
+        store.leaveCheckpointsToCaller()
         // Runs after the writer has finished (every path below ends it first), so its connection is the
         // store's again, checkpointing by itself.
         defer {
-            database.resumeAutomaticCheckpoints()
+            store.resumeAutomaticCheckpoints()
             checkpointer.stop()
             // Everything into the database file now, not at the last connection's close: a dashboard or
             // shell holding the file open would otherwise keep the run's last rows in the WAL alone until
             // some later writer checkpoints (a copy of the file without its -wal would miss them). When
             // this connection is the last, its close has that much less to do.
-            _ = try? database.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            store.checkpointPassively()
         }
+        // The run as the last commit left it, which the session's record becomes at the end; set on the
+        // writer thread, read after `finish()`.
+        defer { if let committedRecord { record = committedRecord } }
         let writer = RecordingWriter(batchCapacity: min(checkpointEvery, Self.batchSize)) { [self] batch in
             try commit(batch, elapsed: sessionSeconds())
-            checkpointer.logGrew(to: database.walFramesAfterLastCommit, writer: database)
+            checkpointer.logGrew(to: store.walFramesAfterLastCommit) { store.checkpointPassively() }
         }
         writer.start()
         // Hand-over points are fixed by iteration numbers alone, so a run commits the same transactions
@@ -432,16 +342,17 @@ public final class RunSession {
     /// `finish()`.
     private var finalSummary: RunSummary?
 
+    /// The run as committed last; set on the writer thread, read after `finish()`.
+    private var committedRecord: RunRecord?
+
     /// One write transaction, on the writer thread: the batch's metric rows and new greedy actions'
     /// outcomes, its checkpoint, the run's progress, and at the end its status and summary.
     private func commit(_ batch: RecordingBatch, elapsed: Double) throws {
-        let database = store.database
-        let runKey = Int64(record.id)
         let done = batch.done
-        let snapshotHash = batch.hasCheckpoint ? CheckpointDigest.hex(batch.snapshot) : ""
-        var newActions: [Int] = []
+        var newActions: [(action: Int, outcome: Outcome)] = []
         for row in batch.rows where recordedActions.insert(row.greedyAction).inserted {
-            newActions.append(row.greedyAction)
+            let outcome = frame.frame.outcome(of: Permutations.order(rank: row.greedyAction, count: frame.frame.count))
+            newActions.append((row.greedyAction, outcome))
         }
         var summary = batch.summary
         if summary != nil {
@@ -449,139 +360,21 @@ public final class RunSession {
             summary!.wallSeconds = total
             summary!.iterationsPerSecond = total > 0 ? Double(done) / total : 0
         }
-        let now = Timestamp.now()
+        let recording = RecordingCommit(
+            rows: batch.rows, newActions: newActions,
+            checkpoint: batch.hasCheckpoint ? (batch.snapshot, CheckpointDigest.hex(batch.snapshot)) : nil,
+            keepCheckpoints: keepCheckpoints, summary: summary, done: done,
+            elapsedSeconds: previousElapsedSeconds + elapsed, status: batch.status)
         do {
-        try storeOperation("recording run \(record.runID) at iteration \(done)") {
-            try RecordingPatience.retryingWhileLocked {
-            try database.transaction(.immediate) {
-                try ensureStillOwned(in: database)
-                try Self.insertMetrics(batch.rows, runKey: runKey, in: database)
-                try Self.insertFrameActions(newActions, of: frame.frame, frameID: frame.frameID, in: database)
-                if batch.hasCheckpoint {
-                    let insertCheckpoint = try database.cachedStatement("""
-                        INSERT OR REPLACE INTO checkpoints (run, iteration, layout_version, snapshot, bytes, sha256, created_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """)
-                    try insertCheckpoint.bind(runKey, at: 1)
-                    try insertCheckpoint.bind(done, at: 2)
-                    try insertCheckpoint.bind(Learner.snapshotLayoutVersion, at: 3)
-                    try insertCheckpoint.bind(batch.snapshot, at: 4)
-                    try insertCheckpoint.bind(batch.snapshot.count, at: 5)
-                    try insertCheckpoint.bind(snapshotHash, at: 6)
-                    try insertCheckpoint.bind(now, at: 7)
-                    _ = try insertCheckpoint.step()
-                    insertCheckpoint.reset()
-                    if let keep = keepCheckpoints {
-                        let prune = try database.cachedStatement("""
-                            DELETE FROM checkpoints WHERE run = ?1 AND iteration NOT IN
-                                (SELECT iteration FROM checkpoints WHERE run = ?1 ORDER BY iteration DESC LIMIT ?2)
-                            """)
-                        try prune.run([.integer(runKey), .integer(Int64(keep))])
-                    }
-                }
-                if let summary {
-                    try Self.insertSummary(summary, runKey: runKey, in: database)
-                }
-                let update = try database.cachedStatement("""
-                    UPDATE runs SET done_iterations = ?, elapsed_seconds = ?, heartbeat_at = ?,
-                        status = coalesce(?, status),
-                        finished_at = CASE WHEN ? = 'finished' THEN ? ELSE finished_at END
-                    WHERE id = ?
-                    """)
-                let statusValue: SQLiteValue = batch.status.map { .text($0.rawValue) } ?? .null
-                try update.run([
-                    .integer(Int64(done)), .real(previousElapsedSeconds + elapsed), .text(now), statusValue,
-                    statusValue, .text(now), .integer(runKey),
-                ])
+            committedRecord = try RecordingPatience.retryingWhileLocked {
+                try store.recordBatch(recording, of: record, frameID: frame.frameID)
             }
-            }
-        }
-        } catch StoreError.database(let error, let context) where error.isBusy || error.isLocked {
+        } catch let error as StoreError where error.isBusyOrLocked {
             // The hint after it names TRACKER_BUSY_TIMEOUT_MS (one attempt's wait); this is the wait in all.
-            throw StoreError.database(error, context: context
-                + " after waiting \(Int(RecordingPatience.seconds)) s for the write lock (TRACKER_RECORDING_WAIT_S)")
+            throw error.addingContext(
+                " after waiting \(Int(RecordingPatience.seconds)) s for the write lock (TRACKER_RECORDING_WAIT_S)")
         }
         if summary != nil { finalSummary = summary }
-    }
-
-    /// Inserts metric rows through one statement of ``rowsPerInsert`` rows at a time and a one-row
-    /// statement for the rest: one statement step per row cost SQLite more than the row itself.
-    static func insertMetrics(_ rows: [MetricRow], runKey: Int64, in database: Database) throws {
-        var start = 0
-        if rows.count >= Self.rowsPerInsert {
-            let insertMany = try database.cachedStatement(Self.insertManyMetrics)
-            while rows.count - start >= Self.rowsPerInsert {
-                var index: Int32 = 1
-                for row in rows[start..<(start + Self.rowsPerInsert)] {
-                    try bindMetric(row, runKey: runKey, to: insertMany, from: index)
-                    index += 6
-                }
-                _ = try insertMany.step()
-                insertMany.reset()
-                start += Self.rowsPerInsert
-            }
-        }
-        guard start < rows.count else { return }
-        let insertOne = try database.cachedStatement(
-            "INSERT INTO metrics (run, iteration, action, reward, greedy_action, distinct_actions) VALUES (?, ?, ?, ?, ?, ?)")
-        for row in rows[start...] {
-            try bindMetric(row, runKey: runKey, to: insertOne, from: 1)
-            _ = try insertOne.step()
-            insertOne.reset()
-        }
-    }
-
-    @inline(__always)
-    private static func bindMetric(_ row: MetricRow, runKey: Int64, to statement: Statement, from index: Int32) throws {
-        try statement.bind(runKey, at: index)
-        try statement.bind(row.iteration, at: index + 1)
-        try statement.bind(row.action, at: index + 2)
-        try statement.bind(row.reward, at: index + 3)
-        try statement.bind(row.greedyAction, at: index + 4)
-        try statement.bind(row.distinctActions, at: index + 5)
-    }
-
-    /// Rows per multi-row metrics INSERT (6 parameters each, far below SQLite's limit of 32,766).
-    static let rowsPerInsert = 64
-    static let insertManyMetrics = "INSERT INTO metrics (run, iteration, action, reward, greedy_action, distinct_actions) VALUES "
-        + Array(repeating: "(?, ?, ?, ?, ?, ?)", count: rowsPerInsert).joined(separator: ", ")
-
-    /// The outcomes of greedy actions `frame_actions` does not hold yet (what the iteration_metrics view
-    /// joins on); ones it holds are left as they are.
-    static func insertFrameActions(_ actions: [Int], of frame: Frame, frameID: Int64, in database: Database) throws {
-        guard !actions.isEmpty else { return }
-        let insertAction = try database.cachedStatement("""
-            INSERT OR IGNORE INTO frame_actions (frame_id, action, objective, misses, mean_completion_s)
-            VALUES (?, ?, ?, ?, ?)
-            """)
-        for action in actions {
-            let outcome = frame.outcome(of: Permutations.order(rank: action, count: frame.count))
-            try insertAction.bind(frameID, at: 1)
-            try insertAction.bind(action, at: 2)
-            try insertAction.bind(outcome.objective, at: 3)
-            try insertAction.bind(outcome.misses, at: 4)
-            try insertAction.bind(outcome.meanCompletionSeconds, at: 5)
-            _ = try insertAction.step()
-            insertAction.reset()
-        }
-    }
-
-    static func insertSummary(_ summary: RunSummary, runKey: Int64, in database: Database) throws {
-        let statement = try database.cachedStatement("""
-            INSERT OR REPLACE INTO run_summaries (run, iterations, greedy_action, greedy_order, objective,
-                normalized_reward, misses, mean_completion_s, optimality_ratio, iterations_to_optimal,
-                stable_iteration, distinct_actions, wall_seconds, iterations_per_second, qtable_sha256)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        try statement.run([
-            .integer(runKey), .integer(Int64(summary.iterations)), .integer(Int64(summary.greedyAction)),
-            .text(orderJSON(summary.greedyOrder)), .real(summary.objective), .real(summary.normalizedReward),
-            .integer(Int64(summary.misses)), .real(summary.meanCompletionSeconds),
-            summary.optimalityRatio.map { .real($0) } ?? .null,
-            summary.iterationsToOptimal.map { .integer(Int64($0)) } ?? .null,
-            .integer(Int64(summary.stableIteration)), .integer(Int64(summary.distinctActions)),
-            .real(summary.wallSeconds), .real(summary.iterationsPerSecond), .text(summary.qTableSHA256),
-        ])
     }
 
     /// The summary at the end of training; the writer fills in the wall time when it commits it.
@@ -617,61 +410,7 @@ public final class RunSession {
     /// taken over by another process is left to its new owner.
     private func markFailed(_ error: Error) {
         let message = String(describing: error).split(separator: "\n").first.map(String.init) ?? "unknown error"
-        let database = store.database
-        func mark() -> Bool {
-            (try? database.transaction(.immediate) { () throws -> Void in
-                let statement = try database.cachedStatement("""
-                    UPDATE runs SET status = 'failed', error = ?, heartbeat_at = ?
-                    WHERE id = ? AND status = 'running' AND host = ? AND pid = ?
-                    """)
-                try statement.run([
-                    .text(message), .text(Timestamp.now()), .integer(record.id), .text(record.host),
-                    .integer(Int64(record.pid ?? -1)),
-                ])
-            }) != nil
-        }
-        if mark() { return }
-        // A full disk (or file size limit) can leave the WAL no room for even this one-row update, by a
-        // margin as thin as a few bytes; a checkpoint moves its committed pages into the database file and
-        // lets the WAL start over, which usually makes room.
-        _ = try? database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        _ = mark()
-    }
-
-    /// Refuses to write when another process has taken the run over (`resume --force`, `sweep
-    /// --takeover`), so a session wrongly thought dead cannot interleave its rows with the new owner's.
-    private func ensureStillOwned(in database: Database) throws {
-        let owner = try database.cachedStatement("SELECT status, host, pid FROM runs WHERE id = ?")
-        let row = try owner.rows([.integer(record.id)]) { ($0.text(0), $0.text(1), $0.isNull(2) ? nil : $0.int(2)) }.first
-        guard let row, row.0 == RunStatus.running.rawValue, row.1 == record.host, row.2 == record.pid else {
-            throw StoreError.takenOver(runID: record.runID)
-        }
-    }
-}
-
-extension TrackerStore {
-    /// The hyperparameters a run was started with, read back from `runs` and `run_params`.
-    public func hyperparameters(of record: RunRecord) throws -> Hyperparameters {
-        try storeOperation("reading the settings of run \(record.runID)") {
-            let statement = try database.cachedStatement("""
-                SELECT delta, learning_rate, discount, epsilon_start, epsilon_min, epsilon_decay, reward,
-                       twin_uplink_rate, twin_cpu_hz, twin_zeta, twin_noise, twin_noise_seed, aggregation
-                FROM run_params WHERE run = ?
-                """)
-            guard let h = try statement.rows([.integer(record.id)], { row in
-                Hyperparameters(record: record, parameterRow: row, firstColumn: 0)
-            }).first else {
-                throw StoreError.invalidArgument("run \(record.runID) has no settings recorded")
-            }
-            return h
-        }
-    }
-
-    func checkpointEvery(ofRun id: Int64) throws -> Int {
-        try runOperation("reading the checkpoint interval of run", key: id) {
-            let statement = try database.cachedStatement("SELECT checkpoint_every FROM run_params WHERE run = ?")
-            return try statement.rows([.integer(id)]) { $0.int(0) }.first ?? 1024
-        }
+        store.markRunFailed(record, message: message)
     }
 }
 
@@ -701,7 +440,7 @@ public enum RecordingPatience {
         while true {
             do {
                 return try body()
-            } catch let error as SQLiteError where (error.isBusy || error.isLocked) && Date() < deadline {
+            } catch let error as StoreError where error.isBusyOrLocked && Date() < deadline {
                 Thread.sleep(forTimeInterval: 0.05)
             }
         }

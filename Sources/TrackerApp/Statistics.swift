@@ -1,4 +1,5 @@
 import Foundation
+import TrackerStore
 
 /// The small statistics `tracker compare` needs, as pure functions. `+infinity` is a legal value in the
 /// order statistics (median, percentiles, order-statistic intervals): it stands for "did not converge

@@ -1,5 +1,5 @@
 import Foundation
-import SQLite
+import TrackerStore
 
 /// Checkpoints a recording session's WAL from a thread and connection of its own, so the writer never
 /// waits for a checkpoint.
@@ -50,10 +50,11 @@ final class WALCheckpointer: @unchecked Sendable {
     /// Called on the writer's thread after each commit, with the frames its WAL holds then. Asks for a
     /// checkpoint each time the log has grown by ``framesBeforeCheckpoint`` since the last request (a
     /// checkpoint copies only frames it has not copied yet), not after every commit while it is long.
-    func logGrew(to frames: Int, writer: Database) {
+    /// `checkpointWriter` checkpoints on the writer's own connection (``TrackerStore/checkpointPassively()``).
+    func logGrew(to frames: Int, checkpointWriter: () -> Void) {
         if frames < framesAtLastRequest { framesAtLastRequest = 0 }  // the log restarted
         if frames >= Self.framesBeforeWriterCheckpoints {
-            _ = try? writer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            checkpointWriter()
             framesAtLastRequest = frames
         } else if frames - framesAtLastRequest >= Self.framesBeforeCheckpoint {
             framesAtLastRequest = frames
@@ -76,8 +77,8 @@ final class WALCheckpointer: @unchecked Sendable {
 
     private func checkpointOnOwnConnection() {
         // Best effort: without this connection the writer's own checkpoints still bound the log.
-        guard let database = try? Database(path: location, mode: .readWrite, busyTimeoutMilliseconds: 1000) else { return }
-        _ = try? database.execute("PRAGMA synchronous = NORMAL")
+        guard let connection = SessionConnection(location: location, busyTimeoutMilliseconds: 1000) else { return }
+        connection.relaxSynchronous()
         while true {
             condition.lock()
             while !requested && !stopping { condition.wait() }
@@ -85,7 +86,7 @@ final class WALCheckpointer: @unchecked Sendable {
             requested = false
             condition.unlock()
             if stop { return }
-            _ = try? database.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            connection.checkpointPassively()
         }
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
+import TrackerStore
 import Learning
-import SQLite
 
 /// A per-iteration metric of the greedy action that `queries/convergence_curve.sql` averages; the raw
 /// value is the query's column name.
@@ -135,23 +135,8 @@ extension TrackerStore {
 }
 
 extension TrackerStore {
-    /// One run's metric against iteration, from the saved query `run_history` (every step-th iteration and
-    /// the newest, about `points` of them): what is committed so far, so a running run draws up to its
-    /// last committed iteration. The optimality ratio is J*/J of the greedy order, empty where the frame's
-    /// optimum is unknown.
+    /// One run's metric against iteration: ``RunHistory/curve(of:metric:points:in:)``.
     public func runCurve(_ record: RunRecord, metric: CurveMetric, points: Int) throws -> [(iteration: Int, value: Double)] {
-        let step = max(1, record.doneIterations / max(points, 1))
-        let result = try run(try SavedQueries.named("run_history"), parameters: ["run_id": record.runID, "step": String(step)])
-        let column = metric == .optimalityRatio ? "objective" : metric.rawValue
-        guard let iterationColumn = result.column("iteration"), let valueColumn = result.column(column) else {
-            preconditionFailure("queries/run_history.sql lacks a column this reader needs: \(result.columns)")
-        }
-        let optimum = metric == .optimalityRatio ? try loadFrame(id: record.frameID).optimalObjective : nil
-        if metric == .optimalityRatio, optimum == nil { return [] }
-        return result.rows.compactMap { row in
-            guard case .integer(let iteration) = row[iterationColumn], let value = row[valueColumn].doubleValue else { return nil }
-            if let optimum { return value > 0 ? (Int(iteration), optimum / value) : nil }
-            return (Int(iteration), value)
-        }
+        try RunHistory.curve(of: record, metric: metric, points: points, in: self)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TrackerStore
 import Learning
 import Scheduling
 

@@ -1,3 +1,4 @@
+import TrackerStore
 import Foundation
 
 /// Where a study stands (`tune --status`), computed from its rung results alone.

@@ -1,3 +1,4 @@
+import TrackerStore
 import Dispatch
 import Foundation
 import Learning

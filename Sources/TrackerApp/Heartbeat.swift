@@ -1,30 +1,6 @@
 import Dispatch
 import Foundation
-import SQLite
-
-/// When a 'running' run counts as dead: its heartbeat is older than the staleness bound (wherever it
-/// ran), or it ran on this host and its process is gone.
-public enum Liveness {
-    /// The staleness bound when `$TRACKER_STALE_AFTER_S` is not set: two minutes, so a killed or
-    /// preempted run on another host can be resumed soon, while a live one (heartbeat every 20 s) is
-    /// never mistaken for dead over a few missed beats or a modest clock skew.
-    public static let defaultStaleAfterSeconds = 120.0
-
-    /// Seconds without a heartbeat after which a running run is dead: `$TRACKER_STALE_AFTER_S` (a
-    /// number of seconds from 1 to 86400) when set, else the default. Anything else in the variable is
-    /// ignored, as for `TRACKER_BUSY_TIMEOUT_MS`.
-    public static var staleAfterSeconds: Double {
-        guard let text = ProcessInfo.processInfo.environment["TRACKER_STALE_AFTER_S"],
-              let value = Double(text.trimmingCharacters(in: .whitespaces)), (1...86_400).contains(value) else {
-            return defaultStaleAfterSeconds
-        }
-        return value
-    }
-
-    /// A run beats six times per staleness bound, so five beats in a row must go missing (a stalled
-    /// disk, a busy lock) before anyone may call it dead.
-    public static var heartbeatIntervalSeconds: Double { staleAfterSeconds / 6 }
-}
+import TrackerStore
 
 /// Who owns a running run: the host and process that claimed it. The heartbeat and every commit of a
 /// session check it, so a process that lost its run to `resume --force` stops writing to it.
@@ -78,14 +54,9 @@ final class Heartbeat: Sendable {
     private func beatOnOwnConnection() {
         // A beat waits for the write lock at most one interval: a late beat is worth less than the next.
         let timeout = Int32(min(max(intervalSeconds * 1000, 100), 60_000))
-        guard let database = try? Database(path: path, mode: .readWrite, busyTimeoutMilliseconds: timeout) else { return }
+        guard let connection = SessionConnection(location: path, busyTimeoutMilliseconds: timeout) else { return }
         while stopRequest.wait(timeout: .now() + intervalSeconds) == .timedOut {
-            _ = try? database.transaction(.immediate) {
-                let beat = try database.cachedStatement("""
-                    UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running' AND host = ? AND pid = ?
-                    """)
-                try beat.run([.text(Timestamp.now()), .integer(runKey), .text(owner.host), .integer(Int64(owner.pid))])
-            }
+            connection.beat(runKey: runKey, host: owner.host, pid: owner.pid)
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TrackerCommands
 import TrackerStore
 import TrackerWeb
 

@@ -1,4 +1,5 @@
 import Foundation
+import TrackerStore
 
 /// Where one of a sweep's runs stands in the databases `sweep --status` reads.
 public enum SweepRunState: String, CaseIterable, Sendable {

@@ -1,5 +1,5 @@
 import Foundation
-import SQLite
+import TrackerStore
 
 /// The safe cluster pattern (docs/sweeps.md#shared-filesystems): a command writes its database on a
 /// node-local disk and hands consistent copies of it to a shared directory, so that no host ever opens
@@ -64,11 +64,7 @@ public final class ShardPublisher: @unchecked Sendable {
         let published = try TrackerStore(path: targetPath, access: .readOnly)
         try published.copy(to: localPath)
         let local = try TrackerStore(path: localPath, access: .readWriteExisting)
-        try storeOperation("marking the restored copy's running runs dead") {
-            try local.database.transaction(.immediate) {
-                try local.database.prepare("UPDATE runs SET heartbeat_at = NULL WHERE status = 'running'").run([])
-            }
-        }
+        try local.markRunningRunsDead()
         restored = true
     }
 
@@ -97,9 +93,7 @@ public final class ShardPublisher: @unchecked Sendable {
                 // Opened as a store: checked to be a tracker database, and left without a -wal or -shm of
                 // its own when the sweep's connections are closed (the last copy).
                 try TrackerStore(path: localPath, access: .readOnly).copy(to: temporary)
-                try storeOperation("preparing the copy for \(targetPath)") {
-                    try Database(path: temporary, mode: .readWrite).enableRollbackJournal()
-                }
+                try TrackerStore.enableRollbackJournal(at: temporary, context: "preparing the copy for \(targetPath)")
                 try Self.sync(temporary)
                 guard rename(temporary, targetPath) == 0 else {
                     throw StoreError.invalidArgument("cannot publish to \(targetPath): \(String(cString: strerror(errno)))")
