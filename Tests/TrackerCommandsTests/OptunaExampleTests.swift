@@ -142,6 +142,18 @@ import TestSupport
         let again = try Self.example(["--study", spec, "--db", db, "--quiet"])
         #expect(again.status == 1 && again.errorLines.count == 1 && again.stderr.contains(label), "\(again.stderr)")
         #expect(try Self.rows("SELECT count(*) FROM runs", [], db: db) == [[.integer(30)]])
+
+        // Under another label the same seed samples the same configurations, and the database holds one run
+        // per configuration: the first promotion onto a budget the first study's trial holds is refused. Three
+        // runs fail at once there (found by hand: three lines, one per worker); the example says it once.
+        let other = try Self.example(["--study", spec, "--db", db, "--quiet", "--label", "other", "--trials", "2"])
+        #expect(other.status == 1 && other.errorLines.count == 1, "\(other.stderr)")
+        #expect(other.stderr.contains("already recorded") && other.stderr.contains("database of its own"), "\(other.stderr)")
+        #expect(other.stdout.isEmpty)
+
+        // A usage error is one line too, exit 64.
+        let usage = try Self.example(["--db", db])
+        #expect(usage.status == 64 && usage.errorLines.count == 1 && usage.stderr.contains("--study"), "\(usage.stderr)")
     }
 
     /// A wrong spec: one line, exit 64, no database created.

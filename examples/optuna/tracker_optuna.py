@@ -52,12 +52,17 @@ def fail(message, status=1):
     sys.exit(status)
 
 
+class TrackerFailed(Exception):
+    """A tracker command that failed, with the last line it wrote on stderr."""
+
+
 def tracker(binary, *arguments):
-    """Runs `tracker arguments...`; its stdout, or one line on stderr and exit 1 when it fails."""
+    """Runs `tracker arguments...`; its stdout, or TrackerFailed (raised in a worker thread, reported once
+    by the main one)."""
     done = subprocess.run([binary, *arguments], capture_output=True, text=True)
     if done.returncode != 0:
         lines = done.stderr.strip().splitlines() or [f"exit {done.returncode}"]
-        fail(f"tracker {arguments[0]} failed: {lines[-1]}")
+        raise TrackerFailed(f"tracker {arguments[0]} failed: {lines[-1]}")
     return done.stdout
 
 
@@ -65,7 +70,11 @@ def vocabulary(binary):
     """Every setting name (canonical and aliases) -> its canonical name, from `tracker settings-reference`
     (the table of docs/settings.md, generated from the tracker's one vocabulary), so no list is copied here."""
     names = {}
-    for line in tracker(binary, "settings-reference").splitlines():
+    try:
+        reference = tracker(binary, "settings-reference")
+    except (TrackerFailed, OSError) as error:
+        fail(f"cannot run {binary}: {error}")
+    for line in reference.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         if len(cells) < 2 or not re.fullmatch(r"`[a-z_]+`", cells[0]):
             continue
@@ -204,8 +213,13 @@ class Database:
                          (label, label))[0]
 
 
+class Arguments(argparse.ArgumentParser):
+    def error(self, message):  # one line and exit 64, as tracker's usage errors
+        fail(f"{message} (see --help)", USAGE)
+
+
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = Arguments(description=__doc__.split("\n\n")[0])
     parser.add_argument("--study", required=True, help="a tracker tune study spec (JSON)")
     parser.add_argument("--db", required=True, help="the tracker database (a new one, or one without --label's runs)")
     parser.add_argument("--tracker", default="tracker", help="the tracker binary (default: tracker on the PATH)")
@@ -217,10 +231,7 @@ def main():
     parser.add_argument("--label", help="the label of every run (default: NAME-optuna-sSEED)")
     parser.add_argument("--json", action="store_true", help="print the study as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    try:
-        args = parser.parse_args()
-    except SystemExit as exit:
-        sys.exit(USAGE if exit.code else 0)
+    args = parser.parse_args()
     study_spec = Study(args.study, vocabulary(args.tracker))
     seed = study_spec.seed if args.seed is None else args.seed
     trials = study_spec.trials if args.trials is None else args.trials
@@ -253,6 +264,18 @@ def main():
     def extend(run_id, budget):
         tracker(args.tracker, "resume", run_id, "--db", args.db, "--to", str(budget), "--quiet", "--format", "json")
 
+    try:
+        report = search(study, study_spec, trials, problem, pool, start, extend, database, args.quiet)
+    except TrackerFailed as error:
+        pool.shutdown(cancel_futures=True)
+        fail(f"{error} (run each study in a database of its own: docs/optuna.md)")
+    pool.shutdown()
+    summarize(args, label, seed, study_spec, database, report)
+
+
+def search(study, study_spec, trials, problem, pool, start, extend, database, quiet):
+    """The ask-and-tell loop: every trial's runs started at the lowest rung, reported after each rung,
+    pruned or resumed to the next. Returns the trials, each with its runs and its objective per rung."""
     report = []
     for _ in range(trials):
         trial = study.ask(study_spec.space)
@@ -264,7 +287,7 @@ def main():
                 list(pool.map(lambda run_id: extend(run_id, budget), runs))
             recorded = database.runs(runs)
             if any(recorded.get(r, (None, None, None))[:2] != ("finished", budget) for r in runs):
-                fail(f"trial {trial.number}: the database does not hold its runs finished at {budget}")
+                raise TrackerFailed(f"trial {trial.number}: the database does not hold its runs finished at {budget}")
             value = median_convergence(recorded[r][3] for r in runs)
             rungs.append({"budget": budget, "objective": value})
             trial.report(value, budget)
@@ -275,11 +298,14 @@ def main():
         else:
             study.tell(trial, value)
         report.append({"number": trial.number, "settings": settings, "state": state, "runs": runs, "rungs": rungs})
-        if not args.quiet:
+        if not quiet:
             path = ", ".join(f"{r['budget']}: {text(r['objective'], r['budget'])}" for r in rungs)
             print(f"trial {trial.number} {state}: {words(settings)}: {path}", file=sys.stderr)
-    pool.shutdown()
+    return report
 
+
+def summarize(args, label, seed, study_spec, database, report):
+    """Prints the iterations spent and the best trial (with --json, the whole study)."""
     spent, _ = database.iterations_spent(label)
     complete = [t for t in report if t["state"] == "complete"]
     best = min(complete, key=lambda t: t["rungs"][-1]["objective"], default=None)
