@@ -68,9 +68,21 @@ public struct CompareCommand: ParsableCommand {
 
     @OptionGroup var latex: LaTeXOptions
 
+    @Option(help: ArgumentHelp(
+        "The best trials of this `tracker tune` study (at the highest rung each reached) side by side with the paper's defaults at the study's top budget, where those runs are recorded.",
+        valueName: "name"))
+    var study: String?
+
+    @Option(help: ArgumentHelp("With --study: how many of its best trials (1-50).", valueName: "K"))
+    var top: Int = 3
+
     public init() {}
 
     public func validate() throws {
+        if study != nil, n != nil || by != nil || label != nil || algo != nil || since != nil || iterations != nil || !conditions.isEmpty {
+            throw ValidationError("--study chooses the runs (its best trials and the paper's defaults); it takes none of --n, --by, --label, --algo, --since, --iterations, --where.")
+        }
+        guard (1...50).contains(top) else { throw ValidationError("--top must be in 1...50, got \(top).") }
         if n != nil, by.map(RunTags.normalizedSettingKey) == "n" { throw ValidationError("Give --n N (Table I) or --by n (Table II), not both.") }
         if let by = by.map(RunTags.normalizedSettingKey), ["algorithm", "phi"].contains(by) {
             throw ValidationError("--by \(by): the columns are algorithm and phi already; give another setting.")
@@ -89,6 +101,12 @@ public struct CompareCommand: ParsableCommand {
     /// The table as text in the chosen format; `reproduce` writes it into its report too.
     func render() throws -> String {
         let store = try database.openStore(.readOnly)
+        if let study {
+            let (rows, singleN) = try studyComparison(study, top: top, in: store)
+            let comparisons = CompareTable.compare(rows, by: "n")
+            return CompareReport(spread: spread, rounding: SpreadRounding(digits: digits))
+                .render(comparisons, singleN: singleN, format: format, latex: latex.float)
+        }
         let filter = CompareFilter(n: n, label: label, algorithm: algo?.rawValue, since: since, iterations: iterations,
                                    includeUnfinished: includeUnfinished, conditions: try settingConditions(conditions))
         let grouping = RunTags.normalizedSettingKey(by ?? "n")  // tag.é typed either way is one tag

@@ -83,6 +83,11 @@ public struct PlotCommand: ParsableCommand {
         "One line per value of this setting (lr, beta, iterations, ...), named on every line.", valueName: "key"))
     var by: String?
 
+    @Option(help: ArgumentHelp(
+        "A `tracker tune` study: its objective against budget, one line per trial (the successive-halving picture), or with --by SETTING against that searched setting, one line per rung.",
+        valueName: "name"))
+    var study: String?
+
     @Option(help: ArgumentHelp("About how many iterations to sample per line.", valueName: "count"))
     var points: Int = 200
 
@@ -91,7 +96,11 @@ public struct PlotCommand: ParsableCommand {
     static let pointRange = 2...10_000
 
     public func validate() throws {
-        if runs.isEmpty {
+        if study != nil {
+            guard runs.isEmpty, n == nil, label == nil, conditions.isEmpty else {
+                throw ValidationError("--study draws the study's trials; it takes none of --run, --n, --label, --where.")
+            }
+        } else if runs.isEmpty {
             guard let n else { throw ValidationError("Give --n N (configurations' means) or --run ID... (single runs).") }
             guard n >= 2 else { throw ValidationError("--n must be at least 2, got \(n).") }
         } else if n != nil || label != nil || by != nil || !conditions.isEmpty {
@@ -117,7 +126,12 @@ public struct PlotCommand: ParsableCommand {
 
     /// --out, else reports/fig2-n8.svg and the like under the working directory.
     var outputPath: String {
-        out ?? (Self.defaultFolder as NSString).appendingPathComponent(
+        if let study, out == nil {
+            let safe = String(study.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }.prefix(80))
+            return (Self.defaultFolder as NSString).appendingPathComponent(
+                "study-\(safe)\(by.map { "-by-\(RunTags.normalizedSettingKey($0))" } ?? "").\(figureFormat.rawValue)")
+        }
+        return out ?? (Self.defaultFolder as NSString).appendingPathComponent(
             Fig2Chart.defaultFileName(n: n, runs: runs, metric: metric, logX: logX, fileExtension: figureFormat.rawValue))
     }
 
@@ -158,7 +172,8 @@ public struct PlotCommand: ParsableCommand {
 
     /// The figure as SVG text: the configurations' mean curves, or the runs of --run.
     func figureSVG() throws -> String {
-        let chart = try runs.isEmpty ? meanChart() : runsChart()
+        let chart = try study.map { try studyChart($0, by: by, in: try database.openStore(.readOnly)) }
+            ?? (runs.isEmpty ? meanChart() : runsChart())
         do {
             return try chart.svg()
         } catch {

@@ -349,6 +349,7 @@ public struct MergeCommand: ParsableCommand {
                     : "already present as run \(skipped.keptRunID) (\(terminalEscaped(skipped.detail)))"
                 StandardError.write("\(input): skipped run \(terminalEscaped(skipped.runID)): \(what)\n")
             }
+            for note in report.studyNotes { StandardError.write("\(input): note: \(terminalEscaped(note))\n") }
             for renamed in report.renamedRunIDs {
                 StandardError.write("\(input): note: run id \(terminalEscaped(renamed.original)) is taken by a different configuration; added as \(renamed.assigned)\n")
             }

@@ -34,6 +34,7 @@ public struct Tracker: ParsableCommand {
             SQLCommand.self,
             CompareCommand.self,
             SweepCommand.self,
+            TuneCommand.self,
             MergeCommand.self,
             ReproduceCommand.self,
             UICommand.self,

@@ -21,6 +21,8 @@ public struct MergeReport: Sendable, Equatable {
     public var renamedRunIDs: [RenamedRunID] = []
     /// Write transactions the merge committed (one for the frames, then one per slice of runs).
     public var transactions = 0
+    /// Studies of the input not merged (recorded here with another spec), one line each.
+    public var studyNotes: [String] = []
 
     public struct RenamedRunID: Sendable, Equatable {
         public let original: String
@@ -205,6 +207,10 @@ extension TrackerStore {
                 report.renamedRunIDs += sliceReport.renamedRunIDs
                 report.transactions += 1
             }
+            // Studies (`tune`) after the runs, so their run ids can follow the runs' renames.
+            report.studyNotes = try mergeStudies(
+                renamed: Dictionary(report.renamedRunIDs.map { ($0.original, $0.assigned) }, uniquingKeysWith: { $1 }))
+            report.transactions += 1
             return report
         }
         // An input written by an older tracker may hold tag keys that are not NFC: repaired here as at open.
