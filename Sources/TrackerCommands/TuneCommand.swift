@@ -78,6 +78,8 @@ public struct TuneCommand: ParsableCommand {
         let runner = StudyRunner(
             path: database.path, spec: parsed, jobs: workers, shard: try parsedShard(), trackerVersion: Tracker.version,
             busyTimeoutMilliseconds: DatabaseOptions.busyTimeoutMilliseconds, provenance: .current(sweep: (spec, text)))
+        // Recorded (or checked against the recorded spec) before anything is said about running it.
+        _ = try runner.prepare(in: try database.openStore())
         StopSignal.install()
         let quiet = self.quiet
         let total = runner.plan.totalTrialRungs()
@@ -154,7 +156,8 @@ struct StudyReport {
                         : StudyPlan.better((a.index, a.objective), (b.index, b.objective), direction: status.spec.direction)
                 }.map { trial in
                     [.integer(trial.index), .string(trial.state), trial.budget.map { .integer($0) } ?? .null,
-                     trial.objective.map { .number($0) } ?? .null]
+                     // Beyond the budget, as compare shows a median convergence past it.
+                     trial.objective.map { .number($0) } ?? trial.budget.map { .string(">\($0)") } ?? .null]
                         + names.map { name in trial.settings[name].map(jsonValue) ?? .null }
                 })
             let best = status.best.map { best in

@@ -208,9 +208,11 @@ extension TrackerStore {
                 report.transactions += 1
             }
             // Studies (`tune`) after the runs, so their run ids can follow the runs' renames.
-            report.studyNotes = try mergeStudies(
-                renamed: Dictionary(report.renamedRunIDs.map { ($0.original, $0.assigned) }, uniquingKeysWith: { $1 }))
-            report.transactions += 1
+            if let notes = try mergeStudies(
+                renamed: Dictionary(report.renamedRunIDs.map { ($0.original, $0.assigned) }, uniquingKeysWith: { $1 })) {
+                report.studyNotes = notes
+                report.transactions += 1
+            }
             return report
         }
         // An input written by an older tracker may hold tag keys that are not NFC: repaired here as at open.

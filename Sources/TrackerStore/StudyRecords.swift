@@ -152,9 +152,10 @@ extension TrackerStore {
     /// trial-rung present in both is the same), one here with another spec is left alone and named in the
     /// returned notes. Run ids follow the runs: one the merge renamed, or one whose configuration was
     /// already here under another id, is rewritten to the id the run has here.
-    func mergeStudies(renamed: [String: String]) throws -> [String] {
-        guard try database.prepare("SELECT 1 FROM input.sqlite_master WHERE type = 'table' AND name = 'studies'")
-            .rows([], { _ in true }).first ?? false else { return [] }
+    /// Returns nil, without a transaction, when the input holds no study.
+    func mergeStudies(renamed: [String: String]) throws -> [String]? {
+        guard try database.prepare("SELECT 1 FROM input.studies LIMIT 1")
+            .rows([], { _ in true }).first ?? false else { return nil }
         var notes: [String] = []
         let inputStudies = try database.prepare("SELECT id, name, spec, spec_hash, objective, direction, created_at FROM input.studies ORDER BY id")
             .rows([]) { row -> (Int64, String, String, String, String, String, String) in

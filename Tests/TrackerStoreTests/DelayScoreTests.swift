@@ -36,11 +36,12 @@ import TestSupport
             _ = try finish(try RunSession.start(smallSpecification(algorithm: .ql, iterations: 50), in: store))
             // As a tracker before migration 0005 left it: no such column, schema version 4.
             try store.database.execute("ALTER TABLE frames DROP COLUMN random_mean_completion_s")
-            // Nor the tables of the migrations after it (0006: tags and notes; 0008: run labels).
+            // Nor the tables of the migrations after it (0006: tags and notes; 0008: run labels; 0009: studies).
             try store.database.execute("DROP TABLE run_tags; DROP TABLE run_notes")
             try store.database.execute("""
                 DROP TRIGGER run_labels_from_insert; DROP TRIGGER run_labels_from_update; DROP TABLE run_labels
                 """)
+            try store.database.execute("DROP TABLE study_rung_runs; DROP TABLE study_rungs; DROP TABLE study_trials; DROP TABLE studies")
             try store.database.setUserVersion(4)
         }
         let store = try TrackerStore(path: path)

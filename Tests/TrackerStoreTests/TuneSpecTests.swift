@@ -1,6 +1,7 @@
 import Foundation
 import Learning
 import Testing
+import TestSupport
 import TrackerStore
 
 /// `tracker tune`'s pure parts: the study spec's refusals, the samplers, the schedulers' rung arithmetic.
@@ -64,6 +65,19 @@ struct TuneSpecTests {
         }
         #expect(throws: (any Error).self) { try StudySpec.parse("[1]", source: "s.json") }
         #expect(throws: (any Error).self) { try StudySpec.parse("{", source: "s.json") }
+    }
+
+    /// The example studies in studies/ parse, and quick.json stays small.
+    @Test func theExampleStudiesParse() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("studies")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }.sorted()
+        #expect(files.contains("quick.json"))
+        for file in files {
+            let path = folder.appendingPathComponent(file).path
+            let spec = try StudySpec.parse(try String(contentsOfFile: path, encoding: .utf8), source: path)
+            if file == "quick.json" { #expect(spec.trials * spec.positions.count * spec.maxIterations <= 50_000) }
+        }
     }
 
     @Test func aliasesAndCanonicalNamesMakeTheSameStudy() throws {
@@ -189,5 +203,35 @@ struct TuneSpecTests {
             .replacingOccurrences(of: "[50, 2000]", with: "[50, 3000]"), source: "s").canonicalJSON
         #expect(StudySpec.changedKeys(stored: a, now: b) == ["search.beta", "trials"])
         #expect(StudySpec.changedKeys(stored: a, now: a).isEmpty)
+    }
+}
+
+/// The study tables through the store: a study is recorded once with its trials, an edited spec is
+/// refused naming what changed (nothing written), and a trial-rung is recorded once.
+struct StudyRecordTests {
+    @Test func aStudyIsRecordedOnceAndATrialRungOnce() throws {
+        let dir = try TemporaryDirectory()
+        let store = try TrackerStore(path: dir.path("t.db"))
+        let spec = try StudySpec.parse(TuneSpecTests.valid, source: "s")
+        let trials = spec.samples().map { (bracket: 0, settings: StudyStatus.settingsJSON($0)) }
+        let first = try store.openStudy(name: spec.name, spec: spec.canonicalJSON, specHash: spec.specHash,
+                                        objective: spec.objective.rawValue, direction: spec.direction.rawValue, trials: trials)
+        let again = try store.openStudy(name: spec.name, spec: spec.canonicalJSON, specHash: spec.specHash,
+                                        objective: spec.objective.rawValue, direction: spec.direction.rawValue, trials: trials)
+        #expect(first.id == again.id)
+        #expect(try store.database.scalar("SELECT count(*) FROM study_trials") == .integer(9))
+        let edited = try StudySpec.parse(TuneSpecTests.edited("seed", "5"), source: "s")
+        #expect {
+            try store.openStudy(name: spec.name, spec: edited.canonicalJSON, specHash: edited.specHash,
+                                objective: edited.objective.rawValue, direction: edited.direction.rawValue, trials: trials)
+        } throws: { "\($0)".contains("seed changed since") }
+        #expect(try store.database.scalar("SELECT count(*) FROM studies") == .integer(1))
+        let runs = [StudyRunValue(position: 0, runID: "a", value: 10), StudyRunValue(position: 1, runID: "b", value: nil)]
+        #expect(try store.recordStudyRung(first.id, trial: 3, rung: 0, budget: 200, objective: nil, iterations: 400, runs: runs))
+        #expect(try !store.recordStudyRung(first.id, trial: 3, rung: 0, budget: 200, objective: 5, iterations: 400, runs: []))
+        let records = try store.studyRungs(first.id)
+        #expect(records.count == 1 && records[0].trial == 3 && records[0].budget == 200 && records[0].objective == nil
+            && records[0].iterations == 400 && records[0].runs == runs)
+        #expect(try store.studyNames() == ["t"])
     }
 }

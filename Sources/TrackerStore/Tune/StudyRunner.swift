@@ -212,21 +212,22 @@ public struct StudyRunner: Sendable {
                 StudyRunValue(position: position, runID: runID, value: try store.meanGreedyReward(ofRun: runID, upTo: budget))
             }
         }
-        var rows: [String: CompareRun] = [:]
-        for n in spec.taskCounts {
-            for row in try store.compareRuns(CompareFilter(n: n, iterations: budget)) where runIDs.contains(row.runID) {
-                rows[row.runID] = row
+        if spec.objective == .meanDelayScore {
+            // The delay score comes from the compare rows (queries/compare_runs.sql holds its formula): read
+            // per N and budget, so this costs a scan of the runs of that N and budget per trial-rung.
+            var rows: [String: CompareRun] = [:]
+            let wanted = Set(runIDs)
+            for n in spec.taskCounts {
+                for row in try store.compareRuns(CompareFilter(n: n, iterations: budget)) where wanted.contains(row.runID) {
+                    rows[row.runID] = row
+                }
             }
+            return runIDs.enumerated().map { StudyRunValue(position: $0, runID: $1, value: rows[$1]?.delayScore) }
         }
-        return runIDs.enumerated().map { position, runID in
-            let row = rows[runID]
-            let value: Double?
-            switch spec.objective {
-            case .medianConvergence: value = row?.iterationsToOptimal.map(Double.init)
-            case .meanOptimalityRatio: value = row?.optimalityRatio
-            case .meanDelayScore: value = row?.delayScore
-            case .rewardAUC: value = nil
-            }
+        // Convergence and J*/J from each run's summary, one look-up per run.
+        return try runIDs.enumerated().map { position, runID in
+            let summary = try store.summary(ofRun: try store.run(runID).id)
+            let value = spec.objective == .medianConvergence ? summary?.iterationsToOptimal.map(Double.init) : summary?.optimalityRatio
             return StudyRunValue(position: position, runID: runID, value: value)
         }
     }
