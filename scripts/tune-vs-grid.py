@@ -147,7 +147,7 @@ def main():
         spec.write_text(json.dumps({**study, "name": f"{study['name']}-s{seed}", "seed": seed}))
         fresh(db)
         say(f"tune: tracker tune {spec.name} ...")
-        _, seconds = run([args.tracker, "tune", spec, "--db", db, "--jobs", args.jobs])
+        _, seconds = run([args.tracker, "tune", spec, "--db", db, "--jobs", args.jobs, "--quiet"])
         status, _ = run([args.tracker, "tune", spec, "--db", db, "--status", "--format", "json"], nice=False)
         status = json.loads(status)
         best = status.get("best") or {}

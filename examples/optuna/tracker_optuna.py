@@ -315,9 +315,9 @@ def summarize(args, label, seed, study_spec, database, report):
         print(json.dumps({
             "label": label, "seed": seed, "pruner": args.pruner, "rungs": study_spec.rungs,
             "iterations_spent": spent,
-            "best": best and {"number": best["number"], "settings": best["settings"], "budget": study_spec.maximum,
+            "best": best and {"trial": best["number"], "settings": best["settings"], "budget": study_spec.maximum,
                               "runs": best["runs"], **objective(best["rungs"][-1]["objective"])},
-            "trials": [{"number": t["number"], "settings": t["settings"], "state": t["state"], "runs": t["runs"],
+            "trials": [{"trial": t["number"], "settings": t["settings"], "state": t["state"], "runs": t["runs"],
                         "budget": t["rungs"][-1]["budget"], **objective(t["rungs"][-1]["objective"]),
                         "rungs": [{"budget": r["budget"], **objective(r["objective"])} for r in t["rungs"]]}
                        for t in report],
