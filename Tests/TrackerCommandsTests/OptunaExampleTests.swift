@@ -3,7 +3,7 @@ import SQLite
 import Testing
 import TestSupport
 
-/// examples/optuna/tracker_optuna.py (docs/tune.md, "Optuna") in small, against a real database made by the
+/// examples/optuna/tracker_optuna.py (docs/optuna.md) in small, against a real database made by the
 /// built binary: every trial's runs exist with the trial's settings and budget, a promoted trial's runs were
 /// resumed to each rung (one run per frame, a checkpoint at every rung, one metric row per iteration), a
 /// pruned trial's runs stop at its rung, the iterations it reports are the database's, and every objective

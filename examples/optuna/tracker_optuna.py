@@ -1,7 +1,6 @@
 #!/usr/bin/env python3
 """Optuna's TPE sampler and a successive-halving (or Hyperband) pruner searching a `tracker tune` study's
-space, with every trial's runs recorded by `tracker` and every promotion a `tracker resume --to` (docs/tune.md,
-section "Optuna").
+space, with every trial's runs recorded by `tracker` and every promotion a `tracker resume --to` (docs/optuna.md).
 
     python3 examples/optuna/tracker_optuna.py --study studies/tune-vs-grid-n7.json --db optuna.db
                                               [--tracker PATH] [--seed S] [--trials T]
