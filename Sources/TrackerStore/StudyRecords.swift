@@ -219,8 +219,36 @@ extension TrackerStore {
 /// The refusals of `tune`'s store side, as one line each.
 enum StudyRefusal {
     static func edited(name: String, stored: String, now: String) -> String {
-        let changed = StudySpec.changedKeys(stored: stored, now: now)
+        let changed = StudySpecDifference.changedKeys(stored: stored, now: now)
         return "study \(name) is recorded with a different spec: \(changed.isEmpty ? "its text" : changed.joined(separator: ", ")) changed since; "
             + "restore the spec or give the study a new name"
+    }
+}
+
+/// What differs between two canonical study specs (JSON texts), for the refusal of an edited spec. Here,
+/// beside the refusal, so the store needs nothing from the orchestration in Tune/.
+public enum StudySpecDifference {
+    /// The keys (one level into objects: `search.lr`, `budget.reduction`) whose values differ between two
+    /// canonical specs, sorted; what a refusal of an edited spec names.
+    public static func changedKeys(stored: String, now: String) -> [String] {
+        func parse(_ text: String) -> [String: Any] {
+            (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+        }
+        func text(_ value: Any?) -> String {
+            guard let value else { return "" }
+            guard JSONSerialization.isValidJSONObject([value]),
+                  let data = try? JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys]) else { return "\(value)" }
+            return String(decoding: data, as: UTF8.self)
+        }
+        let a = parse(stored), b = parse(now)
+        var changed: [String] = []
+        for key in Set(a.keys).union(b.keys).sorted() where text(a[key]) != text(b[key]) {
+            if let x = a[key] as? [String: Any], let y = b[key] as? [String: Any] {
+                changed += Set(x.keys).union(y.keys).sorted().filter { text(x[$0]) != text(y[$0]) }.map { "\(key).\($0)" }
+            } else {
+                changed.append(key)
+            }
+        }
+        return changed
     }
 }

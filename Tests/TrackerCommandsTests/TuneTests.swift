@@ -96,6 +96,24 @@ import TestSupport
         #expect(try Self.dump(db) == before)
     }
 
+    /// A study's name is text, bound, never spliced: SQL in it is a name like any other; a control character
+    /// (a terminal escape) is refused in one line.
+    @Test func hostileNames() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("t.db")
+        let escape = try Self.write(Self.study(name: "\\u001b[31mred", trials: 1), dir, "escape.json")
+        let refused = try CLI.run(["tune", escape, "--db", db])
+        #expect(refused.status == 1 && refused.stderr.contains("'name' must be 1 to 200 characters without control characters"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: db))
+        let injected = try Self.write(Self.study(name: "x'); DROP TABLE runs; --", trials: 1), dir, "sql.json")
+        let run = try CLI.run(["tune", injected, "--db", db, "--quiet", "--format", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect((try CLI.json(run) as? [String: Any])?["study"] as? String == "x'); DROP TABLE runs; --")
+        #expect(try Database(path: db, mode: .readOnly).scalar("SELECT count(*) FROM runs") == .integer(2))
+        let board = try CLI.run(["query", "study_leaderboard", "--db", db, "--param", "study=x'); DROP TABLE runs; --"])
+        #expect(board.status == 0 && board.stdout.contains("2700"), "\(board.stdout) \(board.stderr)")
+    }
+
     @Test func statusJSONHasTheIssuesShape() throws {
         let dir = try TemporaryDirectory()
         let spec = try Self.write(Self.study(), dir)

@@ -416,28 +416,9 @@ public struct StudySpec: Sendable, Equatable {
 
     public var specHash: String { SHA256.hexDigest(Array(canonicalJSON.utf8)) }
 
-    /// The keys (one level into objects: `search.lr`, `budget.reduction`) whose values differ between two
-    /// canonical specs, sorted; what a refusal of an edited spec names.
+    /// The keys (one level into objects: `search.lr`) whose values differ between two canonical specs.
     public static func changedKeys(stored: String, now: String) -> [String] {
-        func parse(_ text: String) -> [String: Any] {
-            (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
-        }
-        func text(_ value: Any?) -> String {
-            guard let value else { return "" }
-            guard JSONSerialization.isValidJSONObject([value]),
-                  let data = try? JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys]) else { return "\(value)" }
-            return String(decoding: data, as: UTF8.self)
-        }
-        let a = parse(stored), b = parse(now)
-        var changed: [String] = []
-        for key in Set(a.keys).union(b.keys).sorted() where text(a[key]) != text(b[key]) {
-            if let x = a[key] as? [String: Any], let y = b[key] as? [String: Any] {
-                changed += Set(x.keys).union(y.keys).sorted().filter { text(x[$0]) != text(y[$0]) }.map { "\(key).\($0)" }
-            } else {
-                changed.append(key)
-            }
-        }
-        return changed
+        StudySpecDifference.changedKeys(stored: stored, now: now)
     }
 }
 
