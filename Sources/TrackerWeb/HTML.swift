@@ -64,6 +64,7 @@ struct HTMLPage {
             <link rel="stylesheet" href="/static/style.css">
             <link rel="icon" href="data:,">
             <script src="/static/app.js" defer></script>
+            <script src="/static/charts.js" defer></script>
             </head>
             <body>
             <header><nav><span class="brand">tracker</span>\(link("/", "Runs", .runs))\(link("/compare", "Compare", .compare))\(link("/queries", "Queries", .queries))</nav></header>

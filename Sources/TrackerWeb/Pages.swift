@@ -134,7 +134,7 @@ struct Pages: Sendable {
     }
 
     func run(id: String, _ form: Form) throws -> Response {
-        Self.htmlResponse(RunView(details: try details(id: id)).render())
+        Self.htmlResponse(RunView(details: try details(id: id), editToken: dashboard.allowEdits ? dashboard.editToken : nil).render())
     }
 
     func runJSON(id: String) throws -> Response {
