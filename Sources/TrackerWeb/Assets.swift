@@ -67,6 +67,8 @@ enum Assets {
         button.copy { font-size: 0.8em; padding: 0 4px; }
         form.edit { margin: 0.4em 0; }
         form.edit.remove { display: inline-block; margin-right: 0.5em; }
+        .pcoords { position: relative; max-width: 980px; }
+        .pcoords-line { cursor: pointer; }
         .result-box { overflow: auto; max-width: 100%; max-height: 75vh; border: 1px solid #e7eaee; }
         #result td { max-width: 36em; overflow-wrap: anywhere; }
         """

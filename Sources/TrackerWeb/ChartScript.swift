@@ -295,6 +295,79 @@ enum ChartScript {
             }, 5000);
           }
 
+          // Parallel coordinates (div.pcoords[data-src]): one vertical axis per setting plus the objective,
+          // each row a line through its values, coloured by its objective (dark low, bright high).
+          var RAMP = [[68, 1, 84], [33, 145, 140], [253, 231, 37]];
+          function rampColor(t) {
+            t = Math.max(0, Math.min(1, isFinite(t) ? t : 0.5));
+            var i = t < 0.5 ? 0 : 1, u = t < 0.5 ? t * 2 : (t - 0.5) * 2, a = RAMP[i], b = RAMP[i + 1];
+            return "rgb(" + [0, 1, 2].map(function (k) { return Math.round(a[k] + (b[k] - a[k]) * u); }).join(",") + ")";
+          }
+          function drawParallel(box, data) {
+            while (box.firstChild) { box.removeChild(box.firstChild); }
+            if (!data.lines.length) { node("p", "ichart-empty", "No finished configurations to draw", box); return; }
+            var axes = data.axes.map(function (axis, index) {
+              return { name: axis.name, categories: axis.categories, value: function (line) { return line.values[index]; } };
+            });
+            axes.push({ name: data.objective, categories: null, objective: true, value: function (line) { return line.objective; } });
+            var PW2 = 860, PH2 = 360, top = 44, bottom = 34, side = 70;
+            var step = axes.length > 1 ? (PW2 - 2 * side) / (axes.length - 1) : 0;
+            axes.forEach(function (axis, index) {
+              axis.x = axes.length > 1 ? side + index * step : PW2 / 2;
+              if (axis.categories) { axis.low = 0; axis.high = Math.max(1, axis.categories.length - 1); return; }
+              var values = data.lines.map(axis.value).filter(function (v) { return v !== null && isFinite(v); });
+              axis.low = Math.min.apply(null, values); axis.high = Math.max.apply(null, values);
+              if (!(axis.high > axis.low)) { axis.low -= 0.5; axis.high += 0.5; }
+            });
+            function y(axis, v) { return top + (PH2 - top - bottom) * (1 - (v - axis.low) / (axis.high - axis.low)); }
+            var objectiveAxis = axes[axes.length - 1];
+            var root = svg("svg", { viewBox: "0 0 " + PW2 + " " + PH2, class: "ichart-svg pcoords-svg", role: "img" }, box);
+            svg("rect", { width: PW2, height: PH2, fill: "#ffffff" }, root);
+            var info = node("div", "ichart-values", null, box);
+            info.hidden = true;
+            var sorted = data.lines.slice().sort(function (a, b) { return a.objective - b.objective; });
+            sorted.forEach(function (line) {
+              var t = (line.objective - objectiveAxis.low) / (objectiveAxis.high - objectiveAxis.low);
+              var points = axes.map(function (axis) {
+                var v = axis.value(line);
+                return axis.x.toFixed(1) + "," + (v === null ? PH2 - bottom + 10 : y(axis, v)).toFixed(1);
+              }).join(" ");
+              var path = svg("polyline", { points: points, fill: "none", stroke: rampColor(t), "stroke-width": "2", "stroke-opacity": "0.85", class: "pcoords-line" }, root);
+              svg("title", {}, path).textContent = line.name + ": " + format(line.objective);
+              path.addEventListener("mouseenter", function () {
+                path.setAttribute("stroke-width", "4");
+                while (info.firstChild) { info.removeChild(info.firstChild); }
+                node("div", "ichart-iteration", line.name, info);
+                axes.forEach(function (axis) {
+                  var row = node("div", "ichart-value", null, info);
+                  var v = axis.value(line);
+                  node("span", "name", axis.name, row);
+                  node("span", "value", axis.categories ? String(axis.categories[v]) : format(v), row);
+                });
+                info.hidden = false;
+                info.style.left = "8px";
+                info.style.top = "8px";
+              });
+              path.addEventListener("mouseleave", function () { path.setAttribute("stroke-width", "2"); info.hidden = true; });
+            });
+            axes.forEach(function (axis) {
+              svg("line", { x1: axis.x, x2: axis.x, y1: top, y2: PH2 - bottom, stroke: "#1d2430", "stroke-width": "1" }, root);
+              svg("text", { x: axis.x, y: top - 14, "text-anchor": "middle", class: "axis-label" }, root).textContent = axis.name;
+              var labels = axis.categories ? axis.categories.map(function (c, i) { return [i, c]; })
+                : [[axis.low, format(axis.low)], [(axis.low + axis.high) / 2, format((axis.low + axis.high) / 2)], [axis.high, format(axis.high)]];
+              labels.forEach(function (pair) {
+                svg("text", { x: axis.x + 5, y: y(axis, pair[0]) + 4, class: "tick" }, root).textContent = String(pair[1]);
+              });
+            });
+            box.setAttribute("data-lines", String(data.lines.length));
+          }
+          Array.prototype.forEach.call(document.querySelectorAll("div.pcoords[data-src]"), function (box) {
+            fetch(box.getAttribute("data-src"), { cache: "no-store" })
+              .then(function (response) { if (!response.ok) { throw new Error("HTTP " + response.status); } return response.json(); })
+              .then(function (data) { drawParallel(box, data); })
+              .catch(function (error) { box.setAttribute("data-error", String(error)); });
+          });
+
           // Copy buttons (long digests): the full value is in data-copy.
           Array.prototype.forEach.call(document.querySelectorAll("button.copy[data-copy]"), function (button) {
             button.addEventListener("click", function () {

@@ -142,7 +142,8 @@ struct RunView {
         if SettingVocabulary.algorithm(record.algorithm, uses: "phi") { status.append(("phi", String(record.phi))) }
         status += [
             ("label", escapeHTML(record.label ?? "")),
-            ("labels", escapeHTML(details.labels.joined(separator: ", "))),
+            ("labels", details.labels.map { "<a href=\"/sweep\(escapeHTML(queryString([("label", $0)])))\">\(escapeHTML($0))</a>" }
+                .joined(separator: ", ")),
             ("iterations", "\(record.doneIterations) of \(record.plannedIterations)"),
             ("time computing", formatDuration(record.elapsedSeconds)),
             ("created", escapeHTML(record.createdAt)), ("started", escapeHTML(record.startedAt ?? "")),
@@ -223,7 +224,8 @@ struct RunView {
                 ("git commit", p.gitCommit.map { "<code id=\"git-commit\">\(escapeHTML($0))</code>" } ?? ""),
                 ("git dirty", p.gitDirty.map { $0 ? "yes" : "no" } ?? ""),
                 ("user", escapeHTML(p.user)), ("os", escapeHTML(p.operatingSystem)),
-                ("SQLite version", escapeHTML(p.sqliteVersion)), ("sweep", escapeHTML(sweep)),
+                ("SQLite version", escapeHTML(p.sqliteVersion)),
+                ("sweep", p.sweepName.map { "<a href=\"/sweep\(escapeHTML(queryString([("name", $0)])))\">\(escapeHTML(sweep))</a>" } ?? ""),
             ]
         } else {
             provenance.append(("command line", "(not recorded: the run predates schema version 4)"))

@@ -164,6 +164,9 @@ public struct Dashboard: Sendable {
         router.get("/api/overlay") { request, _ in try await blocking { try pages.overlayChartData(Form(request)) } }
         router.get("/api/compare/fig2") { request, _ in try await blocking { try pages.compareChartData(Form(request)) } }
         router.get("/side-by-side") { request, _ in try await blocking { try pages.sideBySide(Form(request)) } }
+        router.get("/sweeps") { _, _ in try await blocking { try pages.sweeps() } }
+        router.get("/sweep") { request, _ in try await blocking { try pages.sweep(Form(request)) } }
+        router.get("/api/sweep/parallel") { request, _ in try await blocking { try pages.sweepParallelData(Form(request)) } }
         if allowEdits { addEditRoutes(to: router, pages: pages, blocking: blocking) }
         return router
     }

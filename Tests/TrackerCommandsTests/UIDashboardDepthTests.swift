@@ -114,6 +114,43 @@ import TestSupport
         #expect(server.stop() == 0)
     }
 
+    /// A sweep's page, by its spec's name and by its label: progress by state as sweep --status counts
+    /// it, Table I of its configurations, and the parallel-coordinates data over the settings that vary.
+    @Test func sweepPageShowsProgressTableAndParallelCoordinates() throws {
+        let dir = try TemporaryDirectory(prefix: "tracker-ui-sweep")
+        let db = dir.path("ui.db"), spec = dir.path("lr <grid>.json")
+        try #"{"label": "lr-grid", "n": [4], "frames": 2, "iterations": 150, "configurations": [{"algorithm": "ql"}, {"algorithm": "dtaql", "phi": [2], "delta": [8]}], "hyperparameters": {"learning_rate": [0.5, 0.9]}}"#
+            .write(toFile: spec, atomically: true, encoding: .utf8)
+        let sweep = try CLI.run(["sweep", spec, "--db", db, "--quiet"])
+        #expect(sweep.status == 0, "\(sweep.stderr)")
+        _ = try Self.record(db, ["--algo", "ql", "--n", "4", "--iterations", "100"])  // not the sweep's
+        let server = try UIServer(database: db)
+        let list = try server.get("/sweeps")
+        #expect(list.status == 200 && list.body.contains("id=\"sweeps\""))
+        #expect(list.body.contains("lr &lt;grid&gt;.json") && !list.body.contains("<grid>"))
+        let byName = try server.get("/sweep?name=\(spec.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)")
+        #expect(byName.status == 200, "\(byName.body.prefix(300))")
+        #expect(byName.body.contains("id=\"sweep-status\"") && byName.body.contains("8 of 8 recorded runs finished"))
+        #expect(byName.body.contains("id=\"sweep-table-i-4\"") && byName.body.contains("data-src=\"/api/sweep/parallel?name="))
+        let byLabel = try server.get("/sweep?label=lr-grid")
+        #expect(byLabel.status == 200 && byLabel.body.contains("8 of 8 recorded runs finished"))
+        let parallel = try Self.object(try server.get("/api/sweep/parallel?label=lr-grid").body)
+        let axes = (parallel["axes"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
+        #expect(axes == ["algorithm", "phi", "delta", "lr"], "only the settings that vary: \(axes ?? [])")
+        let lines = try #require(parallel["lines"] as? [[String: Any]])
+        #expect(lines.count == 4 && lines.allSatisfy { ($0["objective"] as? Double).map { $0 > 0 } == true })
+        #expect(try server.get("/sweep?name=nothing.json").status == 404)
+        #expect(try server.get("/sweep").status == 400)
+        #expect(try server.get("/sweep?name=a&label=b").status == 400)
+        // Linked from the run page of one of its runs.
+        let runs = try #require(try CLI.json(try CLI.run(["list", "--db", db, "--format", "json"])) as? [[String: Any]])
+        let member = try #require(runs.compactMap { $0["run_id"] as? String }.first { id in
+            (try? server.get("/runs/\(id)").body.contains("/sweep?name=")) == true
+        })
+        #expect(try server.get("/runs/\(member)").body.contains("/sweep?label=lr-grid"))
+        #expect(server.stop() == 0)
+    }
+
     struct Edit {
         let server: UIServer
         let db: String
