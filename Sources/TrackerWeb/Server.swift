@@ -249,6 +249,9 @@ struct DashboardMiddleware<Context: RequestContext>: RouterMiddleware {
             }
         }
         Self.addSecurityHeaders(&response.headers)
+        // Under `no-referrer` a browser sends `Origin: null` with a form's POST, which the edit guard must
+        // refuse; `same-origin` sends the origin to this server only, and still nothing to any other.
+        if allowEdits { response.headers[.init("Referrer-Policy")!] = "same-origin" }
         return response
     }
 

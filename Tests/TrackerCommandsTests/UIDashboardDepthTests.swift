@@ -205,6 +205,8 @@ import TestSupport
         let edit = Edit(server: server, db: db, run: run)
         let token = try edit.token()
         let tags = "/runs/\(run)/tags", note = "/runs/\(run)/note"
+        // The browser must send its Origin with the form (no-referrer would make it `null`).
+        #expect(try server.get("/runs/\(run)").headers["referrer-policy"] == "same-origin")
 
         // Refused, nothing written.
         let refusals: [(String, [(String, String)], [String: String]?)] = [
