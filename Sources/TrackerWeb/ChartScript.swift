@@ -310,7 +310,7 @@ enum ChartScript {
               return { name: axis.name, categories: axis.categories, value: function (line) { return line.values[index]; } };
             });
             axes.push({ name: data.objective, categories: null, objective: true, value: function (line) { return line.objective; } });
-            var PW2 = 860, PH2 = 360, top = 44, bottom = 34, side = 70;
+            var PW2 = 860, PH2 = 360, top = 44, bottom = 40, side = 100;
             var step = axes.length > 1 ? (PW2 - 2 * side) / (axes.length - 1) : 0;
             axes.forEach(function (axis, index) {
               axis.x = axes.length > 1 ? side + index * step : PW2 / 2;
@@ -330,7 +330,7 @@ enum ChartScript {
               var t = (line.objective - objectiveAxis.low) / (objectiveAxis.high - objectiveAxis.low);
               var points = axes.map(function (axis) {
                 var v = axis.value(line);
-                return axis.x.toFixed(1) + "," + (v === null ? PH2 - bottom + 10 : y(axis, v)).toFixed(1);
+                return axis.x.toFixed(1) + "," + (v === null ? PH2 - bottom + 18 : y(axis, v)).toFixed(1);
               }).join(" ");
               var path = svg("polyline", { points: points, fill: "none", stroke: rampColor(t), "stroke-width": "2", "stroke-opacity": "0.85", class: "pcoords-line" }, root);
               svg("title", {}, path).textContent = line.name + ": " + format(line.objective);
@@ -358,6 +358,10 @@ enum ChartScript {
               labels.forEach(function (pair) {
                 svg("text", { x: axis.x + 5, y: y(axis, pair[0]) + 4, class: "tick" }, root).textContent = String(pair[1]);
               });
+              // A setting a configuration does not have (delta outside DTAQL) sits below its axis.
+              if (data.lines.some(function (line) { return axis.value(line) === null; })) {
+                svg("text", { x: axis.x + 5, y: PH2 - bottom + 22, class: "tick" }, root).textContent = "none";
+              }
             });
             box.setAttribute("data-lines", String(data.lines.length));
           }

@@ -217,7 +217,6 @@ struct RunView {
         let p = details.provenance
         var provenance: [(String, String)] = []
         if let p {
-            let sweep: String = [p.sweepName, p.sweepSHA256.map { "sha256 " + $0 }].compactMap { $0 }.joined(separator: " ")
             provenance += [
                 ("command line", "<code id=\"command-line\">\(escapeHTML(p.commandLine))</code>"),
                 ("working directory", escapeHTML(p.workingDirectory)),
@@ -225,7 +224,8 @@ struct RunView {
                 ("git dirty", p.gitDirty.map { $0 ? "yes" : "no" } ?? ""),
                 ("user", escapeHTML(p.user)), ("os", escapeHTML(p.operatingSystem)),
                 ("SQLite version", escapeHTML(p.sqliteVersion)),
-                ("sweep", p.sweepName.map { "<a href=\"/sweep\(escapeHTML(queryString([("name", $0)])))\">\(escapeHTML(sweep))</a>" } ?? ""),
+                ("sweep", p.sweepName.map { "<a href=\"/sweep\(escapeHTML(queryString([("name", $0)])))\">\(escapeHTML($0))</a>" } ?? ""),
+                ("sweep spec SHA-256", p.sweepSHA256.map { digestMarkup($0) } ?? ""),
             ]
         } else {
             provenance.append(("command line", "(not recorded: the run predates schema version 4)"))

@@ -25,11 +25,17 @@ extension Pages {
         if result.rows.isEmpty {
             body += "<p class=\"empty\">No sweeps recorded. Start one with <code>tracker sweep SPEC</code>.</p>\n"
         } else {
+            let sha = result.column("sweep_sha256")
             let rows = table.rows.map { row -> [String] in
-                row.enumerated().map { index, value in
-                    let text = escapeHTML(Table.displayText(value))
-                    guard index == name, case .string(let spec) = value else { return text }
-                    return "<a href=\"/sweep\(escapeHTML(queryString([("name", spec)])))\">\(text)</a>"
+                let spec: String? = { if case .string(let text) = row[name] { return text }; return nil }()
+                let digest: String? = sha.flatMap { if case .string(let text) = row[$0] { return text }; return nil }
+                return row.enumerated().map { index, value in
+                    if index == name, let spec {
+                        let pairs = [("name", spec)] + (digest.map { [("sha256", $0)] } ?? [])
+                        return "<a href=\"/sweep\(escapeHTML(queryString(pairs)))\">\(escapeHTML(spec))</a>"
+                    }
+                    if index == sha, let digest { return digestMarkup(digest) }
+                    return escapeHTML(Table.displayText(value))
                 }
             }
             body += "<div class=\"result-box\">" + htmlTable(table.columns.map(escapeHTML), rows, numeric: [2, 3, 4, 5, 6], id: "sweeps") + "</div>"

@@ -304,8 +304,15 @@ def main():
 
         # Tick three runs for the side-by-side page: curves overlaid, settings diffed, schedules stacked.
         driver.get(base + "?n=6")
-        boxes = driver.find_elements(By.CSS_SELECTOR, "#runs input[type=checkbox]")
-        for box in (boxes[0], boxes[3], boxes[6]):
+        # One run of each algorithm, so their settings differ.
+        ticked = {}
+        for row in driver.find_elements(By.CSS_SELECTOR, "#runs tbody tr"):
+            algorithm = row.find_elements(By.TAG_NAME, "td")[3].text
+            if algorithm not in ticked:
+                ticked[algorithm] = row.find_element(By.CSS_SELECTOR, "input[type=checkbox]")
+        if len(ticked) != 3:
+            fail(f"the runs page at N = 6 shows the algorithms {sorted(ticked)}, expected 3")
+        for box in ticked.values():
             box.click()
         driver.find_element(By.ID, "side-by-side").click()
         WebDriverWait(driver, 10).until(lambda d: d.title.startswith("3 runs side by side"))
@@ -331,7 +338,13 @@ def main():
         lines = driver.find_elements(By.CSS_SELECTOR, "#sweep-parallel polyline")
         if len(lines) != 6:
             fail(f"the parallel coordinates draw {len(lines)} lines, expected 6 (3 configurations x 2 N)")
-        ActionChains(driver).move_to_element(lines[0]).perform()
+        # Hover the top line at its first vertex (a polyline's box centre need not lie on it).
+        top_line = lines[-1]
+        x, y = (float(v) for v in top_line.get_attribute("points").split(" ")[0].split(","))
+        picture = driver.find_element(By.CSS_SELECTOR, "#sweep-parallel svg")
+        scale = picture.size["width"] / 860
+        ActionChains(driver).move_to_element_with_offset(
+            picture, int(x * scale - picture.size["width"] / 2) + 1, int(y * scale - picture.size["height"] / 2)).perform()
         WebDriverWait(driver, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, "#sweep-parallel .ichart-values").is_displayed())
         screenshot("sweep.png")
         collect_console()
