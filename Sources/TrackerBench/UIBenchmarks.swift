@@ -38,8 +38,8 @@ func uiBenchmark(_ arguments: ArraySlice<String>) throws {
         let (runs, fillSeconds) = try fill(path: path, rows: rows, report: true)
         print("  filled: \(runs) QL runs in \(format(fillSeconds, 1)) s")
     }
-    let added = try topUpRuns(path: path, to: targetRuns)
     let longRun = try recordLongRun(path: path, iterations: longIterations)
+    let added = try topUpRuns(path: path, to: targetRuns)
     let (runCount, metricRows, runID) = try describeBenchDatabase(path)
     let (first, second) = try twoFillRuns(path)
     print("ui benchmark: \(path): \(runCount) runs (\(added) small ones added now), \(metricRows) metric rows; "
@@ -146,12 +146,12 @@ func recordLongRun(path: String, iterations: Int) throws -> String {
     return id
 }
 
-/// Two runs of the fill, for the side-by-side page.
+/// The first two runs (of the fill), for the side-by-side page.
 func twoFillRuns(_ path: String) throws -> (String, String) {
     let database = try Database(path: path, mode: .readOnly)
-    guard case .text(let first)? = try database.scalar("SELECT run_id FROM runs WHERE label = 'fill' ORDER BY id LIMIT 1"),
-          case .text(let second)? = try database.scalar("SELECT run_id FROM runs WHERE label = 'fill' ORDER BY id LIMIT 1 OFFSET 1")
-    else { throw UsageError(description: "\(path) holds fewer than two fill runs") }
+    guard case .text(let first)? = try database.scalar("SELECT run_id FROM runs ORDER BY id LIMIT 1"),
+          case .text(let second)? = try database.scalar("SELECT run_id FROM runs ORDER BY id LIMIT 1 OFFSET 1")
+    else { throw UsageError(description: "\(path) holds fewer than two runs") }
     return (first, second)
 }
 
