@@ -104,7 +104,8 @@ enum Assets {
           function refreshCharts() {
             ["schedule-chart", "convergence-chart"].forEach(function (name) {
               var image = document.getElementById(name);
-              if (image) { image.src = image.src.replace(/\\?.*$/, "") + "?t=" + Date.now(); }
+              // The convergence chart is charts.js's now (it refreshes itself); only images reload here.
+              if (image && image.tagName === "IMG") { image.src = image.src.replace(/\\?.*$/, "") + "?t=" + Date.now(); }
             });
           }
           var timer = setInterval(function () {

@@ -43,8 +43,13 @@ extension Pages {
         let optimalityRatio: Double?
     }
 
-    static func greedyChanges(of record: RunRecord, in store: TrackerStore) throws -> [GreedyChange] {
-        let result = try store.run(try SavedQueries.named("greedy_changes"), parameters: ["run_id": record.runID])
+    /// The changes in the window (all of them without one): its first row is the action in force at
+    /// `from`, its last the one at `to`, so only the window's metric rows are read.
+    static func greedyChanges(of record: RunRecord, in store: TrackerStore, window: ChartWindow? = nil) throws -> [GreedyChange] {
+        var parameters = ["run_id": record.runID]
+        if let from = window?.from { parameters["from"] = String(from) }
+        if let to = window?.to { parameters["to"] = String(to) }
+        let result = try store.run(try SavedQueries.named("greedy_changes"), parameters: parameters)
         guard let iteration = result.column("iteration"), let objective = result.column("objective"),
               let reward = result.column("normalized_reward"), let ratio = result.column("optimality_ratio") else {
             throw WebError(status: .internalServerError, message: "queries/greedy_changes.sql lacks a column the charts need")
@@ -120,7 +125,7 @@ extension Pages {
         let window = try ChartWindow(form)
         let (record, h, changes) = try withStore { store in
             let record = try store.run(id)
-            return (record, try store.hyperparameters(of: record), try Self.greedyChanges(of: record, in: store))
+            return (record, try store.hyperparameters(of: record), try Self.greedyChanges(of: record, in: store, window: window))
         }
         let last = max(0, record.doneIterations - 1)
         let low = window.from ?? 0, high = min(window.to ?? last, max(last, low))
@@ -151,7 +156,7 @@ extension Pages {
         let lines = try withStore { store in
             try ids.map { id -> (RunRecord, [GreedyChange]) in
                 let record = try store.run(id)
-                return (record, try Self.greedyChanges(of: record, in: store))
+                return (record, try Self.greedyChanges(of: record, in: store, window: window))
             }
         }
         let last = lines.map { max(0, $0.0.doneIterations - 1) }.max() ?? 0

@@ -41,12 +41,16 @@ import TestSupport
         }
         #expect(chart["x_min"] as? Int == 0 && chart["x_max"] as? Int == 2999)
 
-        // A zoomed window: only changes inside it, plus the one in force at its start and the first after.
+        // A zoomed window: the action in force at its start, the changes inside it, the action at its end;
+        // as a step line, the same values as the whole chart at every iteration of the window.
         let window = try Self.object(try server.get("/api/runs/\(run)/chart?from=1000&to=2000").body)
         let inside = try #require(((window["series"] as? [[String: Any]])?.first?["points"] as? [[Double]]))
-        let expected = rows.compactMap { $0["iteration"] as? Int }
-        let held = expected.last { $0 <= 1000 }, next = expected.first { $0 > 2000 }
-        #expect(inside.map { Int($0[0]) } == expected.filter { ($0 > 1000 && $0 <= 2000) || $0 == held || $0 == next })
+        func value(_ points: [[Double]], at x: Int) -> Double? { points.last { Int($0[0]) <= x }?[1] }
+        #expect(inside.first.map { Int($0[0]) } == 1000 && inside.last.map { Int($0[0]) } == 2000)
+        #expect(inside.allSatisfy { (1000...2000).contains(Int($0[0])) })
+        for x in stride(from: 1000, through: 2000, by: 7) {
+            #expect(value(inside, at: x) == value(reward, at: x), "iteration \(x)")
+        }
         #expect(window["x_min"] as? Int == 1000 && window["x_max"] as? Int == 2000)
 
         for bad in ["width=5", "width=abc", "from=10&to=5", "from=-1"] {

@@ -243,6 +243,9 @@ def main():
         for heading in ("Status", "Settings", "Schedule", "Convergence", "Frame", "Checkpoints"):
             if not driver.find_elements(By.XPATH, f"//h2[text()='{heading}']"):
                 fail(f"run page has no {heading} section")
+        # Its chart is drawn, and its 5-second refresh (charts and images) raises no console error.
+        WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#convergence-chart.ready svg"))
+        time.sleep(6)
         screenshot("run-live.png")
         collect_console()
 
