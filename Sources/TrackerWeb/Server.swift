@@ -358,7 +358,7 @@ struct Form {
 
 /// Closes a connection whose request has not arrived whole `seconds` after its head. The idle timeout
 /// (Hummingbird's) counts from the last complete request part, so a body sent a byte at a time would keep
-/// a connection forever; no route takes a body, and no request needs longer than this to arrive.
+/// a connection forever; only the edit forms take a body (64 KiB at most), and no request needs longer than this to arrive.
 final class RequestDeadline: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
