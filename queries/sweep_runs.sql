@@ -2,7 +2,7 @@
 -- :sweep text = NULL        the sweep spec's name as recorded (its path as given, e.g. sweeps/paper.json)
 -- :sha256 text = NULL       only runs started by the spec with these bytes
 -- :label text = NULL        or: the runs with this label
-SELECT r.run_id, r.status, p.sweep_name, p.sweep_sha256
+SELECT r.id AS run_key, r.run_id, r.status, p.sweep_name, p.sweep_sha256
 FROM runs AS r
 LEFT JOIN run_provenance AS p ON p.run = r.id
 WHERE (:sweep IS NOT NULL AND p.sweep_name = :sweep AND (:sha256 IS NULL OR p.sweep_sha256 = :sha256))

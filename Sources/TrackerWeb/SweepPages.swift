@@ -68,24 +68,38 @@ extension Pages {
         var title: String { name.map { "Sweep \($0)" } ?? "Label \(label ?? "")" }
     }
 
-    /// The sweep's runs (their records) as `sweep_runs` selects them, in creation order.
+    /// The sweep's runs (their records) as `sweep_runs` selects them, in creation order: one primary-key
+    /// read each, not every run of the file.
     func sweepRuns(_ selection: SweepSelection, in store: TrackerStore) throws -> [RunRecord] {
         let result = try store.run(try SavedQueries.named("sweep_runs"), parameters: selection.parameters)
-        guard let column = result.column("run_id") else {
-            throw WebError(status: .internalServerError, message: "queries/sweep_runs.sql lacks run_id")
+        guard let column = result.column("run_key") else {
+            throw WebError(status: .internalServerError, message: "queries/sweep_runs.sql lacks run_key")
         }
-        let ids = Set(result.rows.compactMap { row -> String? in
-            if case .text(let id) = row[column] { return id }
-            return nil
-        })
-        guard !ids.isEmpty else { return [] }
-        return try store.runs().filter { ids.contains($0.runID) }
+        return try result.rows.compactMap { row -> RunRecord? in
+            guard case .integer(let key) = row[column] else { return nil }
+            return try store.run(key: key)
+        }
+    }
+
+    /// Table I's comparisons of the sweep's finished runs, grouped as `tracker compare` groups them: per N,
+    /// `compare_runs` for that N (and the label, when the sweep is selected by one), kept to the sweep's runs,
+    /// so a sweep of mixed N never reads the settings of every run in the file.
+    func sweepComparisons(_ records: [RunRecord], _ selection: SweepSelection, in store: TrackerStore) throws -> [ConfigurationComparison] {
+        let finished = records.filter { $0.status == .finished }.prefix(Self.maximumSweepRuns)
+        let ids = Set(finished.map(\.runID))
+        let rows = try Set(finished.map(\.n)).sorted().flatMap { n in
+            try store.compareRuns(CompareFilter(n: n, label: selection.label)).filter { ids.contains($0.runID) }
+        }
+        return CompareTable.compare(rows, by: "n")
     }
 
     func sweep(_ form: Form) throws -> Response {
         let selection = try SweepSelection(form)
         let now = Date()
-        let records = try withStore { try sweepRuns(selection, in: $0) }
+        let (records, comparisons) = try withStore { store in
+            let records = try sweepRuns(selection, in: store)
+            return (records, try sweepComparisons(records, selection, in: store))
+        }
         guard !records.isEmpty else {
             throw WebError.notFound("no runs of \(selection.name.map { "sweep '\($0)'" } ?? "label '\(selection.label ?? "")'")")
         }
@@ -115,14 +129,14 @@ extension Pages {
 
         let finished = records.filter { $0.status == .finished }
         if finished.count > Self.maximumSweepRuns {
-            body += "<p>The tables and the picture need at most \(Self.maximumSweepRuns) finished runs; this sweep has \(finished.count): "
-                + "use <a href=\"/compare\">Compare</a> with its label.</p>"
-        } else if !finished.isEmpty {
-            let request = try CompareRequest(Form(query: finished.map { "run=" + escapeQueryValue($0.runID) }.joined(separator: "&")))
-            let comparisons = try comparisons(request)
+            body += "<p>Table I and the picture below cover the first \(Self.maximumSweepRuns) of its \(finished.count) finished runs; "
+                + "<a href=\"/compare\">Compare</a> takes them all by label.</p>"
+        }
+        if !comparisons.isEmpty {
+            let report = CompareReport(spread: .ci)
             for n in Set(comparisons.map(\.n)).sorted() {
                 body += "<section class=\"wide\"><h2>Table I: N = \(n)</h2>"
-                    + compareHTMLTable(request.report.tableI(comparisons.filter { $0.n == n }), id: "sweep-table-i-\(n)") + "</section>\n"
+                    + compareHTMLTable(report.tableI(comparisons.filter { $0.n == n }), id: "sweep-table-i-\(n)") + "</section>\n"
             }
             body += "<section class=\"wide\"><h2>Settings against the objective</h2><p>Each configuration is a line through the "
                 + "settings that vary in this sweep, ending at its mean normalized reward J_EDF / J; the colour is that reward "
@@ -143,10 +157,7 @@ extension Pages {
     /// in all of them (numbers as they are, text as the index into `categories`).
     func sweepParallelData(_ form: Form) throws -> Response {
         let selection = try SweepSelection(form)
-        let finished = try withStore { try sweepRuns(selection, in: $0) }.filter { $0.status == .finished }.prefix(Self.maximumSweepRuns)
-        guard !finished.isEmpty else { return Self.compactJSONResponse(Self.parallelJSON(objective: "", axes: [], lines: [])) }
-        let request = try CompareRequest(Form(query: finished.map { "run=" + escapeQueryValue($0.runID) }.joined(separator: "&")))
-        let comparisons = try comparisons(request)
+        let comparisons = try withStore { store in try sweepComparisons(try sweepRuns(selection, in: store), selection, in: store) }
         var lines: [(name: String, settings: [String: SettingValue], objective: Double)] = []
         for comparison in comparisons {
             guard let objective = comparison.normalizedReward?.mean else { continue }
