@@ -69,6 +69,13 @@ import TestSupport
         #expect(script.status == 200 && script.headers["content-type"] == "text/javascript; charset=utf-8")
         #expect(script.headers["content-security-policy"]?.contains("script-src 'self'") == true)
         #expect(!script.body.contains("innerHTML") && !script.body.contains("eval("), "names reach the page as text only")
+        // Long digests: shortened, the whole value on hover and behind a copy button.
+        let sha = try #require(try CLI.json(try CLI.run(["show", run, "--db", db, "--format", "json"])) as? [String: Any])
+        let digest = try #require(sha["final_qtable_sha256"] as? String)
+        #expect(page.contains("title=\"\(digest)\">\(digest.prefix(12))…</code> <button type=\"button\" class=\"copy\" data-copy=\"\(digest)\">"))
+        // A saved query's result scrolls inside its own box.
+        let history = try server.get("/queries/run_history?run_id=\(run)&step=1000").body
+        #expect(history.contains("<div class=\"result-box\"><table id=\"result\">"))
         #expect(server.stop() == 0)
     }
 
