@@ -1,6 +1,6 @@
 -- A `tracker tune` study's trials, best first, each at the highest rung it reached (docs/tune.md).
 -- :study text               the study's name
--- :limit integer = 20       at most this many rows
+-- :top integer = 20         at most this many rows (not `limit`: the dashboard pages results with `limit` and `offset`)
 --
 -- Each row: the trial, its highest rung and budget there, its objective (NULL: beyond the budget, ranked
 -- last), its runs, the iterations its rungs charged and its searched settings (JSON, canonical names).
@@ -26,4 +26,4 @@ ORDER BY r.rung DESC,
     r.objective IS NULL,
     CASE WHEN s.direction = 'minimize' THEN r.objective ELSE -r.objective END,
     t.trial
-LIMIT :limit;
+LIMIT :top;

@@ -19,7 +19,7 @@ public enum SweepRunState: String, CaseIterable, Sendable {
     /// `merge` keeps a finished copy over an unfinished one).
     fileprivate var rank: Int { Self.allCases.firstIndex(of: self)! }
 
-    init(_ record: RunRecord, staleAfterSeconds: Double, now: Date) {
+    public init(_ record: RunRecord, staleAfterSeconds: Double, now: Date) {
         switch record.status {
         case .finished: self = .finished
         case .running: self = record.isAbandoned(staleAfterSeconds: staleAfterSeconds, now: now) ? .dead : .running

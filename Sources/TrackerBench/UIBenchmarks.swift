@@ -15,7 +15,8 @@ import TrackerStore
 /// sends a byte, so this is the page's server time plus a loopback round trip). Then wrk's bounded load
 /// on the runs page and the server's resident memory before and after.
 func uiBenchmark(_ arguments: ArraySlice<String>) throws {
-    let options = try Options(arguments, allowed: ["db", "rows", "runs", "repeat", "seconds", "connections", "rounds"])
+    let options = try Options(arguments, allowed: ["db", "rows", "runs", "repeat", "seconds", "connections", "rounds", "long"])
+    let longIterations = try options.int("long", default: 3_000_000)
     let rows = try options.int("rows", default: 10_240_000)
     let targetRuns = try options.int("runs", default: 10_000)
     let repeats = max(try options.int("repeat", default: 50), 1)
@@ -38,8 +39,10 @@ func uiBenchmark(_ arguments: ArraySlice<String>) throws {
         let (runs, fillSeconds) = try fill(path: path, rows: rows, report: true)
         print("  filled: \(runs) QL runs in \(format(fillSeconds, 1)) s")
     }
+    let longRun = try recordLongRun(path: path, iterations: longIterations)
     let added = try topUpRuns(path: path, to: targetRuns)
     let (runCount, metricRows, runID) = try describeBenchDatabase(path)
+    let (first, second) = try twoFillRuns(path)
     print("ui benchmark: \(path): \(runCount) runs (\(added) small ones added now), \(metricRows) metric rows; "
         + "load average \(loadAverage()); nproc \(ProcessInfo.processInfo.activeProcessorCount), \(cpuModel())")
 
@@ -58,6 +61,14 @@ func uiBenchmark(_ arguments: ArraySlice<String>) throws {
         ("  its schedule chart", "runs/\(runID)/schedule.svg", false),
         ("compare page (/compare?n=8)", "compare?n=8", true),
         ("  its Fig. 2 chart", String(fig2.dropFirst()), false),
+        ("  its Fig. 2 data with 95% bands (/api/compare/fig2)", "api/compare/fig2?n=8", false),
+        ("  run chart data (/api/runs/ID/chart)", "api/runs/\(runID)/chart", false),
+        ("  \(longIterations)-iteration run's chart data", "api/runs/\(longRun)/chart", false),
+        ("side-by-side page (2 runs)", "side-by-side?run=\(first)&run=\(second)", true),
+        ("  its overlay data (/api/overlay)", "api/overlay?run=\(first)&run=\(second)", false),
+        ("sweeps page (/sweeps)", "sweeps", true),
+        ("sweep page (/sweep?label=fill)", "sweep?label=fill", true),
+        ("  its parallel coordinates (/api/sweep/parallel)", "api/sweep/parallel?label=fill", false),
     ]
     print("\nserver time per request over loopback, \(repeats) requests each after 3 warm-up ones (milliseconds; goal p95 < 100 for pages):")
     print("  " + "page".padding(50) + "p50".padding(9) + "p95".padding(9) + "max".padding(9) + "bytes")
@@ -70,6 +81,9 @@ func uiBenchmark(_ arguments: ArraySlice<String>) throws {
             + "\(samples.last!.bytes)")
         if page.goal && p95 >= 100 { missed.append(page.name) }
     }
+    let payload = try fetch(base + "api/runs/\(longRun)/chart").utf8.count
+    print("\nchart payload of the \(longIterations)-iteration run \(longRun): \(payload) bytes "
+        + "(goal < 200 KB: \(payload < 200 * 1024 ? "met" : "NOT met"))")
 
     print("\nload: wrk, \(connections) connections, 2 threads, \(seconds) s on the runs page, \(rounds) rounds:")
     let before = residentKiB(pid: server.pid)
@@ -109,6 +123,36 @@ func topUpRuns(path: String, to target: Int) throws -> Int {
         _ = try RunSession.start(specification, in: store).run()
     }
     return missing
+}
+
+/// One QL run of `iterations` iterations (N = 6, label `ui-bench-long`), recorded once: the chart payload's
+/// subject. Returns its run id.
+func recordLongRun(path: String, iterations: Int) throws -> String {
+    let store = try TrackerStore(path: path)
+    // The bench reads with a plain connection of its own (the store's is internal to it).
+    if case .text(let id)? = try Database(path: path, mode: .readOnly).scalar(
+        "SELECT run_id FROM runs WHERE label = 'ui-bench-long' AND done_iterations = ? AND status = 'finished'",
+        [.integer(Int64(iterations))]) {
+        return id
+    }
+    print("ui benchmark: recording one QL run of \(iterations) iterations for the chart payload")
+    let frame = FrameGenerator.generate(count: 6, seed: 3)
+    let specification = RunSpecification(
+        frame: frame, frameSource: .generated(seed: 3),
+        hyperparameters: Hyperparameters(algorithm: .ql, phi: 0, iterations: iterations, seed: 77),
+        checkpointEvery: iterations, keepCheckpoints: 1, label: "ui-bench-long", trackerVersion: "bench")
+    let session = try RunSession.start(specification, in: store)
+    _ = try session.run()
+    return session.record.runID
+}
+
+/// The first two runs (of the fill), for the side-by-side page.
+func twoFillRuns(_ path: String) throws -> (String, String) {
+    let database = try Database(path: path, mode: .readOnly)
+    guard case .text(let first)? = try database.scalar("SELECT run_id FROM runs ORDER BY id LIMIT 1"),
+          case .text(let second)? = try database.scalar("SELECT run_id FROM runs ORDER BY id LIMIT 1 OFFSET 1")
+    else { throw UsageError(description: "\(path) holds fewer than two runs") }
+    return (first, second)
 }
 
 /// Runs, metric rows, and the run the run page shows: the first N = 8 run of the fill (25,600 metric rows).

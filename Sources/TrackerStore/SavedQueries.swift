@@ -477,3 +477,15 @@ extension TrackerStore {
         return name
     }
 }
+
+extension SQLiteValue {
+    /// A numeric cell of a query's result as a Double (integers widened); nil for NULL, text and blobs.
+    /// Front ends read result cells through this, without importing the SQLite wrapper.
+    public var number: Double? {
+        switch self {
+        case .integer(let value): return Double(value)
+        case .real(let value): return value
+        default: return nil
+        }
+    }
+}

@@ -43,6 +43,34 @@ enum Assets {
         img.chart { max-width: 100%; height: auto; border: 1px solid #e7eaee; }
         code { font-size: 0.9em; }
         .downloads a { margin-right: 1em; }
+        .ichart { position: relative; max-width: 980px; }
+        .ichart-svg { width: 100%; height: auto; display: block; user-select: none; }
+        .ichart-svg .tick { font-size: 11px; fill: #566173; }
+        .ichart-svg .axis-label { font-size: 12px; fill: #1d2430; }
+        .ichart-overlay { cursor: crosshair; }
+        .ichart-title { font-weight: bold; margin-bottom: 0.2em; }
+        .ichart-controls { display: flex; gap: 0.6em; align-items: baseline; flex-wrap: wrap; margin-bottom: 0.3em; }
+        .ichart-hint, .ichart-note { color: #566173; font-size: 0.85em; }
+        .ichart-legend { display: flex; flex-wrap: wrap; gap: 0.3em 0.8em; margin-top: 0.3em; }
+        .ichart-toggle { background: none; border: 1px solid #dde1e7; border-radius: 3px; padding: 1px 6px; cursor: pointer; font: inherit; font-size: 0.9em; }
+        .ichart-toggle.off { opacity: 0.45; text-decoration: line-through; }
+        .ichart-toggle .swatch { vertical-align: middle; margin-right: 4px; }
+        .ichart-values { position: absolute; background: rgba(255, 255, 255, 0.95); border: 1px solid #c8ced8; border-radius: 4px; padding: 4px 8px; font-size: 0.85em; pointer-events: none; white-space: nowrap; box-shadow: 0 1px 4px rgba(0, 0, 0, 0.15); }
+        .ichart-values .name { color: #566173; margin-right: 0.8em; }
+        .ichart-values .value { font-variant-numeric: tabular-nums; font-weight: bold; }
+        .ichart-value { display: flex; justify-content: space-between; }
+        .ichart.ready .ichart-fallback { display: none; }
+        tr.differs > * { background: #fff4d6; }
+        tr.differs > th { font-weight: bold; }
+        #settings-diff th, #settings-diff td { white-space: nowrap; }
+        code.digest { cursor: help; }
+        button.copy { font-size: 0.8em; padding: 0 4px; }
+        form.edit { margin: 0.4em 0; }
+        form.edit.remove { display: inline-block; margin-right: 0.5em; }
+        .pcoords { position: relative; max-width: 980px; }
+        .pcoords-line { cursor: pointer; }
+        .result-box { overflow: auto; max-width: 100%; max-height: 75vh; border: 1px solid #e7eaee; }
+        #result td { max-width: 36em; overflow-wrap: anywhere; }
         """
 
     /// Refreshes live progress (elements with data-live-run) once a second, and on a running run's page
@@ -76,7 +104,8 @@ enum Assets {
           function refreshCharts() {
             ["schedule-chart", "convergence-chart"].forEach(function (name) {
               var image = document.getElementById(name);
-              if (image) { image.src = image.src.replace(/\\?.*$/, "") + "?t=" + Date.now(); }
+              // The convergence chart is charts.js's now (it refreshes itself); only images reload here.
+              if (image && image.tagName === "IMG") { image.src = image.src.replace(/\\?.*$/, "") + "?t=" + Date.now(); }
             });
           }
           var timer = setInterval(function () {

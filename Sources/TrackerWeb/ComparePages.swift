@@ -17,6 +17,19 @@ func htmlTable(_ table: Table, id: String? = nil) -> String {
                      numeric: numeric, id: id)
 }
 
+/// A compare table (Table I, Table II): a number without a spread in the short form (`Table.shortNumber`:
+/// four significant digits, iteration counts in full) beside its column's `1.346 ± 0.062` cells, instead of
+/// `1.29418`; every column but the first holds numbers (`>5000`, `1.3 ± 0.1`), so each is right-aligned,
+/// its header with it.
+func compareHTMLTable(_ table: Table, id: String) -> String {
+    func text(_ cell: JSON) -> String {
+        if case .number(let value) = cell { return Table.shortNumber(value) }
+        return Table.displayText(cell)
+    }
+    return htmlTable(table.columns.map(escapeHTML), table.rows.map { $0.map { escapeHTML(text($0)) } },
+                     numeric: Set(table.columns.indices.dropFirst()), id: id)
+}
+
 /// A download of a table or report in one of the CLI's listing formats.
 enum DownloadFormat: String, CaseIterable {
     case csv, json, markdown
@@ -149,20 +162,22 @@ extension Pages {
             }.joined(separator: " ") + " · <a href=\"/api/compare\(escapeHTML(query))\">API</a></p>\n"
             if let by = request.by {
                 body += "<section><h2>Table II: convergence time (iterations) by \(escapeHTML(by))</h2>"
-                    + htmlTable(report.tableII(comparisons), id: "table-ii") + "</section>\n"
+                    + compareHTMLTable(report.tableII(comparisons), id: "table-ii") + "</section>\n"
             } else if sizes.count > 1 {
                 body += "<section><h2>Table II: convergence time (iterations) by N</h2>"
-                    + htmlTable(report.tableII(comparisons), id: "table-ii") + "</section>\n"
+                    + compareHTMLTable(report.tableII(comparisons), id: "table-ii") + "</section>\n"
             }
             for n in request.by == nil ? sizes : [] {
                 let forN = comparisons.filter { $0.n == n }
-                body += "<section><h2>Table I: N = \(n)</h2>" + htmlTable(report.tableI(forN), id: "table-i-\(n)")
+                body += "<section><h2>Table I: N = \(n)</h2>" + compareHTMLTable(report.tableI(forN), id: "table-i-\(n)")
                 var chartPairs = request.pairs.filter { $0.0 != "n" && $0.0 != "spread" && $0.0 != "digits" && $0.0 != "unfinished" && $0.0 != "by" }
                 chartPairs.insert(("n", String(n)), at: 0)
                 let caption = "Fig. 2: mean normalized reward of the greedy order over the finished runs of each column"
                     + (request.runs.isEmpty ? "." : " (only the ticked runs).")
-                body += "<p>\(caption)</p><img class=\"chart\" src=\"/compare/fig2.svg\(escapeHTML(queryString(chartPairs)))\" "
-                    + "alt=\"convergence curves for N = \(n)\"></section>\n"
+                body += "<p>\(caption) Shaded: the 95% interval of the mean, as <code>tracker plot</code> draws it.</p>"
+                    + interactiveChart(id: "fig2-\(n)", source: "/api/compare/fig2" + queryString(chartPairs),
+                                       fallback: "/compare/fig2.svg" + queryString(chartPairs), alt: "convergence curves for N = \(n)")
+                    + "</section>\n"
             }
         }
         let title = request.runs.isEmpty ? "Compare configurations" : "Compare \(request.runs.count) ticked runs"
@@ -221,9 +236,11 @@ extension Pages {
         guard let n = request.n else { throw WebError.badRequest("the chart needs n") }
         let curves = try withStore { store in
             try store.convergenceCurves(runs: try compareRows(request, in: store), n: n, metric: .normalizedReward,
-                                        points: 200, logarithmic: false)
+                                        points: 200, logarithmic: false, band: .ci)
         }
-        guard let chart = Fig2Chart.chart(curves: curves, n: n, metric: .normalizedReward, label: request.label, logX: false),
+        // With tracker plot's default band: the 95% interval of the mean where 3 or more runs contribute.
+        guard let chart = Fig2Chart.chart(curves: curves, n: n, metric: .normalizedReward, label: request.label, logX: false,
+                                          band: .ci),
               let svg = try? chart.svg() else {
             return Self.svgResponse(Self.placeholderSVG("No finished runs with N = \(n) to draw"))
         }
@@ -370,7 +387,7 @@ extension Pages {
                     : "rows \(window.offset + 1) to \(window.offset + shown)" + (page.hasMore ? " (more follow)" : ""))
                 + " · download this page: <a href=\"/queries/\(name).csv\(escapeHTML(queryString(here)))\">CSV</a> "
                 + "<a href=\"/api/queries/\(name)\(escapeHTML(queryString(here)))\">JSON</a></p>"
-                + htmlTable(table, id: "result")
+                + "<div class=\"result-box\">" + htmlTable(table, id: "result") + "</div>"
             if page.hasMore {
                 let next = pairs(of: query, values, offset: window.offset + shown, rows: window.rows)
                 body += "<p><a rel=\"next\" id=\"more\" href=\"/queries/\(name)\(escapeHTML(queryString(next)))\">more: rows from \(window.offset + shown + 1)</a></p>"

@@ -3,6 +3,7 @@ import Hummingbird
 import Learning
 import NIOCore
 import Scheduling
+import TrackerApp
 import TrackerReports
 import TrackerStore
 
@@ -107,7 +108,7 @@ struct Pages: Sendable {
     }
 
     func run(id: String, _ form: Form) throws -> Response {
-        Self.htmlResponse(RunPage(details: try details(id: id)).render())
+        Self.htmlResponse(RunPage(details: try details(id: id), editToken: dashboard.allowEdits ? dashboard.editToken : nil).render())
     }
 
     /// The run's view (docs/run.schema.json: the shape of `show --format json`) and two members only the

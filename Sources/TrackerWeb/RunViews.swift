@@ -85,7 +85,7 @@ struct RunsView {
         }
         return """
             <form method="get" action="/compare" class="runs">
-            <p class="summary">\(page.total) run\(page.total == 1 ? "" : "s") · tick runs, then <button type="submit">Compare ticked</button></p>
+            <p class="summary">\(page.total) run\(page.total == 1 ? "" : "s") · tick runs, then <button type="submit">Compare ticked</button> <button type="submit" formaction="/side-by-side" id="side-by-side">Side by side</button> (2 to 10)</p>
             \(htmlTable(header, rows, numeric: [4, 5, 9, 10, 11, 12], id: "runs"))</form>
 
             """
@@ -125,6 +125,8 @@ func progressMarkup(_ record: RunRecord) -> String {
 /// checkpoints.
 struct RunPage {
     let details: Pages.RunDetails
+    /// With `--allow-edits`: the token the tag and note forms carry (EditPages.swift); nil, no forms.
+    var editToken: String? = nil
 
     func render() -> String {
         let record = details.record
@@ -140,7 +142,8 @@ struct RunPage {
         if SettingVocabulary.algorithm(record.algorithm, uses: "phi") { status.append(("phi", String(record.phi))) }
         status += [
             ("label", escapeHTML(record.label ?? "")),
-            ("labels", escapeHTML(details.labels.joined(separator: ", "))),
+            ("labels", details.labels.map { "<a href=\"/sweep\(escapeHTML(queryString([("label", $0)])))\">\(escapeHTML($0))</a>" }
+                .joined(separator: ", ")),
             ("iterations", "\(record.doneIterations) of \(record.plannedIterations)"),
             ("time computing", formatDuration(record.elapsedSeconds)),
             ("created", escapeHTML(record.createdAt)), ("started", escapeHTML(record.startedAt ?? "")),
@@ -158,14 +161,15 @@ struct RunPage {
                 ("distinct actions explored", String(summary.distinctActions)),
                 ("iterations per second", formatNumber(summary.iterationsPerSecond)),
                 ("greedy order", summary.greedyOrder.map(String.init).joined(separator: ", ")),
-                ("Q-table SHA-256", "<code>\(escapeHTML(summary.qTableSHA256))</code>"),
+                ("Q-table SHA-256", digestMarkup(summary.qTableSHA256, id: "qtable-sha256")),
             ]) + "</section>\n"
         }
         body += "<section class=\"wide\"><h2>Schedule</h2><p>Each row is a task in the order it is sent: upload, then processing "
             + "on the edge server; the red tick is its deadline.</p>"
             + "<img class=\"chart\" id=\"schedule-chart\" src=\"/runs/\(id)/schedule.svg\" alt=\"schedule of the greedy and optimal orders\"></section>\n"
         body += "<section class=\"wide\"><h2>Convergence</h2>"
-            + "<img class=\"chart\" id=\"convergence-chart\" src=\"/runs/\(id)/convergence.svg\" alt=\"convergence curve\"></section>\n"
+            + interactiveChart(id: "convergence-chart", source: "/api/runs/\(id)/chart", fallback: "/runs/\(id)/convergence.svg",
+                               alt: "convergence curve") + "</section>\n"
         body += "<section><h2>Frame</h2>" + htmlFields([
             ("frame id", String(details.frame.frameID)),
             ("J* (optimum)", formatNumber(details.frame.optimalObjective)), ("J of EDF", formatNumber(details.frame.edfObjective)),
@@ -183,7 +187,7 @@ struct RunPage {
         body += "<section><h2>Checkpoints</h2>" + (details.checkpoints.isEmpty ? "<p>none</p>" : htmlTable(
             ["iteration", "bytes", "SHA-256", "created"],
             details.checkpoints.suffix(20).reversed().map {
-                [String($0.iteration), String($0.bytes), "<code>\(escapeHTML(String($0.sha256.prefix(16))))…</code>", escapeHTML($0.createdAt)]
+                [String($0.iteration), String($0.bytes), digestMarkup($0.sha256), escapeHTML($0.createdAt)]
             }, numeric: [0, 1], id: "checkpoints"))
             + (details.checkpoints.count > 20 ? "<p>the newest 20 of \(details.checkpoints.count)</p>" : "")
             + "</section>\n"
@@ -221,27 +225,28 @@ struct RunPage {
         let p = details.provenance
         var provenance: [(String, String)] = []
         if let p {
-            let sweep: String = [p.sweepName, p.sweepSHA256.map { "sha256 " + $0 }].compactMap { $0 }.joined(separator: " ")
             provenance += [
                 ("command line", "<code id=\"command-line\">\(escapeHTML(p.commandLine))</code>"),
                 ("working directory", escapeHTML(p.workingDirectory)),
                 ("git commit", p.gitCommit.map { "<code id=\"git-commit\">\(escapeHTML($0))</code>" } ?? ""),
                 ("git dirty", p.gitDirty.map { $0 ? "yes" : "no" } ?? ""),
                 ("user", escapeHTML(p.user)), ("os", escapeHTML(p.operatingSystem)),
-                ("SQLite version", escapeHTML(p.sqliteVersion)), ("sweep", escapeHTML(sweep)),
+                ("SQLite version", escapeHTML(p.sqliteVersion)),
+                ("sweep", p.sweepName.map { "<a href=\"/sweep\(escapeHTML(queryString([("name", $0)])))\">\(escapeHTML($0))</a>" } ?? ""),
+                ("sweep spec SHA-256", p.sweepSHA256.map { digestMarkup($0) } ?? ""),
             ]
         } else {
             provenance.append(("command line", "(not recorded: the run predates schema version 4)"))
         }
         provenance += [
             ("host", escapeHTML(record.host)), ("pid", record.pid.map(String.init) ?? ""),
-            ("tracker version", escapeHTML(record.trackerVersion)), ("config hash", "<code>\(escapeHTML(record.configHash))</code>"),
+            ("tracker version", escapeHTML(record.trackerVersion)), ("config hash", digestMarkup(record.configHash)),
         ]
         let tags: String = details.tags.isEmpty ? "<p id=\"tags\">(none)</p>"
             : htmlFields(details.tags.map { ($0.key, "<span class=\"tag\">\(escapeHTML($0.value))</span>") })
         let note = "<p id=\"note\">\(escapeHTML(details.note ?? "(none)"))</p>"
         return "<section><h2>Settings</h2>" + htmlFields(settings) + "<h2>Provenance</h2>" + htmlFields(provenance)
-            + "<h2>Tags</h2>" + tags + "<h2>Note</h2>" + note + "</section>\n"
+            + "<h2>Tags</h2>" + tags + "<h2>Note</h2>" + note + editForms() + "</section>\n"
     }
 
     /// The highest-valued actions of the newest restorable checkpoint, with what each is worth under the

@@ -10,6 +10,7 @@ import Logging
 import NIOCore
 import NIOHTTPTypes
 import NIOPosix
+import TrackerApp
 import TrackerReports
 import TrackerStore
 
@@ -25,6 +26,10 @@ public struct Dashboard: Sendable {
     public let busyTimeoutMilliseconds: Int32
     /// How long the database work of one request may run before SQLite stops it (503): 10 s.
     public let requestTimeLimit: Duration
+    /// `--allow-edits`: the tag and note forms (EditPages.swift); false, every POST is 405.
+    public let allowEdits: Bool
+    /// The per-process token the edit forms carry (EditGuard).
+    let editToken = EditGuard.newToken()
     let stores: StorePool
 
     /// The dashboard's limits on connections (docs/ui.md, "Limits").
@@ -37,8 +42,10 @@ public struct Dashboard: Sendable {
         public static let maximumConnections = 256
     }
 
-    public init(databasePath: String, busyTimeoutMilliseconds: Int32 = 2000, requestTimeLimit: Duration = .seconds(10)) {
+    public init(databasePath: String, busyTimeoutMilliseconds: Int32 = 2000, requestTimeLimit: Duration = .seconds(10),
+                allowEdits: Bool = false) {
         self.databasePath = databasePath
+        self.allowEdits = allowEdits
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
         self.requestTimeLimit = requestTimeLimit
         stores = StorePool(path: databasePath, timeLimit: requestTimeLimit) {
@@ -106,7 +113,7 @@ public struct Dashboard: Sendable {
     /// as GET, see ``makeResponder()``).
     func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
-        router.add(middleware: DashboardMiddleware())
+        router.add(middleware: DashboardMiddleware(allowEdits: allowEdits))
         let pages = Pages(dashboard: self)
         // Every page reads SQLite synchronously: on a thread of NIO's blocking pool, never on Swift's
         // cooperative threads (one per core), which the server itself, the other connections and the
@@ -162,6 +169,19 @@ public struct Dashboard: Sendable {
         router.get("/static/app.js") { _, _ in
             Assets.response(Assets.script, type: "text/javascript; charset=utf-8")
         }
+        // The interactive charts and the side-by-side page (ChartData.swift, SideBySidePage.swift).
+        router.get("/static/charts.js") { _, _ in Assets.response(ChartScript.source, type: "text/javascript; charset=utf-8") }
+        router.get("/api/runs/:id/chart") { request, context in
+            let id = try context.parameters.require("id")
+            return try await blocking { try pages.runChartData(id: id, Form(request)) }
+        }
+        router.get("/api/overlay") { request, _ in try await blocking { try pages.overlayChartData(Form(request)) } }
+        router.get("/api/compare/fig2") { request, _ in try await blocking { try pages.compareChartData(Form(request)) } }
+        router.get("/side-by-side") { request, _ in try await blocking { try pages.sideBySide(Form(request)) } }
+        router.get("/sweeps") { _, _ in try await blocking { try pages.sweeps() } }
+        router.get("/sweep") { request, _ in try await blocking { try pages.sweep(Form(request)) } }
+        router.get("/api/sweep/parallel") { request, _ in try await blocking { try pages.sweepParallelData(Form(request)) } }
+        if allowEdits { addEditRoutes(to: router, pages: pages, blocking: blocking) }
         return router
     }
 }
@@ -215,13 +235,18 @@ struct WebError: Error {
 struct DashboardMiddleware<Context: RequestContext>: RouterMiddleware {
     static var maximumBodyBytes: Int { 64 * 1024 }
     static var maximumURIBytes: Int { 8 * 1024 }
+    /// `--allow-edits`: POST reaches the two edit forms' paths (EditGuard); everything else stays GET only.
+    var allowEdits = false
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
         // HEAD arrives here as GET (see Dashboard.makeResponder).
-        if request.method != .get {
+        let isEdit = allowEdits && request.method == .post && EditGuard.isEditPath(request.uri.path)
+        if request.method != .get && !isEdit {
             response = Self.errorResponse(
-                WebError(status: .methodNotAllowed, message: "\(request.method.rawValue) is not allowed; the dashboard is read-only"),
+                WebError(status: .methodNotAllowed, message: allowEdits
+                    ? "\(request.method.rawValue) is not allowed here; only the tag and note forms take POST"
+                    : "\(request.method.rawValue) is not allowed; the dashboard is read-only (tracker ui --allow-edits takes tag and note forms)"),
                 for: request)
             response.headers[.allow] = "GET, HEAD"
         } else if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > Self.maximumBodyBytes {
@@ -240,6 +265,9 @@ struct DashboardMiddleware<Context: RequestContext>: RouterMiddleware {
             }
         }
         Self.addSecurityHeaders(&response.headers)
+        // Under `no-referrer` a browser sends `Origin: null` with a form's POST, which the edit guard must
+        // refuse; `same-origin` sends the origin to this server only, and still nothing to any other.
+        if allowEdits { response.headers[.init("Referrer-Policy")!] = "same-origin" }
         return response
     }
 
@@ -346,7 +374,7 @@ struct Form {
 
 /// Closes a connection whose request has not arrived whole `seconds` after its head. The idle timeout
 /// (Hummingbird's) counts from the last complete request part, so a body sent a byte at a time would keep
-/// a connection forever; no route takes a body, and no request needs longer than this to arrive.
+/// a connection forever; only the edit forms take a body (64 KiB at most), and no request needs longer than this to arrive.
 final class RequestDeadline: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart

@@ -26,6 +26,10 @@ public struct UICommand: ParsableCommand {
     @Option(help: ArgumentHelp("TCP port; 0 picks a free one (the URL printed says which).", valueName: "port"))
     var port: Int = 8765
 
+    @Flag(help: ArgumentHelp(
+        "Let the run page set and remove tags and replace the note (POST forms with a per-process token, same origin only); read-only without it."))
+    var allowEdits = false
+
     public init() {}
 
     public func validate() throws {
@@ -34,7 +38,7 @@ public struct UICommand: ParsableCommand {
     }
 
     public func run() throws {
-        let dashboard = Dashboard(databasePath: database.path, requestTimeLimit: Self.requestTimeLimit)
+        let dashboard = Dashboard(databasePath: database.path, requestTimeLimit: Self.requestTimeLimit, allowEdits: allowEdits)
         // A missing, foreign or newer database is refused here, before anything listens.
         try dashboard.checkDatabase()
         if !Self.isLoopback(host) {

@@ -10,10 +10,11 @@ import TestSupport
         let dir = try TemporaryDirectory()
         let bench = CLI.binary.deletingLastPathComponent().appendingPathComponent("tracker-bench").path
         let result = try CLI.tool(bench, ["ui", "--db", dir.path("ui.db"), "--rows", "2560", "--runs", "30", "--repeat", "3",
-                                          "--seconds", "1", "--rounds", "1", "--connections", "2"])
+                                          "--seconds", "1", "--rounds", "1", "--connections", "2", "--long", "5000"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("30 runs (29 small ones added now)"), "\(result.stdout)")
-        for page in ["runs page", "run page", "compare page", "its Fig. 2 chart"] {
+        #expect(result.stdout.contains("30 runs (28 small ones added now)"), "\(result.stdout)")
+        for page in ["runs page", "run page", "compare page", "its Fig. 2 chart", "5000-iteration run's chart data",
+                     "side-by-side page", "sweeps page", "sweep page", "chart payload of the 5000-iteration run"] {
             #expect(result.stdout.contains(page), "\(result.stdout)")
         }
         #expect(result.stdout.contains("round 1: "), "\(result.stdout)")

@@ -39,8 +39,9 @@ import TestSupport
         #expect(runs.body.contains("&lt;script&gt;alert(1)&lt;/script&gt; &quot;quoted&quot; &apos;single&apos; &amp; more"))
         #expect(runs.body.contains(">\(hostile)</a>") && runs.body.contains(">\(plain)</a>"))
         // The only script is the embedded file, never inline.
-        #expect(runs.body.components(separatedBy: "<script").count == 2)
+        #expect(runs.body.components(separatedBy: "<script").count == 3)
         #expect(runs.body.contains("<script src=\"/static/app.js\" defer></script>"))
+        #expect(runs.body.contains("<script src=\"/static/charts.js\" defer></script>"))
 
         let run = try server.get("/runs/\(hostile)")
         #expect(run.status == 200)

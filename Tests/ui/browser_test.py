@@ -6,7 +6,10 @@ by Selenium). Run by scripts/test after `swift test`:
 
 It records a small sweep plus one run that keeps running, starts `tracker ui --port 0`, visits
 runs -> run -> compare -> queries as a user would, checks what each page shows, that the running run's
-progress moves without a reload, and that the browser console stays free of errors, and saves a
+progress moves without a reload, works the interactive chart (the values under the pointer, zoom and
+reset, a line hidden from the legend, log x), ticks three runs for the side-by-side page, opens the sweep's
+page, adds a tag and a note through the forms of `--allow-edits` (and finds them with `tracker show`), sees
+a cross-origin POST refused, checks that the browser console stays free of errors, and saves a
 screenshot of each page (docs/ui/ by default). Exits non-zero on any failure, including a missing
 browser, driver or Selenium: it never skips.
 """
@@ -19,6 +22,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -32,6 +38,7 @@ def fail(message):
 try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 except ImportError as error:
@@ -93,6 +100,40 @@ def stop(process, sig, seconds=20):
         return None
 
 
+def exercise_chart(driver, chart_id, lines):
+    """The interactive chart `chart_id`: the values under the pointer, a zoom and its reset, a line
+    hidden and shown again from the legend, and the log x axis."""
+    WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"#{chart_id}.ready svg.ichart-svg"))
+    box = driver.find_element(By.ID, chart_id)
+    paths = box.find_elements(By.CSS_SELECTOR, "path[data-series]")
+    if len(paths) < lines:
+        fail(f"{chart_id} draws {len(paths)} lines, expected at least {lines}")
+    svg = box.find_element(By.CSS_SELECTOR, "svg.ichart-svg")
+    width = svg.size["width"]
+    ActionChains(driver).move_to_element_with_offset(svg, int(width * 0.1), 0).perform()
+    values = box.find_element(By.CSS_SELECTOR, ".ichart-values")
+    WebDriverWait(driver, 5).until(lambda d: values.is_displayed())
+    text = values.text
+    if not re.search(r"iteration \d+", text) or not re.search(r"\d\.\d", text):
+        fail(f"{chart_id}: the values under the pointer read {text!r}")
+    # Drag across a third of the plot: the chart zooms on that window; reset zoom goes back.
+    ActionChains(driver).move_to_element_with_offset(svg, int(-width * 0.3), 0).click_and_hold() \
+        .move_by_offset(int(width * 0.3), 0).release().perform()
+    WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, chart_id).get_attribute("data-window") != "all")
+    driver.find_element(By.CSS_SELECTOR, f"#{chart_id} .ichart-reset").click()
+    WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, chart_id).get_attribute("data-window") == "all")
+    # Hide the first line from the legend, then show it again.
+    before = len(driver.find_elements(By.CSS_SELECTOR, f"#{chart_id} path[data-series]"))
+    driver.find_element(By.CSS_SELECTOR, f"#{chart_id} .ichart-toggle").click()
+    if len(driver.find_elements(By.CSS_SELECTOR, f"#{chart_id} path[data-series]")) != before - 1:
+        fail(f"{chart_id}: hiding a line from the legend did not remove it")
+    driver.find_element(By.CSS_SELECTOR, f"#{chart_id} .ichart-toggle.off").click()
+    driver.find_element(By.CSS_SELECTOR, f"#{chart_id} .ichart-log").click()
+    if driver.find_element(By.ID, chart_id).get_attribute("data-log-x") != "1":
+        fail(f"{chart_id}: the log x toggle did nothing")
+    driver.find_element(By.CSS_SELECTOR, f"#{chart_id} .ichart-log").click()
+
+
 def main():
     os.makedirs(SCREENSHOTS, exist_ok=True)
     work = tempfile.mkdtemp(prefix="tracker-browser-")
@@ -110,8 +151,8 @@ def main():
     live = subprocess.Popen([TRACKER, "run", "--db", db, "--algo", "dtaql", "--phi", "4", "--n", "7",
                              "--iterations", "5000000", "--checkpoint-every", "20000", "--label", "still running", "--quiet"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    server = subprocess.Popen([TRACKER, "ui", "--db", db, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True)
+    server = subprocess.Popen([TRACKER, "ui", "--db", db, "--port", "0", "--allow-edits"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
     driver = None
     try:
         line = server.stdout.readline()
@@ -202,6 +243,9 @@ def main():
         for heading in ("Status", "Settings", "Schedule", "Convergence", "Frame", "Checkpoints"):
             if not driver.find_elements(By.XPATH, f"//h2[text()='{heading}']"):
                 fail(f"run page has no {heading} section")
+        # Its chart is drawn, and its 5-second refresh (charts and images) raises no console error.
+        WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#convergence-chart.ready svg"))
+        time.sleep(6)
         screenshot("run-live.png")
         collect_console()
 
@@ -216,7 +260,38 @@ def main():
         schedule = driver.find_element(By.ID, "schedule-chart")
         if int(schedule.get_attribute("naturalHeight")) < 200:
             fail("the schedule chart did not load")
+        exercise_chart(driver, "convergence-chart", 3)
         screenshot("run.png")
+        collect_console()
+
+        # Tags and a note from the page (--allow-edits), found by `tracker show`.
+        driver.find_element(By.CSS_SELECTOR, "#tag-form input[name=key]").send_keys("reviewed")
+        driver.find_element(By.CSS_SELECTOR, "#tag-form input[name=value]").send_keys("by <i>browser</i>")
+        driver.find_element(By.XPATH, "//button[text()='Set tag']").click()
+        WebDriverWait(driver, 10).until(lambda d: "by <i>browser</i>" in d.find_element(By.TAG_NAME, "body").text)
+        note = driver.find_element(By.CSS_SELECTOR, "#note-form textarea")
+        note.clear()
+        note.send_keys("checked in the browser")
+        driver.find_element(By.XPATH, "//button[text()='Save note']").click()
+        WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "note").text == "checked in the browser")
+        shown = json.loads(tracker("show", finished, "--db", db, "--format", "json").stdout)
+        if shown.get("tags", {}).get("reviewed") != "by <i>browser</i>" or shown.get("note") != "checked in the browser":
+            fail(f"tracker show does not find the page's tag and note: {shown.get('tags')} {shown.get('note')!r}")
+        # The same form posted from another origin (with the right token) is refused and changes nothing.
+        token = driver.find_element(By.CSS_SELECTOR, "#tag-form input[name=token]").get_attribute("value")
+        request = urllib.request.Request(base + f"runs/{finished}/tags", method="POST",
+                                         data=urllib.parse.urlencode({"key": "evil", "value": "1", "token": token}).encode(),
+                                         headers={"Origin": "http://evil.example",
+                                                  "Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            urllib.request.urlopen(request, timeout=10)
+            fail("a cross-origin POST was accepted")
+        except urllib.error.HTTPError as error:
+            if error.code != 403:
+                fail(f"a cross-origin POST answered {error.code}, expected 403")
+        if "evil" in json.loads(tracker("show", finished, "--db", db, "--format", "json").stdout).get("tags", {}):
+            fail("the refused cross-origin POST changed the tags")
+        screenshot("run-edits.png")
         collect_console()
 
         # Tick two runs on the runs page and compare them.
@@ -230,9 +305,60 @@ def main():
             fail("the ticked comparison does not count 2 runs")
         collect_console()
 
+        # Tick three runs for the side-by-side page: curves overlaid, settings diffed, schedules stacked.
+        driver.get(base + "?n=6")
+        # One run of each algorithm, so their settings differ.
+        ticked = {}
+        for row in driver.find_elements(By.CSS_SELECTOR, "#runs tbody tr"):
+            algorithm = row.find_elements(By.TAG_NAME, "td")[3].text
+            if algorithm not in ticked:
+                ticked[algorithm] = row.find_element(By.CSS_SELECTOR, "input[type=checkbox]")
+        if len(ticked) != 3:
+            fail(f"the runs page at N = 6 shows the algorithms {sorted(ticked)}, expected 3")
+        for box in ticked.values():
+            box.click()
+        driver.find_element(By.ID, "side-by-side").click()
+        WebDriverWait(driver, 10).until(lambda d: d.title.startswith("3 runs side by side"))
+        exercise_chart(driver, "overlay-chart", 3)
+        if not driver.find_elements(By.CSS_SELECTOR, "#settings-diff tr.differs"):
+            fail("the side-by-side settings mark no differing row")
+        WebDriverWait(driver, 20).until(lambda d: images_loaded())
+        if len(driver.find_elements(By.CSS_SELECTOR, "img[src$='/schedule.svg']")) != 3:
+            fail("the side-by-side page does not stack 3 schedules")
+        screenshot("side-by-side.png")
+        collect_console()
+
+        # The sweep's page: progress, its Table I, the parallel coordinates.
+        driver.get(base)
+        driver.find_element(By.LINK_TEXT, "Sweeps").click()
+        WebDriverWait(driver, 10).until(lambda d: d.title.startswith("Sweeps"))
+        screenshot("sweeps.png")
+        driver.find_element(By.PARTIAL_LINK_TEXT, "grid.json").click()
+        WebDriverWait(driver, 10).until(lambda d: d.title.startswith("Sweep "))
+        if "18 of 18 recorded runs finished" not in driver.find_element(By.TAG_NAME, "body").text:
+            fail("the sweep page does not count its 18 finished runs")
+        WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sweep-parallel polyline"))
+        lines = driver.find_elements(By.CSS_SELECTOR, "#sweep-parallel polyline")
+        if len(lines) != 6:
+            fail(f"the parallel coordinates draw {len(lines)} lines, expected 6 (3 configurations x 2 N)")
+        # Hover the top line at its first vertex (a polyline's box centre need not lie on it).
+        top_line = lines[-1]
+        x, y = (float(v) for v in top_line.get_attribute("points").split(" ")[0].split(","))
+        picture = driver.find_element(By.CSS_SELECTOR, "#sweep-parallel svg")
+        scale = picture.size["width"] / 860
+        ActionChains(driver).move_to_element_with_offset(
+            picture, int(x * scale - picture.size["width"] / 2) + 1, int(y * scale - picture.size["height"] / 2)).perform()
+        WebDriverWait(driver, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, "#sweep-parallel .ichart-values").is_displayed())
+        screenshot("sweep.png")
+        collect_console()
+
         # Compare the whole sweep at N = 6.
         driver.get(base + "compare?n=6")
         WebDriverWait(driver, 20).until(lambda d: images_loaded())
+        WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#fig2-6.ready svg"))
+        if not driver.find_elements(By.CSS_SELECTOR, "#fig2-6 polygon"):
+            fail("the compare page's Fig. 2 has no 95% band")
+        exercise_chart(driver, "fig2-6", 3)
         table = driver.find_element(By.ID, "table-i-6").text
         for column in ("DTEQL phi=20", "DTAQL phi=4", "QL", "normalized reward", "convergence time (iterations)"):
             if column not in table:
