@@ -1,5 +1,6 @@
 import ArgumentParser
 import TrackerReports
+import TrackerApp
 import TrackerStore
 
 /// `tracker show`: one run's settings, frame, status, checkpoints and summary.

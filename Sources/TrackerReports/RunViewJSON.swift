@@ -1,3 +1,4 @@
+import TrackerApp
 import TrackerStore
 
 /// ``RunView`` as JSON: the one shape of a run in `run`/`resume`/`show --format json`, `list --format json`

@@ -1,14 +1,14 @@
 import Foundation
 import Learning
 import Scheduling
+import TrackerStore
 
 /// One run as every front end shows it: identity, settings, provenance, tags, note, frame, status,
 /// summary and checkpoints. `run`/`resume`/`show --format json`, `list --format json`'s rows and the
 /// dashboard's `/api/runs` and `/api/runs/ID` all serialize this one value (TrackerReports' `RunView.json`),
 /// so a fact has one key path everywhere; docs/run.schema.json is its shape.
 ///
-/// Orchestration, not persistence: it reads through TrackerStore's public API only and holds no SQL,
-/// so it can move into the application layer unchanged.
+/// An application-layer view: it reads through TrackerStore's public API only and holds no SQL.
 public struct RunView {
     /// A setting's value, before it becomes JSON or text: seeds stay `UInt64` (JSON prints one above
     /// `Int.max` as a string).
