@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Learning
+import TrackerApp
 import TrackerReports
 import TrackerStore
 
@@ -21,6 +22,9 @@ public struct RunSelectionOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("Only runs with N tasks.", valueName: "N"))
     var n: Int?
+
+    @Option(help: ArgumentHelp("Only runs with this phi (the twin's update interval of DTEQL and DTAQL).", valueName: "phi"))
+    var phi: Int?
 
     @Option(help: "Only runs with this status.")
     var status: RunStatus?
@@ -51,7 +55,7 @@ public struct RunSelectionOptions: ParsableArguments {
 
     /// Whether any filter is given (`delete` takes either run ids or filters).
     var isFiltering: Bool {
-        algo != nil || n != nil || status != nil || label != nil || since != nil || !conditions.isEmpty || !tags.isEmpty
+        algo != nil || n != nil || phi != nil || status != nil || label != nil || since != nil || !conditions.isEmpty || !tags.isEmpty
     }
 
     func sinceDate(now: Date = Date()) throws -> Date? {
@@ -60,7 +64,7 @@ public struct RunSelectionOptions: ParsableArguments {
     }
 
     var filter: RunFilter {
-        get throws { RunFilter(algorithm: algo, n: n, status: status, label: label, since: try sinceDate()) }
+        get throws { RunFilter(algorithm: algo, n: n, status: status, label: label, since: try sinceDate(), phi: phi) }
     }
 
     /// `--where` and `--tag` together: `--tag K=V` is `--where tag.K=V`.
@@ -84,37 +88,4 @@ public struct RunSelectionOptions: ParsableArguments {
         let settings = try store.runSettings()
         return rows.filter { settings[runID($0)]?.matches(conditions) ?? false }
     }
-}
-
-struct SinceError: Error, CustomStringConvertible {
-    let description: String
-}
-
-/// `--since`: a duration back from `now` (a whole number and one of s, m, h, d, w) or a UTC date or
-/// time: `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM`, `YYYY-MM-DDTHH:MM:SS` (a space may stand for the `T`, a
-/// trailing `Z` is allowed). Times are UTC because the database records them in UTC.
-func parseSince(_ text: String, now: Date) throws -> Date {
-    let trimmed = text.trimmingCharacters(in: .whitespaces)
-    let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
-    if let unit = trimmed.last, let seconds = units[unit], let count = Int(trimmed.dropLast()), count >= 0 {
-        return now.addingTimeInterval(-Double(count) * seconds)
-    }
-    var spelled = trimmed.replacingOccurrences(of: " ", with: "T")
-    if spelled.hasSuffix("Z") || spelled.hasSuffix("z") { spelled.removeLast() }
-    let parts = spelled.split(separator: "T", omittingEmptySubsequences: false)
-    let date = parts[0].split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
-    let time = parts.count == 2 ? parts[1].split(separator: ":", omittingEmptySubsequences: false).map { Int($0) } : []
-    guard parts.count <= 2, date.count == 3, date.allSatisfy({ $0 != nil }), parts.count == 1 || (2...3).contains(time.count),
-          time.allSatisfy({ $0 != nil }) else {
-        throw SinceError(description: "'\(text)' is neither a duration (30m, 2h, 3d, 1w) nor a UTC date or time (2026-12-01, 2026-12-01T09:30)")
-    }
-    var components = DateComponents()
-    components.calendar = Calendar(identifier: .gregorian)
-    components.timeZone = TimeZone(identifier: "UTC")
-    (components.year, components.month, components.day) = (date[0], date[1], date[2])
-    (components.hour, components.minute, components.second) = (time.first ?? 0, time.count > 1 ? time[1] : 0, time.count > 2 ? time[2] : 0)
-    guard components.isValidDate, let result = components.date else {
-        throw SinceError(description: "'\(text)' is not a valid date or time")
-    }
-    return result
 }

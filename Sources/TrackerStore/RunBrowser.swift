@@ -29,16 +29,10 @@ public enum RunSortKey: String, CaseIterable, Sendable {
     var isNullable: Bool { [.label, .ratio, .convergence].contains(self) }
 }
 
-/// What the run browser shows: filters (each bound as a parameter), a text search on the label and the
-/// tags, a sort column and one page.
+/// What the run browser shows: the runs ``filter`` selects (the filter `tracker list` fills too), a sort
+/// column and one page.
 public struct RunBrowserQuery: Sendable, Equatable {
-    public var algorithm: Algorithm?
-    public var n: Int?
-    public var phi: Int?
-    public var status: RunStatus?
-    /// Runs whose label, or one of whose tags written `key=value`, contains this text (case-insensitive
-    /// for ASCII); '%' and '_' match themselves.
-    public var search: String?
+    public var filter: RunFilter
     public var sort: RunSortKey
     public var descending: Bool
     /// From 1.
@@ -47,18 +41,26 @@ public struct RunBrowserQuery: Sendable, Equatable {
 
     public static let maximumPageSize = 500
 
-    public init(algorithm: Algorithm? = nil, n: Int? = nil, phi: Int? = nil, status: RunStatus? = nil,
-                search: String? = nil, sort: RunSortKey = .created, descending: Bool = true,
+    public var algorithm: Algorithm? { filter.algorithm }
+    public var n: Int? { filter.n }
+    public var phi: Int? { filter.phi }
+    public var status: RunStatus? { filter.status }
+    public var search: String? { filter.search }
+
+    public init(filter: RunFilter = RunFilter(), sort: RunSortKey = .created, descending: Bool = true,
                 page: Int = 1, pageSize: Int = 50) {
-        self.algorithm = algorithm
-        self.n = n
-        self.phi = phi
-        self.status = status
-        self.search = search
+        self.filter = filter
         self.sort = sort
         self.descending = descending
         self.page = page
         self.pageSize = pageSize
+    }
+
+    public init(algorithm: Algorithm? = nil, n: Int? = nil, phi: Int? = nil, status: RunStatus? = nil,
+                search: String? = nil, sort: RunSortKey = .created, descending: Bool = true,
+                page: Int = 1, pageSize: Int = 50) {
+        self.init(filter: RunFilter(algorithm: algorithm, n: n, status: status, phi: phi, search: search),
+                  sort: sort, descending: descending, page: page, pageSize: pageSize)
     }
 }
 
@@ -181,27 +183,8 @@ extension TrackerStore {
     /// the sort column comes from `RunSortKey`'s fixed expressions. Runs without a value in the sort
     /// column (no summary yet) sort last either way.
     public func browseRuns(_ query: RunBrowserQuery) throws -> RunBrowserPage {
-        let columnConditions = """
-            WHERE (?1 IS NULL OR r.algorithm = ?1) AND (?2 IS NULL OR r.n = ?2) AND (?3 IS NULL OR r.phi = ?3)
-              AND (?4 IS NULL OR r.status = ?4)
-            """
-        let conditions = columnConditions + """
-
-              AND (?5 IS NULL OR r.label LIKE '%' || ?5 || '%' ESCAPE '\\'
-                   OR EXISTS (SELECT 1 FROM run_tags AS t
-                              WHERE t.run = r.id AND t.key || '=' || t.value LIKE '%' || ?5 || '%' ESCAPE '\\'))
-            """
-        let escapedSearch = query.search.map { text in
-            text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-                .replacingOccurrences(of: "_", with: "\\_")
-        }
-        let bindings: [SQLiteValue] = [
-            query.algorithm.map { .text($0.rawValue) } ?? .null,
-            query.n.map { .integer(Int64($0)) } ?? .null,
-            query.phi.map { .integer(Int64($0)) } ?? .null,
-            query.status.map { .text($0.rawValue) } ?? .null,
-            escapedSearch.map { .text($0) } ?? .null,
-        ]
+        let conditions = RunFilter.whereClause
+        let bindings = query.filter.bindings
         let direction = query.descending ? "DESC" : "ASC"
         let pageSize = min(max(query.pageSize, 1), RunBrowserQuery.maximumPageSize)
         let offset = Int64(max(query.page - 1, 0)) * Int64(pageSize)
@@ -213,15 +196,15 @@ extension TrackerStore {
             // need (the statements are prepared once, so SQLite cannot drop the `?k IS NULL OR` terms of
             // an absent filter itself): no filter at all, SQLite's count of the table's smallest b-tree;
             // column filters only, a scan of the covering index runs_by_configuration (n, algorithm,
-            // phi, status) instead of the table; a search, the table and the tags.
+            // phi, status) instead of the table; a label, a time or a search, the table (and labels, tags).
             let total: Int
-            if query.search != nil {
-                total = try database.cachedStatement("SELECT count(*) FROM runs AS r \(conditions)").rows(bindings) { $0.int(0) }.first ?? 0
-            } else if bindings.contains(where: { $0 != .null }) {
-                total = try database.cachedStatement("SELECT count(*) FROM runs AS r \(columnConditions)")
+            if query.filter.isEmpty {
+                total = try database.cachedStatement("SELECT count(*) FROM runs").rows { $0.int(0) }.first ?? 0
+            } else if query.filter.usesColumnsOnly {
+                total = try database.cachedStatement("SELECT count(*) FROM runs AS r \(RunFilter.columnConditions)")
                     .rows(Array(bindings.prefix(4))) { $0.int(0) }.first ?? 0
             } else {
-                total = try database.cachedStatement("SELECT count(*) FROM runs").rows { $0.int(0) }.first ?? 0
+                total = try database.cachedStatement("SELECT count(*) FROM runs AS r \(conditions)").rows(bindings) { $0.int(0) }.first ?? 0
             }
             // The ORDER BY text is one of RunSortKey's constant expressions and ASC/DESC; nothing from
             // the request is spliced in.
@@ -237,7 +220,7 @@ extension TrackerStore {
                 LEFT JOIN run_summaries AS s ON s.run = r.id
                 \(conditions)
                 ORDER BY \(order)
-                LIMIT ?6 OFFSET ?7
+                LIMIT ?8 OFFSET ?9
                 """)
             let runs = try page.rows(bindings + [.integer(Int64(pageSize)), .integer(offset)]) { row -> BrowsedRun in
                 let record = try RunRecord(row: row)

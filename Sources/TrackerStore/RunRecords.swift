@@ -228,38 +228,68 @@ public struct CheckpointInfo: Sendable {
     public let createdAt: String
 }
 
-/// Filters of `tracker list` and `tracker delete`.
-public struct RunFilter: Sendable {
+/// Which runs a listing selects: `tracker list` and `tracker delete` (``TrackerStore/listRuns(matching:)``)
+/// and the dashboard's runs page and `/api/runs` (``TrackerStore/browseRuns(_:)``) fill this one type,
+/// and both listings put the same ``whereClause`` in their SELECT.
+public struct RunFilter: Sendable, Equatable {
     public var algorithm: Algorithm?
     public var n: Int?
     public var status: RunStatus?
     public var label: String?
     /// Only runs created at or after this time.
     public var since: Date?
+    public var phi: Int?
+    /// Runs whose label, or one of whose tags written `key=value`, contains this text (case-insensitive
+    /// for ASCII); '%' and '_' match themselves.
+    public var search: String?
     public init(algorithm: Algorithm? = nil, n: Int? = nil, status: RunStatus? = nil, label: String? = nil,
-                since: Date? = nil) {
+                since: Date? = nil, phi: Int? = nil, search: String? = nil) {
         self.algorithm = algorithm
         self.n = n
         self.status = status
         self.label = label
         self.since = since
+        self.phi = phi
+        self.search = search
     }
 
-    /// The conditions on `runs AS r`; each filter is bound (see ``bindings``), a NULL switches it off.
-    static let whereClause = """
-        WHERE (?1 IS NULL OR r.algorithm = ?1) AND (?2 IS NULL OR r.n = ?2)
-          AND (?3 IS NULL OR r.status = ?3) AND (?4 IS NULL OR EXISTS (SELECT 1 FROM run_labels AS l WHERE l.run = r.id AND l.label = ?4))
-          AND (?5 IS NULL OR r.created_at >= ?5)
+    /// The conditions on the columns of the covering index runs_by_configuration (n, algorithm, phi,
+    /// status) alone, bound to the first four of ``bindings``: a count with only these reads the index,
+    /// not the table.
+    static let columnConditions = """
+        WHERE (?1 IS NULL OR r.algorithm = ?1) AND (?2 IS NULL OR r.n = ?2) AND (?3 IS NULL OR r.phi = ?3)
+          AND (?4 IS NULL OR r.status = ?4)
         """
 
+    /// The conditions on `runs AS r`; each filter is bound (see ``bindings``), a NULL switches it off.
+    static let whereClause = columnConditions + """
+
+          AND (?5 IS NULL OR EXISTS (SELECT 1 FROM run_labels AS l WHERE l.run = r.id AND l.label = ?5))
+          AND (?6 IS NULL OR r.created_at >= ?6)
+          AND (?7 IS NULL OR r.label LIKE '%' || ?7 || '%' ESCAPE '\\'
+               OR EXISTS (SELECT 1 FROM run_tags AS t
+                          WHERE t.run = r.id AND t.key || '=' || t.value LIKE '%' || ?7 || '%' ESCAPE '\\'))
+        """
+
+    /// Whether only the filters of ``columnConditions`` are set.
+    var usesColumnsOnly: Bool { label == nil && since == nil && search == nil }
+
+    var isEmpty: Bool { self == RunFilter() }
+
     var bindings: [SQLiteValue] {
-        [
+        let escapedSearch = search.map { text in
+            text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                .replacingOccurrences(of: "_", with: "\\_")
+        }
+        return [
             algorithm.map { .text($0.rawValue) } ?? .null,
             n.map { .integer(Int64($0)) } ?? .null,
+            phi.map { .integer(Int64($0)) } ?? .null,
             status.map { .text($0.rawValue) } ?? .null,
             label.map { .text($0) } ?? .null,
             // created_at is ISO 8601 UTC text with milliseconds, which sorts as time does.
             since.map { .text(Timestamp.format($0)) } ?? .null,
+            escapedSearch.map { .text($0) } ?? .null,
         ]
     }
 }

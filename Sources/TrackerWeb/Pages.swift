@@ -35,14 +35,25 @@ struct Pages: Sendable {
 
     // MARK: Runs
 
-    /// The runs page's form: filters, search, sort and page, each checked.
+    /// The runs page's form: filters (the ``RunFilter`` `tracker list` fills from its options: algo, n,
+    /// phi, status, label, since), search, sort and page, each checked.
     func browserQuery(_ form: Form) throws -> RunBrowserQuery {
-        RunBrowserQuery(
+        var since: Date?
+        if let text = form.text("since") {
+            do { since = try parseSince(String(text.prefix(200)), now: Date()) } catch {
+                throw WebError.badRequest("since: \(error)")
+            }
+        }
+        let filter = RunFilter(
             algorithm: try form.choice("algo", Algorithm.self),
             n: try form.integer("n", in: 1...64),
-            phi: try form.integer("phi", in: 0...1_000_000_000),
             status: try form.choice("status", RunStatus.self),
-            search: form.text("q").map { String($0.prefix(200)) },
+            label: form.text("label").map { String($0.prefix(200)) },
+            since: since,
+            phi: try form.integer("phi", in: 0...1_000_000_000),
+            search: form.text("q").map { String($0.prefix(200)) })
+        return RunBrowserQuery(
+            filter: filter,
             sort: try form.choice("sort", RunSortKey.self) ?? .created,
             descending: try form.choice("dir", SortDirection.self).map { $0 == .desc } ?? true,
             page: try form.integer("page", in: 1...10_000_000) ?? 1,
@@ -54,7 +65,7 @@ struct Pages: Sendable {
     func runs(_ form: Form) throws -> Response {
         let query = try browserQuery(form)
         let page = try withStore { try $0.browseRuns(query) }
-        return Self.htmlResponse(RunsView(query: query, page: page).render())
+        return Self.htmlResponse(RunsView(query: query, page: page, sinceText: form.text("since").map { String($0.prefix(200)) }).render())
     }
 
     func runsJSON(_ form: Form) throws -> Response {

@@ -8,6 +8,8 @@ import TrackerStore
 struct RunsView {
     let query: RunBrowserQuery
     let page: RunBrowserPage
+    /// `since` as the request wrote it (3d, 2026-12-01), kept in links and the form.
+    var sinceText: String? = nil
 
     /// The current filters as query pairs, for links that change only the sort or the page.
     var filterPairs: [(String, String)] {
@@ -16,6 +18,8 @@ struct RunsView {
         if let n = query.n { pairs.append(("n", String(n))) }
         if let phi = query.phi { pairs.append(("phi", String(phi))) }
         if let status = query.status { pairs.append(("status", status.rawValue)) }
+        if let label = query.filter.label { pairs.append(("label", label)) }
+        if let since = sinceText { pairs.append(("since", since)) }
         if let search = query.search { pairs.append(("q", search)) }
         if query.pageSize != 50 { pairs.append(("size", String(query.pageSize))) }
         return pairs
@@ -41,6 +45,8 @@ struct RunsView {
             <label>N <input name="n" type="number" min="1" max="64" value="\(query.n.map(String.init) ?? "")"></label>
             <label>phi <input name="phi" type="number" min="0" value="\(query.phi.map(String.init) ?? "")"></label>
             <label>status <select name="status">\(options(RunStatus.self, selected: query.status))</select></label>
+            <label>label <input name="label" value="\(escapeHTML(query.filter.label ?? ""))"></label>
+            <label>since <input name="since" placeholder="3d" size="10" value="\(escapeHTML(sinceText ?? ""))"></label>
             <label>label or tag contains <input name="q" type="search" placeholder="baseline=yes" value="\(escapeHTML(query.search ?? ""))"></label>
             <input type="hidden" name="sort" value="\(query.sort.rawValue)">
             <input type="hidden" name="dir" value="\(query.descending ? "desc" : "asc")">
