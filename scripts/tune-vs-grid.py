@@ -4,6 +4,15 @@
 
     python3 scripts/tune-vs-grid.py [--tracker .build/release/tracker] [--out .build/tune-vs-grid]
                                     [--seeds 1,2,3] [--jobs 2] [--skip-tune] [--reuse] [--markdown]
+                                    [--study STUDY.json --grid SWEEP.json [--grid SWEEP.json ...]]
+
+Without --study and --grid it runs the problem below; with them, the study named and the grids named
+(the first is the one the percentages and the target are against; each grid's name in the table is its
+file's label). The second problem, studies/tune-vs-grid-n7-lr05.json against sweeps/tune-vs-grid-n7-lr05.json
+(lr log-uniform on [0.01, 0.5], the grid's ends included), is documented in docs/optuna.md:
+
+    python3 scripts/tune-vs-grid.py --study studies/tune-vs-grid-n7-lr05.json \
+        --grid sweeps/tune-vs-grid-n7-lr05.json --out .build/tune-vs-grid-lr05 --markdown
 
 The problem (studies/tune-vs-grid-n7.json): DTEQL at N = 7 on 8 frames (seeds 1-8), learner seed 1,
 epsilon_min 0.1; lr log-uniform on [0.01, 1], epsilon_decay uniform on [500, 20000], phi in {20, 50, 100,
@@ -105,11 +114,29 @@ def main():
     parser.add_argument("--skip-tune", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="reuse the figures of searches already run under --out")
     parser.add_argument("--markdown", action="store_true", help="print the table in Markdown (docs/tune.md)")
+    parser.add_argument("--study", help=f"the study spec tune and Optuna run (default {STUDY.relative_to(ROOT)})")
+    parser.add_argument("--grid", action="append", help="a sweep spec of the grid over the study's space, full "
+                        "budget; repeat for more (the first is the reference); default the two n7 grids")
     args = parser.parse_args()
+    if (args.study is None) != (args.grid is None):
+        parser.error("--study and --grid go together: the grid must cover the study's space")
+    study_path = pathlib.Path(args.study).resolve() if args.study else STUDY
+    grids = GRIDS
+    if args.grid:
+        grids = {}
+        for path in (pathlib.Path(g).resolve() for g in args.grid):
+            if not path.is_file():
+                parser.error(f"no grid file {path}")
+            name = json.loads(path.read_text()).get("label") or path.stem
+            if name in grids:
+                parser.error(f"two grids named {name}")
+            grids[name] = path
+    if not study_path.is_file():
+        parser.error(f"no study file {study_path}")
     seeds = [int(s) for s in args.seeds.split(",")]
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    study = json.loads(STUDY.read_text())
+    study = json.loads(study_path.read_text())
     rows = []  # (search, seed, iterations, best objective, checked objective, best settings, seconds)
 
     def say(message):
@@ -129,15 +156,15 @@ def main():
     def grid(name):
         grid_db = out / f"{name}.db"
         fresh(grid_db)
-        say(f"{name}: tracker sweep {GRIDS[name].relative_to(ROOT)} ...")
-        _, seconds = run([args.tracker, "sweep", GRIDS[name], "--db", grid_db, "--jobs", args.jobs, "--quiet"])
+        say(f"{name}: tracker sweep {grids[name]} ...")
+        _, seconds = run([args.tracker, "sweep", grids[name], "--db", grid_db, "--jobs", args.jobs, "--quiet"])
         medians, _ = run([args.tracker, "query", "convergence_medians", "--db", grid_db, "--format", "json"], nice=False)
         finite = [m for m in json.loads(medians) if m["median_iterations"] is not None]
         best = min(finite, key=lambda m: m["median_iterations"])
         settings = json.loads(best["configuration"])
         return (name, "-", spent(grid_db), best["median_iterations"], best["median_iterations"],
                 {"lr": settings["lr"], "beta": settings["beta"], "phi": best["phi"]}, seconds)
-    for name in GRIDS:
+    for name in grids:
         rows.append(saved(name, lambda: grid(name)))
     grid_spent, grid_best = rows[0][2], rows[0][3]
 
@@ -168,7 +195,7 @@ def main():
         db = out / f"optuna-s{seed}.db"
         fresh(db)
         say(f"optuna: {OPTUNA.relative_to(ROOT)} --seed {seed} ...")
-        report, seconds = run([sys.executable, OPTUNA, "--study", STUDY, "--db", db, "--tracker", args.tracker,
+        report, seconds = run([sys.executable, OPTUNA, "--study", study_path, "--db", db, "--tracker", args.tracker,
                                "--seed", seed, "--jobs", args.jobs, "--json", "--quiet"])
         report = json.loads(report)
         best = report.get("best") or {}
@@ -205,7 +232,7 @@ def main():
         for line in [header] + table:
             print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
     searched = [r for r in rows if r[0] in ("tune", "optuna") and r[2] is not None and r[3] is not None]
-    for grid_row in rows[:len(GRIDS)]:
+    for grid_row in rows[:len(grids)]:
         for search, seed, iterations, objective, *_ in searched:
             met = objective <= 1.1 * grid_row[3] and iterations <= grid_row[2] / 4
             print(f"{search} seed {seed} against {grid_row[0]}: {'meets' if met else 'misses'} the target "
