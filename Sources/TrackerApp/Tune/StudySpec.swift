@@ -177,7 +177,7 @@ public struct StudySpec: Sendable, Equatable {
         for key in root.keys.sorted() where !knownKeys.contains(key) {
             throw fail("unknown key '\(key)' (known: \(knownKeys.joined(separator: ", ")))")
         }
-        let read = StudyKeyReader(source: source)
+        let read = SpecKeyReader(source: source)
 
         guard let name = root["name"] as? String else { throw fail("'name' is missing (a string naming the study)") }
         guard !name.isEmpty, name.count <= 200, !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
@@ -423,47 +423,8 @@ public struct StudySpec: Sendable, Equatable {
     }
 }
 
-/// Reads typed values out of a study spec's JSON, each failure one line naming the key.
-private struct StudyKeyReader {
-    let source: String
-
-    func fail(_ message: String) -> StoreError { .invalidArgument("\(source): \(message)") }
-
-    private func numberValue(_ value: Any) -> NSNumber? {
-        guard let number = value as? NSNumber, !(value is String) else { return nil }
-        if String(cString: number.objCType) == "c" { return nil }
-        return number
-    }
-
-    func integer(_ value: Any?, key: String, default fallback: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let value, !(value is NSNull) else { return fallback }
-        guard let number = numberValue(value), number.doubleValue.isFinite, let exact = Int(exactly: number.doubleValue) else {
-            throw fail("'\(key)' must be a whole number, got \(describe(value))")
-        }
-        guard range.contains(exact) else {
-            throw fail("'\(key)' must be between \(range.lowerBound) and \(range.upperBound), got \(exact)")
-        }
-        return exact
-    }
-
-    func integers(_ value: Any?, key: String, required: Bool, range: ClosedRange<Int>, default fallback: [Int] = []) throws -> [Int] {
-        guard let value, !(value is NSNull) else {
-            if required { throw fail("'\(key)' is missing") }
-            return fallback
-        }
-        let list = (value as? [Any]) ?? [value]
-        guard !list.isEmpty else { throw fail("'\(key)' must not be empty") }
-        return try list.map { try integer($0, key: key, default: 0, range: range) }
-    }
-
-    func number(_ value: Any?, key: String, default fallback: Double) throws -> Double {
-        guard let value, !(value is NSNull) else { return fallback }
-        guard let number = numberValue(value), number.doubleValue.isFinite else {
-            throw fail("'\(key)' must be a finite number, got \(describe(value))")
-        }
-        return number.doubleValue
-    }
-
+/// What only a study spec reads: a setting's value and its distribution.
+extension SpecKeyReader {
     func value(_ value: Any, key: String, kind: StudySettingKind) throws -> StudyValue {
         switch kind {
         case .integer: return .integer(try integer(value, key: key, default: 0, range: 1...Int(Int32.max)))
@@ -510,10 +471,5 @@ private struct StudyKeyReader {
             throw fail("'\(key).\(name)' [\(low), \(high)] holds no whole number")
         }
         return .uniform(low, high)
-    }
-
-    private func describe(_ value: Any) -> String {
-        let text = String(describing: value).replacingOccurrences(of: "\n", with: " ")
-        return text.count > 40 ? String(text.prefix(40)) + "..." : text
     }
 }
