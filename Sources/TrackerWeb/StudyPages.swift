@@ -175,9 +175,20 @@ extension Pages {
             return Self.seriesObject("trial \(trial.index)", step: false, points: Self.pointsJSON(points))
         }
         let rungs = status.plan.rungs
-        return Self.compactJSONResponse(Self.chartObject(
+        var chart = Self.chartObject(
             title: "\(status.spec.objective.rawValue) against budget", xLabel: "budget (iterations)",
-            yLabel: status.spec.objective.rawValue, zoom: "client", xMin: rungs.first ?? 0, xMax: rungs.last ?? 1, series: series))
+            yLabel: status.spec.objective.rawValue, zoom: "client", xMin: rungs.first ?? 0, xMax: rungs.last ?? 1, series: series)
+        // A trial without an objective at any rung (a median convergence beyond every budget it ran) has no
+        // point to draw; the chart says so rather than leave its legend entry unexplained.
+        let beyond = status.ranked.prefix(Self.studyBudgetLines).filter { trial in
+            !(byTrial[trial.index] ?? []).contains { $0.objective != nil }
+        }
+        if !beyond.isEmpty, case .object(var fields) = chart {
+            fields.append(("note", .string("no objective within their budget, so no points: trial "
+                + beyond.map { String($0.index) }.joined(separator: ", "))))
+            chart = .object(fields)
+        }
+        return Self.compactJSONResponse(chart)
     }
 }
 
