@@ -43,6 +43,7 @@ func uiBenchmark(_ arguments: ArraySlice<String>) throws {
     let added = try topUpRuns(path: path, to: targetRuns)
     let (runCount, metricRows, runID) = try describeBenchDatabase(path)
     let (first, second) = try twoFillRuns(path)
+    let study = try recordBenchStudy(tracker: tracker, path: path, in: directory)
     print("ui benchmark: \(path): \(runCount) runs (\(added) small ones added now), \(metricRows) metric rows; "
         + "load average \(loadAverage()); nproc \(ProcessInfo.processInfo.activeProcessorCount), \(cpuModel())")
 
@@ -69,6 +70,11 @@ func uiBenchmark(_ arguments: ArraySlice<String>) throws {
         ("sweeps page (/sweeps)", "sweeps", true),
         ("sweep page (/sweep?label=fill)", "sweep?label=fill", true),
         ("  its parallel coordinates (/api/sweep/parallel)", "api/sweep/parallel?label=fill", false),
+        ("studies page (/studies)", "studies", true),
+        ("study page (/study?name=\(study))", "study?name=\(study)", true),
+        ("  its status (/api/study)", "api/study?name=\(study)", false),
+        ("  its objective against budget", "api/study/budget?name=\(study)", false),
+        ("  its parallel coordinates", "api/study/parallel?name=\(study)", false),
     ]
     print("\nserver time per request over loopback, \(repeats) requests each after 3 warm-up ones (milliseconds; goal p95 < 100 for pages):")
     print("  " + "page".padding(50) + "p50".padding(9) + "p95".padding(9) + "max".padding(9) + "bytes")
@@ -123,6 +129,24 @@ func topUpRuns(path: String, to target: Int) throws -> Int {
         _ = try RunSession.start(specification, in: store).run()
     }
     return missing
+}
+
+/// The study of the study pages' figures: studies/quick.json's spec (9 DTEQL trials at N = 5, ASHA over
+/// 200 to 1,800 iterations), recorded once by `tracker tune` (a few seconds). Returns its name.
+func recordBenchStudy(tracker: String, path: String, in directory: URL) throws -> String {
+    let name = "ui-bench-quick"
+    let spec = directory.appendingPathComponent("\(name).json")
+    try """
+        {"name": "\(name)", "n": [5], "frames": 2, "first_frame_seed": 1, "seeds": [1], "algorithm": "dteql",
+         "fixed": {"epsilon_min": 0.05},
+         "search": {"lr": {"log_uniform": [0.05, 1]}, "epsilon_decay": {"uniform": [50, 2000]}, "phi": {"choice": [5, 10, 20]}},
+         "objective": "median_convergence", "budget": {"min_iterations": 200, "max_iterations": 1800, "reduction": 3},
+         "trials": 9, "scheduler": "asha", "sampler": "sobol", "seed": 1}
+        """.write(to: spec, atomically: true, encoding: .utf8)
+    // A recorded study is complete and changes nothing: `tune` finds every trial-rung done.
+    let result = try runProcess(tracker, ["tune", spec.path, "--db", path, "--quiet"], capture: true)
+    guard result.status == 0 else { throw UsageError(description: "tracker tune for the study pages failed with exit status \(result.status)") }
+    return name
 }
 
 /// One QL run of `iterations` iterations (N = 6, label `ui-bench-long`), recorded once: the chart payload's

@@ -7,13 +7,12 @@ import TrackerStore
 
 /// A recorded study, read back from its canonical spec and its rung results.
 func loadStudy(_ name: String, in store: TrackerStore) throws -> StudyStatus {
-    guard let record = try store.studyRecord(named: name) else {
+    guard let status = try StudyStatus.load(name, in: store) else {
         let names = try store.studyNames()
         throw CommandFailure("no study named \(name) in this database"
             + (names.isEmpty ? " (it holds none; `tracker tune SPEC` records one)" : " (studies: \(names.prefix(20).joined(separator: ", ")))"))
     }
-    let spec = try StudySpec.parse(record.spec, source: "study \(name)")
-    return StudyStatus(spec: spec, rungs: try store.studyRungs(record.id))
+    return status
 }
 
 /// `compare --study`: the runs of the study's best `top` trials, each at the highest rung it reached, and

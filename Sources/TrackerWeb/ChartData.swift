@@ -94,10 +94,10 @@ extension Pages {
             + [(high, schedule.epsilon(at: high))]
     }
 
-    static func chartObject(title: String, yLabel: String, y2Label: String? = nil, zoom: String, xMin: Int, xMax: Int,
-                            series: [JSON]) -> JSON {
+    static func chartObject(title: String, xLabel: String = "iteration", yLabel: String, y2Label: String? = nil, zoom: String,
+                            xMin: Int, xMax: Int, series: [JSON]) -> JSON {
         .object([
-            ("title", .string(title)), ("x_label", .string("iteration")), ("y_label", .string(yLabel)),
+            ("title", .string(title)), ("x_label", .string(xLabel)), ("y_label", .string(yLabel)),
             ("y2_label", .optional(y2Label)), ("zoom", .string(zoom)), ("x_min", .integer(xMin)), ("x_max", .integer(xMax)),
             ("series", .array(series)),
         ])

@@ -48,7 +48,7 @@ struct HTMLPage {
     /// Which navigation entry to highlight.
     var section: Section
 
-    enum Section: String { case runs, sweeps, compare, queries, none }
+    enum Section: String { case runs, sweeps, studies, compare, queries, none }
 
     func render() -> String {
         func link(_ href: String, _ text: String, _ entry: Section) -> String {
@@ -67,7 +67,7 @@ struct HTMLPage {
             <script src="/static/charts.js" defer></script>
             </head>
             <body>
-            <header><nav><span class="brand">tracker</span>\(link("/", "Runs", .runs))\(link("/sweeps", "Sweeps", .sweeps))\(link("/compare", "Compare", .compare))\(link("/queries", "Queries", .queries))</nav></header>
+            <header><nav><span class="brand">tracker</span>\(link("/", "Runs", .runs))\(link("/sweeps", "Sweeps", .sweeps))\(link("/studies", "Studies", .studies))\(link("/compare", "Compare", .compare))\(link("/queries", "Queries", .queries))</nav></header>
             <main>
             <h1>\(escapeHTML(title))</h1>
             \(body)

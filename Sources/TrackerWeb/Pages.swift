@@ -89,6 +89,8 @@ struct Pages: Sendable {
         let greedyOrder: [Int]?
         /// The newest restorable checkpoint's best actions; nil when the run has no checkpoint.
         let topActions: CheckpointTopActions?
+        /// The `tracker tune` studies whose results name this run (saved query `run_studies`).
+        var studies: [String] = []
 
         var record: RunRecord { view.record }
         var hyperparameters: Hyperparameters { view.hyperparameters }
@@ -113,8 +115,16 @@ struct Pages: Sendable {
             if greedy == nil, let action = try store.latestGreedyAction(ofRun: view.record.id) {
                 greedy = Permutations.order(rank: action, count: view.frame.frame.count)
             }
+            // Only a database that holds studies is asked which name this run (the query needs their tables).
+            var studies: [String] = []
+            if try !store.studyNames().isEmpty {
+                let result = try store.run(try SavedQueries.named("run_studies"), parameters: ["run_id": view.record.runID])
+                if let column = result.column("study") {
+                    studies = result.rows.compactMap { row -> String? in if case .text(let name) = row[column] { return name }; return nil }
+                }
+            }
             return RunDetails(view: view, greedyOrder: greedy,
-                              topActions: try store.topActions(ofRun: view.record.runID, count: Self.topActionCount))
+                              topActions: try store.topActions(ofRun: view.record.runID, count: Self.topActionCount), studies: studies)
         }
     }
 

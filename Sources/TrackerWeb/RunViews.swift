@@ -150,6 +150,11 @@ struct RunPage {
             ("label", escapeHTML(record.label ?? "")),
             ("labels", details.labels.map { "<a href=\"/sweep\(escapeHTML(queryString([("label", $0)])))\">\(escapeHTML($0))</a>" }
                 .joined(separator: ", ")),
+        ]
+        if !details.studies.isEmpty {
+            status.append(("studies", details.studies.map { Pages.studyLink($0) }.joined(separator: ", ")))
+        }
+        status += [
             ("iterations", "\(record.doneIterations) of \(record.plannedIterations)"),
             ("time computing", formatDuration(record.elapsedSeconds)),
             ("created", escapeHTML(record.createdAt)), ("started", escapeHTML(record.startedAt ?? "")),

@@ -181,6 +181,13 @@ public struct Dashboard: Sendable {
         router.get("/sweeps") { _, _ in try await blocking { try pages.sweeps() } }
         router.get("/sweep") { request, _ in try await blocking { try pages.sweep(Form(request)) } }
         router.get("/api/sweep/parallel") { request, _ in try await blocking { try pages.sweepParallelData(Form(request)) } }
+        // The tune studies' pages (StudyPages.swift).
+        router.get("/studies") { _, _ in try await blocking { try pages.studies() } }
+        router.get("/study") { request, _ in try await blocking { try pages.study(Form(request)) } }
+        router.get("/api/studies") { _, _ in try await blocking { try pages.studiesJSON() } }
+        router.get("/api/study") { request, _ in try await blocking { try pages.studyJSON(Form(request)) } }
+        router.get("/api/study/parallel") { request, _ in try await blocking { try pages.studyParallelData(Form(request)) } }
+        router.get("/api/study/budget") { request, _ in try await blocking { try pages.studyBudgetData(Form(request)) } }
         if allowEdits { addEditRoutes(to: router, pages: pages, blocking: blocking) }
         return router
     }

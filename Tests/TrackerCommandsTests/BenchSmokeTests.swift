@@ -14,7 +14,8 @@ import TestSupport
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("30 runs (28 small ones added now)"), "\(result.stdout)")
         for page in ["runs page", "run page", "compare page", "its Fig. 2 chart", "5000-iteration run's chart data",
-                     "side-by-side page", "sweeps page", "sweep page", "chart payload of the 5000-iteration run"] {
+                     "side-by-side page", "sweeps page", "sweep page", "studies page", "study page (/study?name=ui-bench-quick)",
+                     "its objective against budget", "chart payload of the 5000-iteration run"] {
             #expect(result.stdout.contains(page), "\(result.stdout)")
         }
         #expect(result.stdout.contains("round 1: "), "\(result.stdout)")

@@ -113,6 +113,9 @@ import TrackerWeb
             ("/api/queries", "application/json"),
             ("/api/queries/run_history?run_id=\(f.ql.prefix(5))", "application/json"),
             ("/queries/run%5Fhistory?run_id=\(f.ql)", "text/html; charset=utf-8"),
+            // The study pages (StudyPageTests has a database with studies): empty, but answered.
+            ("/studies", "text/html; charset=utf-8"),
+            ("/api/studies", "application/json"),
             ("/static/style.css", "text/css; charset=utf-8"),
             ("/static/app.js", "text/javascript; charset=utf-8"),
         ]
@@ -152,6 +155,11 @@ import TrackerWeb
             (.get, "/api/queries/run_history?run_id=\(f.ql)&nonsense=1", 400, "nonsense"),
             (.get, "/queries/run_history?run_id=ffffffff0", 400, "ffffffff0"),
             (.get, "/api/queries/no_such_query", 404, "no_such_query"),
+            (.get, "/study?name=no_such_study", 404, "no_such_study"),
+            (.get, "/api/study?name=no_such_study", 404, "no_such_study"),
+            (.get, "/api/study/budget?name=no_such_study", 404, "no_such_study"),
+            (.get, "/api/study/parallel?name=no_such_study", 404, "no_such_study"),
+            (.get, "/study", 400, "name"),
             (.get, "/api/runs?page=0", 400, "page"),
             (.get, "/api/runs?size=100000", 400, "size"),
             (.get, "/api/runs?algo=sarsa", 400, "algo"),

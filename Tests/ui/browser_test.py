@@ -8,7 +8,7 @@ It records a small sweep plus one run that keeps running, starts `tracker ui --p
 runs -> run -> compare -> queries as a user would, checks what each page shows, that the running run's
 progress moves without a reload, works the interactive chart (the values under the pointer, zoom and
 reset, a line hidden from the legend, log x), ticks three runs for the side-by-side page, opens the sweep's
-page, adds a tag and a note through the forms of `--allow-edits` (and finds them with `tracker show`), sees
+page and a tune study's page (reads the objective-against-budget chart under the pointer), adds a tag and a note through the forms of `--allow-edits` (and finds them with `tracker show`), sees
 a cross-origin POST refused, checks that the browser console stays free of errors, and saves a
 screenshot of each page (docs/ui/ by default). Exits non-zero on any failure, including a missing
 browser, driver or Selenium: it never skips.
@@ -350,6 +350,52 @@ def main():
             picture, int(x * scale - picture.size["width"] / 2) + 1, int(y * scale - picture.size["height"] / 2)).perform()
         WebDriverWait(driver, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, "#sweep-parallel .ichart-values").is_displayed())
         screenshot("sweep.png")
+        collect_console()
+
+        # The study pages: a tune study (the repository's studies/quick.json: 9 trials, seconds), recorded now,
+        # while the dashboard serves (the pages above count the sweep's runs only); the list, then the study's
+        # progress, leaderboard and its two pictures.
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "studies", "quick.json")) as file:
+            study = json.load(file)
+        study_spec = os.path.join(work, "quick.json")
+        with open(study_spec, "w") as file:
+            json.dump(study, file)
+        tracker("tune", study_spec, "--db", db, "--jobs", "2", "--quiet")
+        driver.get(base)
+        driver.find_element(By.LINK_TEXT, "Studies").click()
+        WebDriverWait(driver, 10).until(lambda d: d.title.startswith("Studies"))
+        screenshot("studies.png")
+        driver.find_element(By.LINK_TEXT, study["name"]).click()
+        WebDriverWait(driver, 10).until(lambda d: d.title.startswith("Study "))
+        status = json.loads(tracker("tune", study_spec, "--db", db, "--status", "--format", "json").stdout)
+        expected = f"{status['trial_rungs_done']} of {status['trial_rungs_total']} trial-rungs done, {status['iterations_spent']} iterations spent"
+        if expected not in driver.find_element(By.TAG_NAME, "body").text:
+            fail(f"the study page does not read {expected!r}")
+        WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#study-parallel polyline"))
+        WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#study-budget.ready svg.ichart-svg"))
+        budget = driver.find_element(By.ID, "study-budget")
+        paths = budget.find_elements(By.CSS_SELECTOR, "path[data-series]")
+        if not paths:
+            fail("the objective-against-budget chart draws no line")
+        # Hover near the top budget (the best trials reach it): the values at the cursor are shown.
+        svg = budget.find_element(By.CSS_SELECTOR, "svg.ichart-svg")
+        ActionChains(driver).move_to_element_with_offset(svg, int(svg.size["width"] * 0.3), 0).perform()
+        values = budget.find_element(By.CSS_SELECTOR, ".ichart-values")
+        WebDriverWait(driver, 5).until(lambda d: values.is_displayed())
+        best = f"trial {status['best']['trial']}"
+        numbers = [v.text for v in values.find_elements(By.CSS_SELECTOR, ".ichart-value .value") if re.fullmatch(r"[\d.,e+-]+", v.text)]
+        if not re.search(r"budget \(iterations\) \d+", values.text) or best not in values.text or not numbers:
+            fail(f"the objective-against-budget chart reads {values.text!r} under the pointer")
+        # A line hidden from the legend and shown again.
+        budget.find_element(By.CSS_SELECTOR, ".ichart-toggle").click()
+        if len(budget.find_elements(By.CSS_SELECTOR, "path[data-series]")) != len(paths) - 1:
+            fail("hiding a study trial from the legend did not remove its line")
+        budget.find_element(By.CSS_SELECTOR, ".ichart-toggle.off").click()
+        # The chart was drawn anew: hover its new SVG for the screenshot.
+        svg = budget.find_element(By.CSS_SELECTOR, "svg.ichart-svg")
+        ActionChains(driver).move_to_element_with_offset(svg, int(svg.size["width"] * 0.3), 0).perform()
+        WebDriverWait(driver, 5).until(lambda d: budget.find_element(By.CSS_SELECTOR, ".ichart-values").is_displayed())
+        screenshot("study.png")
         collect_console()
 
         # Compare the whole sweep at N = 6.

@@ -100,3 +100,21 @@ public struct StudyStatus: Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 }
+
+extension StudyStatus {
+    /// The study recorded as `name` in `store`, from its canonical spec and its rung results; nil when the
+    /// database holds no study of that name. What `compare --study` and the dashboard's study pages read.
+    public static func load(_ name: String, in store: TrackerStore) throws -> StudyStatus? {
+        guard let record = try store.studyRecord(named: name) else { return nil }
+        let spec = try StudySpec.parse(record.spec, source: "study \(name)")
+        return StudyStatus(spec: spec, rungs: try store.studyRungs(record.id))
+    }
+
+    /// The trials with a result, best first, as `tune --status` and `compare --study` rank them: a deeper
+    /// rung first (the trial survived more halvings), then the objective in the study's direction, then the index.
+    public var ranked: [Trial] {
+        trials.filter { $0.rung != nil }.sorted { a, b in
+            a.rung != b.rung ? a.rung! > b.rung! : StudyPlan.better((a.index, a.objective), (b.index, b.objective), direction: spec.direction)
+        }
+    }
+}
