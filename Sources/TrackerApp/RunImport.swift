@@ -109,7 +109,7 @@ public enum RunImport {
         let trackerVersion: String
         var header: Header?
         var actionCount = 0
-        var metrics: [ImportedMetric] = []
+        var metrics: [MetricRow] = []
         var seenActions = Set<Int>()
         var finalSeen = false
 
@@ -400,7 +400,7 @@ public enum RunImport {
                 }
                 distinct = given
             }
-            metrics.append(ImportedMetric(iteration: iteration, action: action, reward: reward, greedyAction: greedy,
+            metrics.append(MetricRow(iteration: iteration, action: action, reward: reward, greedyAction: greedy,
                                           distinctActions: distinct))
         }
 

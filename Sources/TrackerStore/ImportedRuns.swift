@@ -3,23 +3,6 @@ import Learning
 import Scheduling
 import SQLite
 
-/// One iteration of an imported run: the columns of `metrics`, as a built-in run records them.
-public struct ImportedMetric: Sendable, Equatable {
-    public var iteration: Int
-    public var action: Int
-    public var reward: Double
-    public var greedyAction: Int
-    public var distinctActions: Int
-
-    public init(iteration: Int, action: Int, reward: Double, greedyAction: Int, distinctActions: Int) {
-        self.iteration = iteration
-        self.action = action
-        self.reward = reward
-        self.greedyAction = greedyAction
-        self.distinctActions = distinctActions
-    }
-}
-
 /// A run made outside the tracker, validated (`RunImport` reads it from a `tracker-import/1` file) and
 /// ready to record: the store records it in one transaction, its summary derived from its metrics.
 public struct ImportedRun: Sendable {
@@ -39,14 +22,15 @@ public struct ImportedRun: Sendable {
     public var label: String?
     public var wallSeconds: Double
     /// Iterations 0, 1, ... in order, as many as the run's budget.
-    public var metrics: [ImportedMetric]
+    /// The rows of `metrics`, as a built-in run records them.
+    public var metrics: [MetricRow]
     public var trackerVersion: String
     /// How the import came to be (`tracker import ...`), recorded in run_provenance like any run's.
     public var provenance: Provenance?
 
     public init(format: String, source: String, algorithm: String, frame: Frame, frameSource: FrameSource, phi: Int,
                 seed: UInt64?, settings: [Setting], provenanceJSON: String, label: String?, wallSeconds: Double,
-                metrics: [ImportedMetric], trackerVersion: String, provenance: Provenance? = nil) {
+                metrics: [MetricRow], trackerVersion: String, provenance: Provenance? = nil) {
         self.format = format
         self.source = source
         self.algorithm = algorithm
@@ -135,10 +119,7 @@ extension TrackerStore {
                     try insertSetting.run([.integer(runKey), .text(setting.key), value])
                 }
                 if let provenance = run.provenance { try insertProvenance(provenance, runKey: runKey) }
-                try insertMetrics(run.metrics.map { metric in
-                    MetricRow(iteration: metric.iteration, action: metric.action, reward: metric.reward,
-                              greedyAction: metric.greedyAction, distinctActions: metric.distinctActions)
-                }, runKey: runKey)
+                try insertMetrics(run.metrics, runKey: runKey)
                 let known = Set(try database.cachedStatement("SELECT action FROM frame_actions WHERE frame_id = ?")
                     .rows([.integer(frameID)]) { try $0.int("action") })
                 var seen = known
