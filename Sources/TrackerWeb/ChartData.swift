@@ -165,14 +165,8 @@ extension Pages {
     /// `/api/compare/fig2?n=...` (the compare page's filters): Fig. 2 as `tracker plot` draws it, with its
     /// 95% bands (`--band ci`), from the same `convergenceCurves` and `Fig2Chart`.
     func compareChartData(_ form: Form) throws -> Response {
-        let request = try CompareRequest(form)
-        guard let n = request.n else { throw WebError.badRequest("the chart needs n") }
-        let curves = try withStore { store in
-            try store.convergenceCurves(runs: try compareRows(request, in: store), n: n, metric: .normalizedReward,
-                                        points: 200, logarithmic: false, band: .ci)
-        }
-        guard let chart = Fig2Chart.chart(curves: curves, n: n, metric: .normalizedReward, label: request.label, logX: false,
-                                          band: .ci) else {
+        let (n, chart) = try fig2Chart(try CompareRequest(form))
+        guard let chart else {
             return Self.compactJSONResponse(Self.chartObject(title: "No finished runs with N = \(n) to draw", yLabel: "",
                                                              zoom: "client", xMin: 0, xMax: 0, series: []))
         }

@@ -230,18 +230,23 @@ extension Pages {
         return Self.jsonResponse(.array(try comparisons(request).map(report.jsonObject)))
     }
 
-    /// Fig. 2 for one N, drawn by `tracker plot`'s `Fig2Chart` over the runs the request selects.
-    func compareChart(_ form: Form) throws -> Response {
-        let request = try CompareRequest(form)
+    /// Fig. 2 for one N as `tracker plot` draws it (`Fig2Chart`, with its default band: the 95% interval of
+    /// the mean where 3 or more runs contribute) over the runs the request selects; nil chart when no
+    /// finished run has that N. The SVG and its interactive data (ChartData.swift) both come from here.
+    func fig2Chart(_ request: CompareRequest) throws -> (n: Int, chart: LineChart?) {
         guard let n = request.n else { throw WebError.badRequest("the chart needs n") }
         let curves = try withStore { store in
             try store.convergenceCurves(runs: try compareRows(request, in: store), n: n, metric: .normalizedReward,
                                         points: 200, logarithmic: false, band: .ci)
         }
-        // With tracker plot's default band: the 95% interval of the mean where 3 or more runs contribute.
-        guard let chart = Fig2Chart.chart(curves: curves, n: n, metric: .normalizedReward, label: request.label, logX: false,
-                                          band: .ci),
-              let svg = try? chart.svg() else {
+        return (n, Fig2Chart.chart(curves: curves, n: n, metric: .normalizedReward, label: request.label, logX: false,
+                                   band: .ci))
+    }
+
+    /// Fig. 2 for one N, as an SVG.
+    func compareChart(_ form: Form) throws -> Response {
+        let (n, chart) = try fig2Chart(try CompareRequest(form))
+        guard let chart, let svg = try? chart.svg() else {
             return Self.svgResponse(Self.placeholderSVG("No finished runs with N = \(n) to draw"))
         }
         return Self.svgResponse(svg)
