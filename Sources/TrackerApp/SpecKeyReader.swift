@@ -8,6 +8,23 @@ struct SpecKeyReader {
 
     func fail(_ message: String) -> StoreError { .invalidArgument("\(source): \(message)") }
 
+    /// The spec's top-level JSON object, every key in `knownKeys`; `what` names the spec in the refusal
+    /// ("the spec", "the study spec").
+    func root(of text: String, what: String, knownKeys: [String]) throws -> [String: Any] {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+        } catch {
+            let detail = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? "malformed JSON"
+            throw fail("not valid JSON (\(detail.split(separator: "\n").first ?? ""))")
+        }
+        guard let root = object as? [String: Any] else { throw fail("\(what) must be a JSON object") }
+        for key in root.keys.sorted() where !knownKeys.contains(key) {
+            throw fail("unknown key '\(key)' (known: \(knownKeys.joined(separator: ", ")))")
+        }
+        return root
+    }
+
     /// JSON numbers arrive as NSNumber; a Bool is an NSNumber too and must not pass for 1 or 0.
     private func numberValue(_ value: Any) -> NSNumber? {
         guard let number = value as? NSNumber, !(value is String) else { return nil }

@@ -45,18 +45,8 @@ public struct SweepSpec: Sendable, Equatable {
     /// Parses a spec; every problem is one line naming the file and the key.
     public static func parse(_ text: String, source: String) throws -> SweepSpec {
         func fail(_ message: String) -> StoreError { .invalidArgument("\(source): \(message)") }
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
-        } catch {
-            let detail = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? "malformed JSON"
-            throw fail("not valid JSON (\(detail.split(separator: "\n").first ?? ""))")
-        }
-        guard let root = object as? [String: Any] else { throw fail("the spec must be a JSON object") }
-        for key in root.keys.sorted() where !knownKeys.contains(key) {
-            throw fail("unknown key '\(key)' (known: \(knownKeys.joined(separator: ", ")))")
-        }
         let reader = SpecKeyReader(source: source)
+        let root = try reader.root(of: text, what: "the spec", knownKeys: knownKeys)
 
         let taskCounts = try reader.integers(root["n"], key: "n", required: true, range: 2...ExactOptimum.maximumTasks)
         let frameSeeds: [UInt64]

@@ -166,18 +166,8 @@ public struct StudySpec: Sendable, Equatable {
 
     public static func parse(_ text: String, source: String) throws -> StudySpec {
         func fail(_ message: String) -> StoreError { .invalidArgument("\(source): \(message)") }
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
-        } catch {
-            let detail = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? "malformed JSON"
-            throw fail("not valid JSON (\(detail.split(separator: "\n").first ?? ""))")
-        }
-        guard let root = object as? [String: Any] else { throw fail("the study spec must be a JSON object") }
-        for key in root.keys.sorted() where !knownKeys.contains(key) {
-            throw fail("unknown key '\(key)' (known: \(knownKeys.joined(separator: ", ")))")
-        }
         let read = SpecKeyReader(source: source)
+        let root = try read.root(of: text, what: "the study spec", knownKeys: knownKeys)
 
         guard let name = root["name"] as? String else { throw fail("'name' is missing (a string naming the study)") }
         guard !name.isEmpty, name.count <= 200, !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
