@@ -292,6 +292,8 @@ public struct RunFilter: Sendable, Equatable {
     /// `queries/run_settings.sql`, delta only for DTAQL, an imported run's own settings instead of
     /// run_params, its tags as `tag.KEY`), and ?8, a JSON array of the conditions
     /// (`{"k": key, "t": the value as text, "x": as a number or null}`), must each find a row that matches.
+    /// `+s.value` drops the affinity the compound's first column (runs.algorithm, text) gives `s.value`,
+    /// which would turn the number 5000 into the text '5000' before comparing it with beta's 5000.0.
     /// ?9 and ?10 bound the fresh heartbeats for `dead`, ?11 lists this host's running runs whose process
     /// is gone (a JSON array of `runs.id`).
     static let whereClause = columnConditions + """
@@ -331,8 +333,8 @@ public struct RunFilter: Sendable, Equatable {
                    WHERE s.key = c.value ->> 'k'
                      AND CASE typeof(s.value)
                          WHEN 'null' THEN c.value ->> 't' IN ('none', 'null')
-                         WHEN 'text' THEN s.value = c.value ->> 't'
-                         ELSE s.value = c.value ->> 'x' END)))
+                         WHEN 'text' THEN +s.value = c.value ->> 't'
+                         ELSE +s.value = c.value ->> 'x' END)))
           AND (?9 IS NULL OR (r.status = 'running'
                AND (r.heartbeat_at IS NULL OR r.heartbeat_at < ?9 OR r.heartbeat_at > ?10
                     OR r.id IN (SELECT value FROM json_each(?11)))))

@@ -37,7 +37,9 @@ import TestSupport
 
         let header = try CLI.run(["list", "--db", db, "--format", "csv"]).stdout.split(separator: "\n").first
         #expect(header == "run_id,algorithm,n,phi,seed,frame_seed,settings,status,resumable,iterations,planned,objective,iterations_to_optimal,label,created_at")
-        let settings = try Self.list(db, ["--columns", "algorithm,frame_seed,settings"])
+        // Newest first by default; --oldest-first gives the order of creation.
+        #expect(try Self.list(db, ["--columns", "frame_seed"]).map { $0[0] } == ["9", "3", "2", "1"])
+        let settings = try Self.list(db, ["--columns", "algorithm,frame_seed,settings", "--oldest-first"])
         #expect(settings.map { $0[0] } == ["ql", "ql", "ql", "dteql"])
         #expect(settings.map { $0[1] } == ["1", "2", "3", "9"])
         #expect(settings[0][2] == "iterations=50")
