@@ -287,15 +287,16 @@ public struct RunFilter: Sendable, Equatable {
         """
 
     /// The conditions on `runs AS r`; each filter is bound (see ``bindings(now:deadLocalRuns:)``), a NULL
-    /// switches it off. Column names cannot be bound, so `--where` goes through one fixed list: every
-    /// setting of a run as (key, value) rows, keyed by the vocabulary's canonical names (the settings of
-    /// `queries/run_settings.sql`, delta only for DTAQL, an imported run's own settings instead of
-    /// run_params, its tags as `tag.KEY`), and ?8, a JSON array of the conditions
-    /// (`{"k": key, "t": the value as text, "x": as a number or null}`), must each find a row that matches.
-    /// `+s.value` drops the affinity the compound's first column (runs.algorithm, text) gives `s.value`,
-    /// which would turn the number 5000 into the text '5000' before comparing it with beta's 5000.0.
-    /// ?9 and ?10 bound the fresh heartbeats for `dead`, ?11 lists this host's running runs whose process
-    /// is gone (a JSON array of `runs.id`).
+    /// switches it off. Column names cannot be bound, so `--where` goes through one fixed list: ?8 is a
+    /// JSON array of the conditions (`{"k": key, "t": the value as text, "x": as a number or null}`), read
+    /// once into `c`, and each condition must find its setting among the run's: one branch per setting of
+    /// `queries/run_settings.sql` by its canonical name (delta only for DTAQL), an imported run's own
+    /// settings (run_import_settings), its tags as `tag.KEY`. Each branch is guarded by its key, so a
+    /// condition reads only its own row (a primary-key lookup). `+s.value` drops the text affinity the
+    /// compound's first column (runs.algorithm) would give `s.value`, which would turn the number 5000
+    /// into the text '5000' before comparing it with beta's 5000.0. ?9 and ?10 bound the fresh
+    /// heartbeats for `dead`, ?11 lists this host's running runs whose process is gone (a JSON array of
+    /// `runs.id`).
     static let whereClause = columnConditions + """
 
           AND (?5 IS NULL OR EXISTS (SELECT 1 FROM run_labels AS l WHERE l.run = r.id AND l.label = ?5))
@@ -304,37 +305,37 @@ public struct RunFilter: Sendable, Equatable {
                OR EXISTS (SELECT 1 FROM run_tags AS t
                           WHERE t.run = r.id AND t.key || '=' || t.value LIKE '%' || ?7 || '%' ESCAPE '\\'))
           AND (?8 IS NULL OR NOT EXISTS (
-               SELECT 1 FROM json_each(?8) AS c
-               WHERE NOT EXISTS (
-                   SELECT 1 FROM (
-                       SELECT 'algorithm' AS key, r.algorithm AS value
-                       UNION ALL SELECT 'n', r.n
-                       UNION ALL SELECT 'phi', r.phi
-                       UNION ALL SELECT 'iterations', r.planned_iterations
-                       UNION ALL SELECT 'rate', f.uplink_rate FROM frames AS f WHERE f.frame_id = r.frame_id
-                       UNION ALL SELECT 'cpu_hz', f.cpu_hz FROM frames AS f WHERE f.frame_id = r.frame_id
-                       UNION ALL SELECT 'zeta', f.zeta FROM frames AS f WHERE f.frame_id = r.frame_id
-                       UNION ALL SELECT 'delta', q.delta FROM run_params AS q WHERE q.run = r.id AND r.algorithm = 'dtaql'
-                       UNION ALL SELECT 'lr', q.learning_rate FROM run_params AS q WHERE q.run = r.id
-                       UNION ALL SELECT 'gamma', q.discount FROM run_params AS q WHERE q.run = r.id
-                       UNION ALL SELECT 'eps_start', q.epsilon_start FROM run_params AS q WHERE q.run = r.id
-                       UNION ALL SELECT 'eps_min', q.epsilon_min FROM run_params AS q WHERE q.run = r.id
-                       UNION ALL SELECT 'beta', q.epsilon_decay FROM run_params AS q WHERE q.run = r.id
-                       UNION ALL SELECT 'reward', q.reward FROM run_params AS q WHERE q.run = r.id
-                       UNION ALL SELECT 'twin_rate', q.twin_uplink_rate FROM run_params AS q WHERE q.run = r.id
-                       UNION ALL SELECT 'twin_cpu_hz', q.twin_cpu_hz FROM run_params AS q WHERE q.run = r.id
-                       UNION ALL SELECT 'twin_zeta', q.twin_zeta FROM run_params AS q WHERE q.run = r.id
-                       UNION ALL SELECT 'twin_noise', q.twin_noise FROM run_params AS q WHERE q.run = r.id
-                       UNION ALL SELECT 'twin_noise_seed', q.twin_noise_seed FROM run_params AS q WHERE q.run = r.id
-                       UNION ALL SELECT 'aggregation', q.aggregation FROM run_params AS q WHERE q.run = r.id
-                       UNION ALL SELECT i.key, i.value FROM run_import_settings AS i WHERE i.run = r.id
-                       UNION ALL SELECT 'tag.' || t.key, t.value FROM run_tags AS t WHERE t.run = r.id
-                   ) AS s
-                   WHERE s.key = c.value ->> 'k'
-                     AND CASE typeof(s.value)
-                         WHEN 'null' THEN c.value ->> 't' IN ('none', 'null')
-                         WHEN 'text' THEN +s.value = c.value ->> 't'
-                         ELSE +s.value = c.value ->> 'x' END)))
+            WITH c(k, t, x) AS MATERIALIZED (SELECT value ->> 'k', value ->> 't', value ->> 'x' FROM json_each(?8))
+            SELECT 1 FROM c
+            WHERE NOT EXISTS (
+                SELECT 1 FROM (
+                    SELECT r.algorithm AS value WHERE c.k = 'algorithm'
+                    UNION ALL SELECT r.n WHERE c.k = 'n'
+                    UNION ALL SELECT r.phi WHERE c.k = 'phi'
+                    UNION ALL SELECT r.planned_iterations WHERE c.k = 'iterations'
+                    UNION ALL SELECT f.uplink_rate FROM frames AS f WHERE c.k = 'rate' AND f.frame_id = r.frame_id
+                    UNION ALL SELECT f.cpu_hz FROM frames AS f WHERE c.k = 'cpu_hz' AND f.frame_id = r.frame_id
+                    UNION ALL SELECT f.zeta FROM frames AS f WHERE c.k = 'zeta' AND f.frame_id = r.frame_id
+                    UNION ALL SELECT q.delta FROM run_params AS q WHERE c.k = 'delta' AND r.algorithm = 'dtaql' AND q.run = r.id
+                    UNION ALL SELECT q.learning_rate FROM run_params AS q WHERE c.k = 'lr' AND q.run = r.id
+                    UNION ALL SELECT q.discount FROM run_params AS q WHERE c.k = 'gamma' AND q.run = r.id
+                    UNION ALL SELECT q.epsilon_start FROM run_params AS q WHERE c.k = 'eps_start' AND q.run = r.id
+                    UNION ALL SELECT q.epsilon_min FROM run_params AS q WHERE c.k = 'eps_min' AND q.run = r.id
+                    UNION ALL SELECT q.epsilon_decay FROM run_params AS q WHERE c.k = 'beta' AND q.run = r.id
+                    UNION ALL SELECT q.reward FROM run_params AS q WHERE c.k = 'reward' AND q.run = r.id
+                    UNION ALL SELECT q.twin_uplink_rate FROM run_params AS q WHERE c.k = 'twin_rate' AND q.run = r.id
+                    UNION ALL SELECT q.twin_cpu_hz FROM run_params AS q WHERE c.k = 'twin_cpu_hz' AND q.run = r.id
+                    UNION ALL SELECT q.twin_zeta FROM run_params AS q WHERE c.k = 'twin_zeta' AND q.run = r.id
+                    UNION ALL SELECT q.twin_noise FROM run_params AS q WHERE c.k = 'twin_noise' AND q.run = r.id
+                    UNION ALL SELECT q.twin_noise_seed FROM run_params AS q WHERE c.k = 'twin_noise_seed' AND q.run = r.id
+                    UNION ALL SELECT q.aggregation FROM run_params AS q WHERE c.k = 'aggregation' AND q.run = r.id
+                    UNION ALL SELECT i.value FROM run_import_settings AS i WHERE r.origin = 'imported' AND i.run = r.id AND i.key = c.k
+                    UNION ALL SELECT t.value FROM run_tags AS t WHERE substr(c.k, 1, 4) = 'tag.' AND t.run = r.id AND t.key = substr(c.k, 5)
+                ) AS s
+                WHERE CASE typeof(s.value)
+                      WHEN 'null' THEN c.t IN ('none', 'null')
+                      WHEN 'text' THEN +s.value = c.t
+                      ELSE +s.value = c.x END)))
           AND (?9 IS NULL OR (r.status = 'running'
                AND (r.heartbeat_at IS NULL OR r.heartbeat_at < ?9 OR r.heartbeat_at > ?10
                     OR r.id IN (SELECT value FROM json_each(?11)))))
