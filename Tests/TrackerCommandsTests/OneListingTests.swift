@@ -256,4 +256,36 @@ import TestSupport
         #expect(unknownCLI.stderr.contains(message), "\(unknownCLI.stderr) vs \(message)")
         #expect(server.stop() == 0)
     }
+
+    /// `dead` is `RunRecord.isAbandoned` on both sides, including its part SQL cannot see: a run of this
+    /// host whose process is gone is dead with a fresh heartbeat; one whose process lives (this test's) is not.
+    @Test func statusDeadIsTheLivenessRuleOnBothSides() throws {
+        let dir = try TemporaryDirectory(prefix: "tracker-one-listing-dead")
+        let db = dir.path("d.db")
+        let finished = try Self.record(db, ["--algo", "ql", "--seed", "1"])
+        let gone = try Self.record(db, ["--algo", "ql", "--seed", "2"])
+        let live = try Self.record(db, ["--algo", "ql", "--seed", "3"])
+        var name = [CChar](repeating: 0, count: 256)
+        #expect(gethostname(&name, 255) == 0)
+        let host = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let exited = Process()
+        exited.executableURL = URL(fileURLWithPath: "/bin/true")
+        try exited.run()
+        exited.waitUntilExit()
+        let now = ISO8601DateFormatter.withMilliseconds.string(from: Date())
+        let database = try Database(path: db, mode: .readWrite)
+        let update = try database.prepare("UPDATE runs SET status = 'running', heartbeat_at = ?, host = ?, pid = ? WHERE run_id = ?")
+        try update.run([.text(now), .text(host), .integer(Int64(exited.processIdentifier)), .text(gone)])
+        try update.run([.text(now), .text(host), .integer(Int64(getpid())), .text(live)])
+
+        let server = try UIServer(database: db)
+        #expect(try Self.listed(db, ["--status", "dead"]) == [gone])
+        #expect(try Self.browsed(server, "status=dead") == [gone])
+        #expect(try Self.listed(db, ["--status", "running"]) == [live, gone])
+        #expect(try Self.browsed(server, "status=running") == [live, gone])
+        #expect(try Self.listed(db, ["--status", "finished"]) == [finished])
+        let statuses = try #require(try CLI.json(try CLI.run(["list", "--db", db, "--format", "json", "--status", "dead"])) as? [[String: Any]])
+        #expect(statuses.first?["status"] as? String == "running (dead, resumable)")
+        #expect(server.stop() == 0)
+    }
 }
