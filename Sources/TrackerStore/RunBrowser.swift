@@ -164,7 +164,7 @@ private func shortNumber(_ value: Double) -> String {
 extension TrackerStore {
     /// One page of runs for the run browser. Every filter is a bound parameter (NULL switches it off);
     /// the sort column comes from `RunSortKey`'s fixed expressions. Runs without a value in the sort
-    /// column (no summary yet) sort last either way. The rows are `tracker list`'s (``listing(_:order:limit:offset:)``).
+    /// column (no summary yet) sort last either way. The rows are `tracker list`'s (``listing(_:sort:descending:limit:offset:)``).
     public func browseRuns(_ query: RunBrowserQuery) throws -> RunBrowserPage {
         let pageSize = min(max(query.pageSize, 1), RunBrowserQuery.maximumPageSize)
         let offset = Int64(max(query.page - 1, 0)) * Int64(pageSize)
