@@ -362,8 +362,9 @@ public struct RunFilter: Sendable, Equatable {
             text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                 .replacingOccurrences(of: "_", with: "\\_")
         }
-        let stale = Liveness.staleAfterSeconds
         let dead = status == .dead
+        // Read only for `dead`: the bound comes from the environment, which is not free to read per page.
+        let stale = dead ? Liveness.staleAfterSeconds : 0
         return [
             algorithm.map { .text($0.rawValue) } ?? .null,
             n.map { .integer(Int64($0)) } ?? .null,
