@@ -76,7 +76,7 @@ public struct DeleteCommand: ParsableCommand {
     /// oldest first.
     func selectedRuns(in store: TrackerStore) throws -> [RunRecord] {
         if runIDs.isEmpty {
-            return try selection.matchingSettings(try store.runs(matching: try selection.filter), in: store) { $0.runID }
+            return try store.runs(matching: try selection.filter)
         }
         var seen = Set<Int64>()
         return try runIDs.map { try store.run($0) }.filter { seen.insert($0.id).inserted }.sorted { $0.id < $1.id }

@@ -5,6 +5,7 @@ import TrackerReports
 import TrackerStore
 
 extension RunStatus: ExpressibleByArgument {}
+extension RunStatusFilter: ExpressibleByArgument {}
 
 /// A column of `tracker list`: what `--columns` picks and `--sort` orders by. Sorting happens on the
 /// rows already read, so a column name never reaches SQL.
@@ -68,8 +69,11 @@ enum ListColumn: String, CaseIterable, ExpressibleByArgument {
 public struct ListCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "List runs. A 'running' run whose process died shows as resumable.",
+        abstract: "List runs, newest first. A 'running' run whose process died shows as resumable.",
         discussion: """
+            Order: newest first (by creation), as the dashboard's runs page; --oldest-first reverses it. \
+            --sort orders by a column instead (smallest first, --descending for largest first; runs equal \
+            in it stay oldest first). The filters are the runs page's (one query for both).
             Columns: \(ListColumn.names). seed is the learner's seed, frame_seed the generated frame's \
             (empty for a task file); settings lists the settings that differ from tracker run's defaults. \
             --format json gives each run as a row of show --format json's shape, under the same key paths \
@@ -81,11 +85,14 @@ public struct ListCommand: ParsableCommand {
 
     @OptionGroup var selection: RunSelectionOptions
 
-    @Option(help: ArgumentHelp("Order by this column (default: created_at, oldest first).", valueName: "column"))
+    @Option(help: ArgumentHelp("Order by this column (default: newest first).", valueName: "column"))
     var sort: ListColumn?
 
-    @Flag(help: "Reverse the order (newest or largest first).")
+    @Flag(help: "With --sort: largest first. Without: newest first, the default.")
     var descending = false
+
+    @Flag(help: "Oldest first (the order of creation) instead of newest first.")
+    var oldestFirst = false
 
     @Option(help: ArgumentHelp("Show at most this many runs (after sorting).", valueName: "count"))
     var limit: Int?
@@ -102,6 +109,9 @@ public struct ListCommand: ParsableCommand {
 
     public func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit).") }
+        if oldestFirst, sort != nil || descending {
+            throw ValidationError("--oldest-first orders by creation; with --sort, --descending reverses the column's order.")
+        }
         _ = try chosenColumns()
         try latex.validate(for: format)
     }
@@ -119,21 +129,25 @@ public struct ListCommand: ParsableCommand {
 
     public func run() throws {
         let store = try database.openStore(.readOnly)
-        var runs = try selection.matchingSettings(try store.listRuns(matching: try selection.filter), in: store) {
-            $0.record.runID
+        guard let sort else {
+            // Creation order comes from the query, and so does --limit: the runs page's rows and order.
+            let runs = try store.listRuns(matching: try selection.filter, newestFirst: !oldestFirst, limit: limit)
+            try output(runs)
+            return
         }
-        if let sort {
-            // Stable: runs equal in the column stay oldest first; empty cells go last either way.
-            runs = runs.enumerated().sorted { left, right in
-                let order = compareCells(sort.cell(left.element), sort.cell(right.element))
-                if order == .orderedSame { return left.offset < right.offset }
-                if sort.cell(left.element) == .null || sort.cell(right.element) == .null { return order == .orderedAscending }
-                return descending ? order == .orderedDescending : order == .orderedAscending
-            }.map(\.element)
-        } else if descending {
-            runs.reverse()
-        }
+        // Stable: runs equal in the column stay oldest first; empty cells go last either way.
+        var runs = try store.listRuns(matching: try selection.filter, newestFirst: false)
+        runs = runs.enumerated().sorted { left, right in
+            let order = compareCells(sort.cell(left.element), sort.cell(right.element))
+            if order == .orderedSame { return left.offset < right.offset }
+            if sort.cell(left.element) == .null || sort.cell(right.element) == .null { return order == .orderedAscending }
+            return descending ? order == .orderedDescending : order == .orderedAscending
+        }.map(\.element)
         if let limit { runs = Array(runs.prefix(limit)) }
+        try output(runs)
+    }
+
+    func output(_ runs: [ListedRun]) throws {
         let shown = try chosenColumns()
         if format == .json {
             let rows = runs.map { run in JSON.nested(shown.compactMap { $0.member(run) }) }

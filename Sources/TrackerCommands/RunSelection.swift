@@ -14,8 +14,8 @@ public struct ReportFormatOptions: ParsableArguments {
     public init() {}
 }
 
-/// Which runs `list` and `delete` act on: every filter is bound in SQL (`RunFilter`) or matched against
-/// the recorded settings (`--where`, `--tag`), never spliced into a statement.
+/// Which runs `list` and `delete` act on: every filter, `--where` and `--tag` included, is a condition of
+/// the one listing query (`RunFilter`, the runs page's too), its value bound, never spliced into a statement.
 public struct RunSelectionOptions: ParsableArguments {
     @Option(help: "Only this algorithm.")
     var algo: Algorithm?
@@ -26,8 +26,8 @@ public struct RunSelectionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Only runs with this phi (the twin's update interval of DTEQL and DTAQL).", valueName: "phi"))
     var phi: Int?
 
-    @Option(help: "Only runs with this status.")
-    var status: RunStatus?
+    @Option(help: "Only runs with this status (dead: the 'running' runs that are dead and resumable; running: live and dead ones).")
+    var status: RunStatusFilter?
 
     @Option(help: ArgumentHelp("Only runs with this label (among their labels: a run adopted by a sweep belongs to its label too).", valueName: "text"))
     var label: String?
@@ -64,7 +64,10 @@ public struct RunSelectionOptions: ParsableArguments {
     }
 
     var filter: RunFilter {
-        get throws { RunFilter(algorithm: algo, n: n, status: status, label: label, since: try sinceDate(), phi: phi) }
+        get throws {
+            RunFilter(algorithm: algo, n: n, status: status, label: label, since: try sinceDate(), phi: phi,
+                      conditions: try allConditions())
+        }
     }
 
     /// `--where` and `--tag` together: `--tag K=V` is `--where tag.K=V`.
@@ -78,14 +81,5 @@ public struct RunSelectionOptions: ParsableArguments {
             }
         }
         return try settingConditions(conditions) + tagConditions
-    }
-
-    /// `rows` (already selected by ``filter``) kept where the run's settings match `--where` and `--tag`.
-    func matchingSettings<Row>(_ rows: [Row], in store: TrackerStore, runID: (Row) -> String) throws -> [Row] {
-        let conditions = try allConditions()
-        guard !conditions.isEmpty else { return rows }
-        try store.checkSettingKeys(conditions.map(\.key), option: "--where")
-        let settings = try store.runSettings()
-        return rows.filter { settings[runID($0)]?.matches(conditions) ?? false }
     }
 }

@@ -108,8 +108,9 @@ extension RunView {
         ])
     }
 
-    /// A row of `/api/runs` (the dashboard's runs page): the view's key paths that the listing query has.
-    public static func row(_ run: BrowsedRun) -> JSON {
+    /// A row of `/api/runs` (the dashboard's runs page): the view's key paths that the listing query
+    /// (`tracker list`'s rows, ``ListedRun``) has.
+    public static func row(_ run: ListedRun) -> JSON {
         let record = run.record
         // The listing has no summary row of its own: a normalized reward is there exactly when one is.
         let summary: JSON = run.normalizedReward == nil ? .null : .object([
@@ -126,7 +127,7 @@ extension RunView {
             ("created_at", .string(record.createdAt)),
             ("non_default_settings", .array(run.nonDefaultSettings.map(JSON.string))),
             ("settings", settingsJSON(record.isImported
-                ? importedSettings(record: record, [])  // the listing does not read an imported run's own settings
+                ? importedSettings(record: record, run.importedSettings)
                 : settings(record: record, hyperparameters: run.hyperparameters, model: nil))),
             ("tags", tagsJSON(run.tags)), ("summary", summary),
         ])

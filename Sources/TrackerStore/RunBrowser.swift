@@ -44,7 +44,7 @@ public struct RunBrowserQuery: Sendable, Equatable {
     public var algorithm: Algorithm? { filter.algorithm }
     public var n: Int? { filter.n }
     public var phi: Int? { filter.phi }
-    public var status: RunStatus? { filter.status }
+    public var status: RunStatusFilter? { filter.status }
     public var search: String? { filter.search }
 
     public init(filter: RunFilter = RunFilter(), sort: RunSortKey = .created, descending: Bool = true,
@@ -56,7 +56,7 @@ public struct RunBrowserQuery: Sendable, Equatable {
         self.pageSize = pageSize
     }
 
-    public init(algorithm: Algorithm? = nil, n: Int? = nil, phi: Int? = nil, status: RunStatus? = nil,
+    public init(algorithm: Algorithm? = nil, n: Int? = nil, phi: Int? = nil, status: RunStatusFilter? = nil,
                 search: String? = nil, sort: RunSortKey = .created, descending: Bool = true,
                 page: Int = 1, pageSize: Int = 50) {
         self.init(filter: RunFilter(algorithm: algorithm, n: n, status: status, phi: phi, search: search),
@@ -64,27 +64,10 @@ public struct RunBrowserQuery: Sendable, Equatable {
     }
 }
 
-/// One row of the run browser: the run, its settings and, when it finished, its summary.
-public struct BrowsedRun: Sendable {
-    public let record: RunRecord
-    public let hyperparameters: Hyperparameters
-    public let optimalityRatio: Double?
-    public let iterationsToOptimal: Int?
-    public let normalizedReward: Double?
-    /// The run's tags (`tracker tag`), by key.
-    public let tags: [(key: String, value: String)]
-
-    /// The settings that differ from the defaults `tracker run` uses, as `name=value` (phi and N are
-    /// columns of their own).
-    public var nonDefaultSettings: [String] {
-        hyperparameters.differencesFromDefaults
-    }
-}
-
 public struct RunBrowserPage: Sendable {
     /// Runs matching the filters, over all pages.
     public let total: Int
-    public let runs: [BrowsedRun]
+    public let runs: [ListedRun]
 }
 
 extension Hyperparameters {
@@ -181,22 +164,18 @@ private func shortNumber(_ value: Double) -> String {
 extension TrackerStore {
     /// One page of runs for the run browser. Every filter is a bound parameter (NULL switches it off);
     /// the sort column comes from `RunSortKey`'s fixed expressions. Runs without a value in the sort
-    /// column (no summary yet) sort last either way.
+    /// column (no summary yet) sort last either way. The rows are `tracker list`'s (``listing(_:sort:descending:limit:offset:)``).
     public func browseRuns(_ query: RunBrowserQuery) throws -> RunBrowserPage {
-        let conditions = RunFilter.whereClause
-        let bindings = query.filter.bindings
-        let direction = query.descending ? "DESC" : "ASC"
         let pageSize = min(max(query.pageSize, 1), RunBrowserQuery.maximumPageSize)
         let offset = Int64(max(query.page - 1, 0)) * Int64(pageSize)
-        let expression = query.sort.expression
-        let order = (query.sort.isNullable ? "\(expression) IS NULL, " : "")
-            + (query.sort == .created ? "r.id \(direction)" : "\(expression) \(direction), r.id \(direction)")
         return try storeOperation("listing runs") {
+            let bindings = try filterBindings(query.filter)
             // The count is most of a page's work on a big database, so it reads as little as its filters
             // need (the statements are prepared once, so SQLite cannot drop the `?k IS NULL OR` terms of
             // an absent filter itself): no filter at all, SQLite's count of the table's smallest b-tree;
             // column filters only, a scan of the covering index runs_by_configuration (n, algorithm,
-            // phi, status) instead of the table; a label, a time or a search, the table (and labels, tags).
+            // phi, status) instead of the table; a label, a time, a search or a setting, the table (and
+            // labels, tags, settings).
             let total: Int
             if query.filter.isEmpty {
                 total = try database.cachedStatement("SELECT count(*) FROM runs").rows { $0.int(0) }.first ?? 0
@@ -204,36 +183,63 @@ extension TrackerStore {
                 total = try database.cachedStatement("SELECT count(*) FROM runs AS r \(RunFilter.columnConditions)")
                     .rows(Array(bindings.prefix(4))) { $0.int(0) }.first ?? 0
             } else {
-                total = try database.cachedStatement("SELECT count(*) FROM runs AS r \(conditions)").rows(bindings) { $0.int(0) }.first ?? 0
+                total = try database.cachedStatement("SELECT count(*) FROM runs AS r \(RunFilter.whereClause)")
+                    .rows(bindings) { $0.int(0) }.first ?? 0
             }
-            // The ORDER BY text is one of RunSortKey's constant expressions and ASC/DESC; nothing from
-            // the request is spliced in.
-            let page = try database.cachedStatement("""
-                SELECT \(RunRecord.prefixedColumns),
-                       p.delta, p.learning_rate, p.discount, p.epsilon_start, p.epsilon_min, p.epsilon_decay, p.reward,
-                       p.twin_uplink_rate, p.twin_cpu_hz, p.twin_zeta, p.twin_noise, p.twin_noise_seed, p.aggregation,
-                       s.optimality_ratio, s.iterations_to_optimal, s.normalized_reward,
-                       (SELECT group_concat(hex(t.key) || '=' || hex(t.value), ',')
-                        FROM (SELECT key, value FROM run_tags WHERE run = r.id ORDER BY key) AS t) AS tags
-                FROM runs AS r
-                LEFT JOIN run_params AS p ON p.run = r.id
-                LEFT JOIN run_summaries AS s ON s.run = r.id
-                \(conditions)
-                ORDER BY \(order)
-                LIMIT ?8 OFFSET ?9
-                """)
-            let runs = try page.rows(bindings + [.integer(Int64(pageSize)), .integer(offset)]) { row -> BrowsedRun in
-                let record = try RunRecord(row: row)
-                let hyperparameters = try Hyperparameters(record: record, parameterRow: row)
-                return BrowsedRun(
-                    record: record, hyperparameters: hyperparameters,
-                    optimalityRatio: try row.optionalDouble("optimality_ratio"),
-                    iterationsToOptimal: try row.optionalInt("iterations_to_optimal"),
-                    normalizedReward: try row.optionalDouble("normalized_reward"),
-                    tags: parseTagPairs(try row.optionalText("tags")))
-            }
+            let runs = try listing(bindings, sort: query.sort, descending: query.descending,
+                                   limit: Int64(pageSize), offset: offset)
             return RunBrowserPage(total: total, runs: runs)
         }
+    }
+
+    /// The one listing SELECT behind `tracker list` and the runs page: the runs the bound filter selects
+    /// (``RunFilter/whereClause``), in the order of a ``RunSortKey`` (ties and `created`: by creation), one
+    /// window of them (`limit` -1: all). Every column is read by name.
+    func listing(_ bindings: [SQLiteValue], sort: RunSortKey, descending: Bool, limit: Int64, offset: Int64) throws -> [ListedRun] {
+        let direction = descending ? "DESC" : "ASC"
+        let expression = sort.expression
+        let order = (sort.isNullable ? "\(expression) IS NULL, " : "")
+            + (sort == .created ? "r.id \(direction)" : "\(expression) \(direction), r.id \(direction)")
+        // The ORDER BY text is one of RunSortKey's constant expressions and ASC/DESC; nothing from
+        // the request is spliced in. frames is a LEFT JOIN (every run has its frame) so that the plan
+        // stays a walk of the runs in the sort's order that stops after one page.
+        let statement = try database.cachedStatement("""
+            SELECT \(RunRecord.prefixedColumns),
+                   p.delta, p.learning_rate, p.discount, p.epsilon_start, p.epsilon_min, p.epsilon_decay, p.reward,
+                   p.twin_uplink_rate, p.twin_cpu_hz, p.twin_zeta, p.twin_noise, p.twin_noise_seed, p.aggregation,
+                   f.seed AS frame_seed, f.uplink_rate, f.cpu_hz, f.zeta,
+                   s.objective, s.optimality_ratio, s.iterations_to_optimal, s.normalized_reward,
+                   (SELECT group_concat(hex(t.key) || '=' || hex(t.value), ',')
+                    FROM (SELECT key, value FROM run_tags WHERE run = r.id ORDER BY key) AS t) AS tags
+            FROM runs AS r
+            LEFT JOIN run_params AS p ON p.run = r.id
+            LEFT JOIN frames AS f ON f.frame_id = r.frame_id
+            LEFT JOIN run_summaries AS s ON s.run = r.id
+            \(RunFilter.whereClause)
+            ORDER BY \(order)
+            LIMIT ?12 OFFSET ?13
+            """)
+        var runs = try statement.rows(bindings + [.integer(limit), .integer(offset)]) { row -> ListedRun in
+            let record = try RunRecord(row: row)
+            return ListedRun(
+                record: record, hyperparameters: try Hyperparameters(record: record, parameterRow: row),
+                frameSeed: try row.isNull("frame_seed") ? nil : UInt64(bitPattern: try row.int64("frame_seed")),
+                model: ModelParameters(uplinkRate: try row.double("uplink_rate"), cpuHz: try row.double("cpu_hz"),
+                                       zeta: try row.double("zeta")),
+                objective: try row.optionalDouble("objective"),
+                optimalityRatio: try row.optionalDouble("optimality_ratio"),
+                iterationsToOptimal: try row.optionalInt("iterations_to_optimal"),
+                normalizedReward: try row.optionalDouble("normalized_reward"),
+                tags: parseTagPairs(try row.optionalText("tags")))
+        }
+        // An imported run's own settings, read only when the window holds one.
+        if runs.contains(where: \.record.isImported) {
+            let imported = try importedSettingsByRun()
+            for index in runs.indices where runs[index].record.isImported {
+                runs[index].importedSettings = imported[runs[index].record.id] ?? []
+            }
+        }
+        return runs
     }
 }
 
@@ -256,8 +262,9 @@ extension TrackerStore {
     }
 }
 
-/// One row of `tracker list`: the run, its settings, its frame's seed and model constants, and the
-/// figures of its summary once it finished.
+/// One row of the run listing, `tracker list`'s and the runs page's (and `/api/runs`'): the run, its
+/// settings, its frame's seed and model constants, its tags, and the figures of its summary once it
+/// finished (all nil before).
 public struct ListedRun: Sendable {
     public let record: RunRecord
     public let hyperparameters: Hyperparameters
@@ -265,7 +272,11 @@ public struct ListedRun: Sendable {
     public let frameSeed: UInt64?
     public let model: ModelParameters
     public let objective: Double?
+    public let optimalityRatio: Double?
     public let iterationsToOptimal: Int?
+    public let normalizedReward: Double?
+    /// The run's tags (`tracker tag`), by key.
+    public let tags: [(key: String, value: String)]
     /// An imported run's own settings (run_import_settings), which stand in for `hyperparameters` (an
     /// imported run has no run_params row: those are all zero); empty for every other run.
     public var importedSettings: [Setting] = []
@@ -291,35 +302,13 @@ public struct ListedRun: Sendable {
 }
 
 extension TrackerStore {
-    /// The runs `filter` selects, oldest first, with what `tracker list` shows of each: one statement
-    /// whatever the number of runs.
-    public func listRuns(matching filter: RunFilter = RunFilter()) throws -> [ListedRun] {
+    /// The runs `filter` selects, with what `tracker list` shows of each: the runs page's rows and
+    /// query (``listing(_:sort:descending:limit:offset:)``), newest first (the default of both) or oldest
+    /// first, at most `limit` of them (nil: all). One statement whatever the number of runs.
+    public func listRuns(matching filter: RunFilter = RunFilter(), newestFirst: Bool = true, limit: Int? = nil) throws -> [ListedRun] {
         try storeOperation("listing runs") {
-            let statement = try database.cachedStatement("""
-                SELECT \(RunRecord.prefixedColumns),
-                       p.delta, p.learning_rate, p.discount, p.epsilon_start, p.epsilon_min, p.epsilon_decay, p.reward,
-                       p.twin_uplink_rate, p.twin_cpu_hz, p.twin_zeta, p.twin_noise, p.twin_noise_seed, p.aggregation,
-                       f.seed AS frame_seed, f.uplink_rate, f.cpu_hz, f.zeta, s.objective, s.iterations_to_optimal
-                FROM runs AS r
-                LEFT JOIN run_params AS p ON p.run = r.id
-                JOIN frames AS f ON f.frame_id = r.frame_id
-                LEFT JOIN run_summaries AS s ON s.run = r.id
-                \(RunFilter.whereClause)
-                ORDER BY r.id
-                """)
-            let imported = try importedSettingsByRun()
-            return try statement.rows(filter.bindings) { row -> ListedRun in
-                let record = try RunRecord(row: row)
-                var listed = ListedRun(
-                    record: record, hyperparameters: try Hyperparameters(record: record, parameterRow: row),
-                    frameSeed: try row.isNull("frame_seed") ? nil : UInt64(bitPattern: try row.int64("frame_seed")),
-                    model: ModelParameters(uplinkRate: try row.double("uplink_rate"), cpuHz: try row.double("cpu_hz"),
-                                           zeta: try row.double("zeta")),
-                    objective: try row.optionalDouble("objective"),
-                    iterationsToOptimal: try row.optionalInt("iterations_to_optimal"))
-                if record.isImported { listed.importedSettings = imported[record.id] ?? [] }
-                return listed
-            }
+            try listing(try filterBindings(filter), sort: .created, descending: newestFirst,
+                        limit: limit.map { Int64(max($0, 0)) } ?? -1, offset: 0)
         }
     }
 }

@@ -228,13 +228,32 @@ public struct CheckpointInfo: Sendable {
     public let createdAt: String
 }
 
-/// Which runs a listing selects: `tracker list` and `tracker delete` (``TrackerStore/listRuns(matching:)``)
+/// The statuses a listing filters by: the four a run is recorded with, and `dead`, the 'running' runs
+/// that are dead as ``RunRecord/isAbandoned`` tells (`list` shows them "running (dead, resumable)"): a
+/// heartbeat older than the staleness bound (or further in the future, or none), or a process on this host
+/// that is gone. `running` selects every 'running' run, live or dead, as `list` shows both as running.
+public enum RunStatusFilter: String, CaseIterable, Sendable {
+    case running, finished, failed, interrupted, dead
+
+    /// The recorded status this filter selects among.
+    var recorded: RunStatus {
+        switch self {
+        case .running, .dead: return .running
+        case .finished: return .finished
+        case .failed: return .failed
+        case .interrupted: return .interrupted
+        }
+    }
+}
+
+/// Which runs a listing selects: `tracker list` and `tracker delete` (``TrackerStore/listRuns(matching:newestFirst:limit:)``)
 /// and the dashboard's runs page and `/api/runs` (``TrackerStore/browseRuns(_:)``) fill this one type,
-/// and both listings put the same ``whereClause`` in their SELECT.
+/// and both listings put the same ``whereClause`` in their SELECT: every filter, the settings and tags
+/// of `--where`/`--tag` included, is a condition in SQL, so a page is exact and nothing is filtered after.
 public struct RunFilter: Sendable, Equatable {
     public var algorithm: Algorithm?
     public var n: Int?
-    public var status: RunStatus?
+    public var status: RunStatusFilter?
     public var label: String?
     /// Only runs created at or after this time.
     public var since: Date?
@@ -242,8 +261,13 @@ public struct RunFilter: Sendable, Equatable {
     /// Runs whose label, or one of whose tags written `key=value`, contains this text (case-insensitive
     /// for ASCII); '%' and '_' match themselves.
     public var search: String?
-    public init(algorithm: Algorithm? = nil, n: Int? = nil, status: RunStatus? = nil, label: String? = nil,
-                since: Date? = nil, phi: Int? = nil, search: String? = nil) {
+    /// `--where KEY=VALUE` and `--tag K=V` (as `tag.K=V`): every one must hold (``SettingCondition``'s
+    /// rules: numbers by value, `none` for a NULL setting, text as text). Keys are checked by the listing
+    /// (``TrackerStore/checkSettingKeys(_:option:)``), so a wrong one is refused with the valid names.
+    public var conditions: [SettingCondition]
+
+    public init(algorithm: Algorithm? = nil, n: Int? = nil, status: RunStatusFilter? = nil, label: String? = nil,
+                since: Date? = nil, phi: Int? = nil, search: String? = nil, conditions: [SettingCondition] = []) {
         self.algorithm = algorithm
         self.n = n
         self.status = status
@@ -251,17 +275,28 @@ public struct RunFilter: Sendable, Equatable {
         self.since = since
         self.phi = phi
         self.search = search
+        self.conditions = conditions
     }
 
     /// The conditions on the columns of the covering index runs_by_configuration (n, algorithm, phi,
-    /// status) alone, bound to the first four of ``bindings``: a count with only these reads the index,
-    /// not the table.
+    /// status) alone, bound to the first four of ``bindings(now:deadLocalRuns:)``: a count with only these
+    /// reads the index, not the table.
     static let columnConditions = """
         WHERE (?1 IS NULL OR r.algorithm = ?1) AND (?2 IS NULL OR r.n = ?2) AND (?3 IS NULL OR r.phi = ?3)
           AND (?4 IS NULL OR r.status = ?4)
         """
 
-    /// The conditions on `runs AS r`; each filter is bound (see ``bindings``), a NULL switches it off.
+    /// The conditions on `runs AS r`; each filter is bound (see ``bindings(now:deadLocalRuns:)``), a NULL
+    /// switches it off. Column names cannot be bound, so `--where` goes through one fixed list: ?8 is a
+    /// JSON array of the conditions (`{"k": key, "t": the value as text, "x": as a number or null}`), read
+    /// once into `c`, and each condition must find its setting among the run's: one branch per setting of
+    /// `queries/run_settings.sql` by its canonical name (delta only for DTAQL), an imported run's own
+    /// settings (run_import_settings), its tags as `tag.KEY`. Each branch is guarded by its key, so a
+    /// condition reads only its own row (a primary-key lookup). `+s.value` drops the text affinity the
+    /// compound's first column (runs.algorithm) would give `s.value`, which would turn the number 5000
+    /// into the text '5000' before comparing it with beta's 5000.0. ?9 and ?10 bound the fresh
+    /// heartbeats for `dead`, ?11 lists this host's running runs whose process is gone (a JSON array of
+    /// `runs.id`).
     static let whereClause = columnConditions + """
 
           AND (?5 IS NULL OR EXISTS (SELECT 1 FROM run_labels AS l WHERE l.run = r.id AND l.label = ?5))
@@ -269,28 +304,111 @@ public struct RunFilter: Sendable, Equatable {
           AND (?7 IS NULL OR r.label LIKE '%' || ?7 || '%' ESCAPE '\\'
                OR EXISTS (SELECT 1 FROM run_tags AS t
                           WHERE t.run = r.id AND t.key || '=' || t.value LIKE '%' || ?7 || '%' ESCAPE '\\'))
+          AND (?8 IS NULL OR NOT EXISTS (
+            WITH c(k, t, x) AS MATERIALIZED (SELECT value ->> 'k', value ->> 't', value ->> 'x' FROM json_each(?8))
+            SELECT 1 FROM c
+            WHERE NOT EXISTS (
+                SELECT 1 FROM (
+                    SELECT r.algorithm AS value WHERE c.k = 'algorithm'
+                    UNION ALL SELECT r.n WHERE c.k = 'n'
+                    UNION ALL SELECT r.phi WHERE c.k = 'phi'
+                    UNION ALL SELECT r.planned_iterations WHERE c.k = 'iterations'
+                    UNION ALL SELECT f.uplink_rate FROM frames AS f WHERE c.k = 'rate' AND f.frame_id = r.frame_id
+                    UNION ALL SELECT f.cpu_hz FROM frames AS f WHERE c.k = 'cpu_hz' AND f.frame_id = r.frame_id
+                    UNION ALL SELECT f.zeta FROM frames AS f WHERE c.k = 'zeta' AND f.frame_id = r.frame_id
+                    UNION ALL SELECT q.delta FROM run_params AS q WHERE c.k = 'delta' AND r.algorithm = 'dtaql' AND q.run = r.id
+                    UNION ALL SELECT q.learning_rate FROM run_params AS q WHERE c.k = 'lr' AND q.run = r.id
+                    UNION ALL SELECT q.discount FROM run_params AS q WHERE c.k = 'gamma' AND q.run = r.id
+                    UNION ALL SELECT q.epsilon_start FROM run_params AS q WHERE c.k = 'eps_start' AND q.run = r.id
+                    UNION ALL SELECT q.epsilon_min FROM run_params AS q WHERE c.k = 'eps_min' AND q.run = r.id
+                    UNION ALL SELECT q.epsilon_decay FROM run_params AS q WHERE c.k = 'beta' AND q.run = r.id
+                    UNION ALL SELECT q.reward FROM run_params AS q WHERE c.k = 'reward' AND q.run = r.id
+                    UNION ALL SELECT q.twin_uplink_rate FROM run_params AS q WHERE c.k = 'twin_rate' AND q.run = r.id
+                    UNION ALL SELECT q.twin_cpu_hz FROM run_params AS q WHERE c.k = 'twin_cpu_hz' AND q.run = r.id
+                    UNION ALL SELECT q.twin_zeta FROM run_params AS q WHERE c.k = 'twin_zeta' AND q.run = r.id
+                    UNION ALL SELECT q.twin_noise FROM run_params AS q WHERE c.k = 'twin_noise' AND q.run = r.id
+                    UNION ALL SELECT q.twin_noise_seed FROM run_params AS q WHERE c.k = 'twin_noise_seed' AND q.run = r.id
+                    UNION ALL SELECT q.aggregation FROM run_params AS q WHERE c.k = 'aggregation' AND q.run = r.id
+                    UNION ALL SELECT i.value FROM run_import_settings AS i WHERE r.origin = 'imported' AND i.run = r.id AND i.key = c.k
+                    UNION ALL SELECT t.value FROM run_tags AS t WHERE substr(c.k, 1, 4) = 'tag.' AND t.run = r.id AND t.key = substr(c.k, 5)
+                ) AS s
+                WHERE CASE typeof(s.value)
+                      WHEN 'null' THEN c.t IN ('none', 'null')
+                      WHEN 'text' THEN +s.value = c.t
+                      ELSE +s.value = c.x END)))
+          AND (?9 IS NULL OR (r.status = 'running'
+               AND (r.heartbeat_at IS NULL OR r.heartbeat_at < ?9 OR r.heartbeat_at > ?10
+                    OR r.id IN (SELECT value FROM json_each(?11)))))
         """
 
+    /// The keys ``whereClause`` lists, besides an imported run's own and `tag.KEY`: the canonical names of
+    /// `queries/run_settings.sql`'s settings (OneListingTests checks that they are all of them).
+    public static let keysInSQL: Set<String> = [
+        "algorithm", "n", "phi", "iterations", "rate", "cpu_hz", "zeta", "delta", "lr", "gamma", "eps_start", "eps_min",
+        "beta", "reward", "twin_rate", "twin_cpu_hz", "twin_zeta", "twin_noise", "twin_noise_seed", "aggregation",
+    ]
+
     /// Whether only the filters of ``columnConditions`` are set.
-    var usesColumnsOnly: Bool { label == nil && since == nil && search == nil }
+    var usesColumnsOnly: Bool {
+        label == nil && since == nil && search == nil && conditions.isEmpty && status != .dead
+    }
 
     var isEmpty: Bool { self == RunFilter() }
 
-    var bindings: [SQLiteValue] {
+    /// ?1 to ?11 of ``whereClause``. `deadLocalRuns`: this host's running runs whose process is gone (read
+    /// only for the `dead` filter).
+    func bindings(now: Date = Date(), deadLocalRuns: [Int64] = []) -> [SQLiteValue] {
         let escapedSearch = search.map { text in
             text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                 .replacingOccurrences(of: "_", with: "\\_")
         }
+        let dead = status == .dead
+        // Read only for `dead`: the bound comes from the environment, which is not free to read per page.
+        let stale = dead ? Liveness.staleAfterSeconds : 0
         return [
             algorithm.map { .text($0.rawValue) } ?? .null,
             n.map { .integer(Int64($0)) } ?? .null,
             phi.map { .integer(Int64($0)) } ?? .null,
-            status.map { .text($0.rawValue) } ?? .null,
+            status.map { .text($0.recorded.rawValue) } ?? .null,
             label.map { .text($0) } ?? .null,
             // created_at is ISO 8601 UTC text with milliseconds, which sorts as time does.
             since.map { .text(Timestamp.format($0)) } ?? .null,
             escapedSearch.map { .text($0) } ?? .null,
+            conditions.isEmpty ? .null : .text(Self.conditionsJSON(conditions)),
+            dead ? .text(Timestamp.format(now.addingTimeInterval(-stale))) : .null,
+            dead ? .text(Timestamp.format(now.addingTimeInterval(stale))) : .null,
+            .text("[" + deadLocalRuns.map(String.init).joined(separator: ",") + "]"),
         ]
+    }
+
+    /// ?8: the conditions as a JSON array, `t` the value as given, `x` the number it reads as (what
+    /// ``SettingCondition/matches(_:)`` compares a number setting with; a seed from 2^63 up as the signed
+    /// bit pattern its column holds), null when it is none.
+    static func conditionsJSON(_ conditions: [SettingCondition]) -> String {
+        func number(_ condition: SettingCondition) -> String {
+            if condition.key.hasSuffix("seed"), let seed = UInt64(condition.value) { return String(Int64(bitPattern: seed)) }
+            guard let value = Double(condition.value), value.isFinite else { return "null" }
+            if value == value.rounded(), abs(value) < 9e15 { return String(Int64(value)) }
+            return "\(value)"
+        }
+        return "[" + conditions.map { condition in
+            "{\"k\":\(jsonString(condition.key)),\"t\":\(jsonString(condition.value)),\"x\":\(number(condition))}"
+        }.joined(separator: ",") + "]"
+    }
+
+    /// `text` as a JSON string: quotes, backslashes and control characters escaped, everything else as is.
+    static func jsonString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 }
 
@@ -338,11 +456,26 @@ extension TrackerStore {
         return try statement.rows([.integer(key)], RunRecord.init).first
     }
 
+    /// The bindings of ``RunFilter/whereClause`` for `filter`, after refusing a `--where`/`--tag` key that
+    /// is no setting (the one message `list`, `delete` and the dashboard give). For `dead`, this host's
+    /// running runs are read and their processes asked, the one part of the rule SQL cannot see.
+    func filterBindings(_ filter: RunFilter) throws -> [SQLiteValue] {
+        if !filter.conditions.isEmpty { try checkSettingKeys(filter.conditions.map(\.key), option: "--where") }
+        var deadLocalRuns: [Int64] = []
+        if filter.status == .dead {
+            let statement = try database.cachedStatement(
+                "SELECT id, pid FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL")
+            let local = try statement.rows([.text(ProcessIdentity.host)]) { ($0.int64(0), $0.int64(1)) }
+            deadLocalRuns = local.filter { !ProcessIdentity.isAlive(pid: Int($1)) }.map(\.0)
+        }
+        return filter.bindings(deadLocalRuns: deadLocalRuns)
+    }
+
     public func runs(matching filter: RunFilter = RunFilter()) throws -> [RunRecord] {
         try storeOperation("listing runs") {
             let statement = try database.cachedStatement(
                 "SELECT \(RunRecord.prefixedColumns) FROM runs AS r \(RunFilter.whereClause) ORDER BY r.id")
-            return try statement.rows(filter.bindings, RunRecord.init)
+            return try statement.rows(try filterBindings(filter), RunRecord.init)
         }
     }
 

@@ -36,7 +36,8 @@ struct Pages: Sendable {
     // MARK: Runs
 
     /// The runs page's form: filters (the ``RunFilter`` `tracker list` fills from its options: algo, n,
-    /// phi, status, label, since), search, sort and page, each checked.
+    /// phi, status, label, since, where, tag), search, sort and page, each checked. `where` and `tag` are
+    /// repeatable (`where=lr%3D0.1&where=phi%3D50&tag=k%3Dv`), every one must hold, as `--where`/`--tag`.
     func browserQuery(_ form: Form) throws -> RunBrowserQuery {
         var since: Date?
         if let text = form.text("since") {
@@ -44,14 +45,26 @@ struct Pages: Sendable {
                 throw WebError.badRequest("since: \(error)")
             }
         }
+        let conditions = try form.all("where").prefix(50).map { text in
+            do { return try SettingCondition(parsing: String(text.prefix(1000))) } catch { throw WebError.badRequest("where: \(error)") }
+        }
+        let tags = try form.all("tag").prefix(50).map { text in
+            do {
+                let tag = try RunTags.parse(String(text.prefix(1000)))
+                return SettingCondition(key: RunTags.settingPrefix + tag.key, value: tag.value)
+            } catch {
+                throw WebError.badRequest("tag: \(error)")
+            }
+        }
         let filter = RunFilter(
             algorithm: try form.choice("algo", Algorithm.self),
             n: try form.integer("n", in: 1...64),
-            status: try form.choice("status", RunStatus.self),
+            status: try form.choice("status", RunStatusFilter.self),
             label: form.text("label").map { String($0.prefix(200)) },
             since: since,
             phi: try form.integer("phi", in: 0...1_000_000_000),
-            search: form.text("q").map { String($0.prefix(200)) })
+            search: form.text("q").map { String($0.prefix(200)) },
+            conditions: conditions + tags)
         return RunBrowserQuery(
             filter: filter,
             sort: try form.choice("sort", RunSortKey.self) ?? .created,

@@ -21,8 +21,18 @@ struct RunsView {
         if let label = query.filter.label { pairs.append(("label", label)) }
         if let since = sinceText { pairs.append(("since", since)) }
         if let search = query.search { pairs.append(("q", search)) }
+        pairs += whereTexts.map { ("where", $0) } + tagTexts.map { ("tag", $0) }
         if query.pageSize != 50 { pairs.append(("size", String(query.pageSize))) }
         return pairs
+    }
+
+    /// The `where` conditions (`lr=0.1`) and the tags (`k=v`) of the filter, as the request gave them.
+    var whereTexts: [String] {
+        query.filter.conditions.filter { !$0.key.hasPrefix(RunTags.settingPrefix) }.map { "\($0.key)=\($0.value)" }
+    }
+    var tagTexts: [String] {
+        query.filter.conditions.filter { $0.key.hasPrefix(RunTags.settingPrefix) }
+            .map { "\($0.key.dropFirst(RunTags.settingPrefix.count))=\($0.value)" }
     }
 
     func link(sort: RunSortKey, descending: Bool, page: Int) -> String {
@@ -39,14 +49,22 @@ struct RunsView {
                 "<option\($0 == selected ? " selected" : "")>\(escapeHTML($0.rawValue))</option>"
             }.joined()
         }
+        // One field per condition given, and one empty for another (as the compare page's where).
+        func fields(_ name: String, _ texts: [String], placeholder: String) -> String {
+            (texts + [""]).map {
+                "<label>\(name) <input name=\"\(name)\" size=\"12\" placeholder=\"\(placeholder)\" value=\"\(escapeHTML($0))\"></label>"
+            }.joined(separator: "\n")
+        }
         return """
             <form class="filters" method="get" action="/">
             <label>algorithm <select name="algo">\(options(Algorithm.self, selected: query.algorithm))</select></label>
             <label>N <input name="n" type="number" min="1" max="64" value="\(query.n.map(String.init) ?? "")"></label>
             <label>phi <input name="phi" type="number" min="0" value="\(query.phi.map(String.init) ?? "")"></label>
-            <label>status <select name="status">\(options(RunStatus.self, selected: query.status))</select></label>
+            <label>status <select name="status">\(options(RunStatusFilter.self, selected: query.status))</select></label>
             <label>label <input name="label" value="\(escapeHTML(query.filter.label ?? ""))"></label>
             <label>since <input name="since" placeholder="3d" size="10" value="\(escapeHTML(sinceText ?? ""))"></label>
+            \(fields("where", whereTexts, placeholder: "lr=0.1"))
+            \(fields("tag", tagTexts, placeholder: "baseline=yes"))
             <label>label or tag contains <input name="q" type="search" placeholder="baseline=yes" value="\(escapeHTML(query.search ?? ""))"></label>
             <input type="hidden" name="sort" value="\(query.sort.rawValue)">
             <input type="hidden" name="dir" value="\(query.descending ? "desc" : "asc")">

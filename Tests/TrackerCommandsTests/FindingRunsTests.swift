@@ -37,7 +37,9 @@ import TestSupport
 
         let header = try CLI.run(["list", "--db", db, "--format", "csv"]).stdout.split(separator: "\n").first
         #expect(header == "run_id,algorithm,n,phi,seed,frame_seed,settings,status,resumable,iterations,planned,objective,iterations_to_optimal,label,created_at")
-        let settings = try Self.list(db, ["--columns", "algorithm,frame_seed,settings"])
+        // Newest first by default; --oldest-first gives the order of creation.
+        #expect(try Self.list(db, ["--columns", "frame_seed"]).map { $0[0] } == ["9", "3", "2", "1"])
+        let settings = try Self.list(db, ["--columns", "algorithm,frame_seed,settings", "--oldest-first"])
         #expect(settings.map { $0[0] } == ["ql", "ql", "ql", "dteql"])
         #expect(settings.map { $0[1] } == ["1", "2", "3", "9"])
         #expect(settings[0][2] == "iterations=50")
@@ -76,7 +78,8 @@ import TestSupport
         let dir = try TemporaryDirectory()
         let db = dir.path("t.db")
         try Self.fourRuns(db)
-        let ids = try Self.list(db, ["--columns", "run_id"]).map { $0[0] }
+        // delete reports runs oldest first, so the ids are taken in that order.
+        let ids = try Self.list(db, ["--columns", "run_id", "--oldest-first"]).map { $0[0] }
 
         let dry = try CLI.run(["delete", "--db", db, "--algo", "ql", "--dry-run", "--format", "json"])
         #expect(dry.status == 0, "\(dry.stderr)")
@@ -96,7 +99,7 @@ import TestSupport
         #expect(byID.status == 0, "\(byID.stderr)")
         #expect(byID.stderr == "Deleted 2 runs.\n")
         #expect(byID.stdout.contains(ids[0]) && byID.stdout.contains(ids[1]), "\(byID.stdout)")
-        #expect(try Self.list(db, ["--columns", "run_id"]).map { $0[0] } == [ids[2], ids[3]])
+        #expect(try Self.list(db, ["--columns", "run_id", "--oldest-first"]).map { $0[0] } == [ids[2], ids[3]])
 
         let byLabel = try CLI.run(["delete", "--db", db, "--label", "keep", "--status", "finished", "--yes", "--format", "json"])
         #expect(byLabel.status == 0, "\(byLabel.stderr)")

@@ -28,7 +28,7 @@ import TestSupport
 
     /// The newest run's `provenance` object from `show --format json`.
     static func newestProvenance(_ db: String) throws -> [String: Any] {
-        let list = try CLI.run(["list", "--db", db, "--format", "csv"])
+        let list = try CLI.run(["list", "--db", db, "--format", "csv", "--oldest-first"])
         let runID = try #require(list.stdout.split(separator: "\n").last?.split(separator: ",").first.map(String.init))
         let show = try CLI.run(["show", "--db", db, runID, "--format", "json"])
         #expect(show.status == 0, "\(show.stderr)")
@@ -57,7 +57,7 @@ import TestSupport
         #expect((provenance["sqlite_version"] as? String)?.hasPrefix("3.") == true)
 
         // The table form has the section too.
-        let list = try CLI.run(["list", "--db", db, "--format", "csv"])
+        let list = try CLI.run(["list", "--db", db, "--format", "csv", "--oldest-first"])
         let runID = String(list.stdout.split(separator: "\n")[1].split(separator: ",")[0])
         let table = try CLI.run(["show", "--db", db, runID])
         #expect(table.stdout.contains("Provenance\ncommand_line"))

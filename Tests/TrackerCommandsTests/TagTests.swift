@@ -15,7 +15,7 @@ import TestSupport
             let result = try CLI.run(quickRun + ["--db", db, "--seed", seed])
             #expect(result.status == 0, "\(result.stderr)")
         }
-        let list = try CLI.run(["list", "--db", db, "--format", "csv"])
+        let list = try CLI.run(["list", "--db", db, "--format", "csv", "--oldest-first"])
         return list.stdout.split(separator: "\n").dropFirst().map { String($0.split(separator: ",")[0]) }
     }
 
@@ -26,7 +26,7 @@ import TestSupport
     }
 
     static func listedRunIDs(_ db: String, _ filters: [String]) throws -> [String] {
-        let list = try CLI.run(["list", "--db", db, "--format", "csv"] + filters)
+        let list = try CLI.run(["list", "--db", db, "--format", "csv", "--oldest-first"] + filters)
         #expect(list.status == 0, "\(list.stderr)")
         return list.stdout.split(separator: "\n").dropFirst().map { String($0.split(separator: ",")[0]) }
     }
