@@ -122,6 +122,11 @@ public struct StudySpec: Sendable, Equatable {
     /// `tpe` only: trials drawn from one model, which sees the results of every earlier batch at the
     /// bracket's first rung; the trials of a batch run in parallel.
     public var tpeBatch = StudySpec.defaultTPEBatch
+    /// `tpe` only: one model over every searched setting (true), or one per setting (``TPESampler/multivariate``).
+    public var tpeMultivariate = false
+    /// `tpe` only: how many trials of each batch are coordinate moves from the best trial so far instead of
+    /// model draws (TrialSampling.swift ``coordinateMove``); 0 to `batch`.
+    public var tpeCoordinateMoves = 0
     public var seed: UInt64
     public var checkpointEvery: Int
     public var model: ModelParameters
@@ -306,13 +311,16 @@ public struct StudySpec: Sendable, Equatable {
         let scheduler: StudyScheduler = try choose("scheduler", .asha)
         let sampler: StudySampler = try choose("sampler", .sobol)
         let seed = UInt64(try read.integer(root["seed"], key: "seed", default: 1, range: 0...Int.max))
-        var tpeStartupTrials = defaultTPEStartupTrials, tpeBatch = defaultTPEBatch
+        var tpeStartupTrials = defaultTPEStartupTrials, tpeBatch = defaultTPEBatch, tpeMultivariate = false
+        var tpeCoordinateMoves = 0
         if let rawTPE = root["tpe"], !(rawTPE is NSNull) {
             guard sampler == .tpe else { throw fail("'tpe' applies to \"sampler\": \"tpe\" only (this spec's sampler is \(sampler.rawValue))") }
             guard let object = rawTPE as? [String: Any] else { throw fail("'tpe' must be an object like {\"startup_trials\": 10, \"batch\": 4}") }
-            for key in object.keys.sorted() where !["startup_trials", "batch"].contains(key) {
-                throw fail("tpe: unknown key '\(key)' (known: startup_trials, batch)")
+            for key in object.keys.sorted() where !["startup_trials", "batch", "multivariate", "coordinate_moves"].contains(key) {
+                throw fail("tpe: unknown key '\(key)' (known: startup_trials, batch, multivariate, coordinate_moves)")
             }
+            tpeMultivariate = try read.boolean(object["multivariate"], key: "tpe.multivariate", default: false)
+            tpeCoordinateMoves = try read.integer(object["coordinate_moves"], key: "tpe.coordinate_moves", default: 0, range: 0...tpeBatch)
             tpeStartupTrials = try read.integer(object["startup_trials"], key: "tpe.startup_trials", default: defaultTPEStartupTrials, range: 1...maximumTrials)
             tpeBatch = try read.integer(object["batch"], key: "tpe.batch", default: defaultTPEBatch, range: 1...maximumTrials)
         }
@@ -337,6 +345,8 @@ public struct StudySpec: Sendable, Equatable {
             scheduler: scheduler, sampler: sampler, seed: seed, checkpointEvery: checkpointEvery, model: model)
         spec.tpeStartupTrials = tpeStartupTrials
         spec.tpeBatch = tpeBatch
+        spec.tpeMultivariate = tpeMultivariate
+        spec.tpeCoordinateMoves = tpeCoordinateMoves
         // Every trial must make valid runs (a range reaching past what a setting accepts) before anything starts.
         // A model-based sampler's later trials are not known yet: its first trials and the space's two
         // extreme corners stand for them (each setting's rules are ranges, so the corners bound every point).
@@ -407,7 +417,10 @@ public struct StudySpec: Sendable, Equatable {
         ]
         if let description { object["description"] = description }
         // Only for tpe, so that the canonical spec (and hash) of every sobol or random study stays what it was.
-        if sampler == .tpe { object["tpe"] = ["startup_trials": tpeStartupTrials, "batch": tpeBatch] }
+        if sampler == .tpe {
+            object["tpe"] = ["startup_trials": tpeStartupTrials, "batch": tpeBatch, "multivariate": tpeMultivariate,
+                             "coordinate_moves": tpeCoordinateMoves] as [String: Any]
+        }
         return object
     }
 

@@ -46,7 +46,8 @@ extension StudySpec {
         case .tpe:
             let plan = StudyPlan(scheduler: scheduler, trials: trials, rungs: rungs, reduction: reduction)
             let startup = Sobol.points(count: trials, dimensions: search.count, shiftSeed: seed)
-            let model = TPESampler(dimensions: tpeDimensions, direction: direction)
+            var model = TPESampler(dimensions: tpeDimensions, direction: direction)
+            model.multivariate = tpeMultivariate
             var points = [[Double]?](repeating: nil, count: trials)
             for bracket in plan.brackets {
                 for trial in bracket.trials {
@@ -67,14 +68,54 @@ extension StudySpec {
                     }
                     // An earlier batch is not complete at the bracket's first rung: this bracket waits.
                     guard observations.count == batchStart - bracket.first else { break }
-                    var generator = Xoshiro256(seed: seed ^ ((UInt64(trial) &+ 1) &* 0x9E37_79B9_7F4A_7C15))
-                    let point = fromModel(model.next(observations: observations, generator: &generator))
+                    let slot = (position - tpeStartupTrials) % tpeBatch
+                    let point: [Double]
+                    if slot >= tpeBatch - tpeCoordinateMoves {
+                        let move = (position - tpeStartupTrials) / tpeBatch * tpeCoordinateMoves + slot - (tpeBatch - tpeCoordinateMoves)
+                        point = coordinateMove(move, from: observations)
+                    } else {
+                        var generator = Xoshiro256(seed: seed ^ ((UInt64(trial) &+ 1) &* 0x9E37_79B9_7F4A_7C15))
+                        point = fromModel(model.next(observations: observations, generator: &generator))
+                    }
                     points[trial] = point
                     known[trial] = point
                 }
             }
             return points
         }
+    }
+
+    /// The `move`-th coordinate move of a bracket: the best trial so far with one setting changed, the
+    /// settings taken in turn; the j-th move along a setting puts it at the j-th point of the van der Corput
+    /// sequence (1/2, 1/4, 3/4, 1/8, ...), shifted by a per-setting offset drawn from the seed, so the moves
+    /// along each axis fill it evenly (after 2^k - 1 of them, every interval of width 2^-k holds one).
+    /// This is the one-exchange neighbourhood SMAC's local search walks, here stratified rather than random.
+    func coordinateMove(_ move: Int, from observations: [TPESampler.Observation]) -> [Double] {
+        let incumbent = observations.min {
+            StudyPlan.better(($0.trial, $0.value), ($1.trial, $1.value), direction: direction)
+        }!
+        var point = fromModel(incumbent.point)
+        let dimension = move % search.count
+        var generator = Xoshiro256(seed: seed ^ 0xC00D_1A7E)
+        var offset = 0.0
+        for _ in 0...dimension { offset = generator.nextUnit() }
+        var u = (Self.vanDerCorput(move / search.count + 1) + offset).truncatingRemainder(dividingBy: 1)
+        if case .categorical(let count) = tpeDimensions[dimension] {
+            u = (Double(min(count - 1, Int((u * Double(count)).rounded(.down)))) + 0.5) / Double(count)
+        }
+        point[dimension] = u
+        return point
+    }
+
+    /// The radical inverse of `index` in base 2: 1 -> 1/2, 2 -> 1/4, 3 -> 3/4, 4 -> 1/8, ...
+    public static func vanDerCorput(_ index: Int) -> Double {
+        var result = 0.0, scale = 0.5, n = index
+        while n > 0 {
+            if n & 1 == 1 { result += scale }
+            scale /= 2
+            n >>= 1
+        }
+        return result
     }
 
     /// A `choice` is categorical for the model; every other distribution is continuous on its unit coordinate.
