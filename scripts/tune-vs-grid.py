@@ -3,7 +3,8 @@
 "Against the grid and Optuna"), side by side: iterations spent and best objective found.
 
     python3 scripts/tune-vs-grid.py [--tracker .build/release/tracker] [--out .build/tune-vs-grid]
-                                    [--seeds 1,2,3] [--jobs 2] [--skip-tune] [--reuse] [--markdown]
+                                    [--seeds 1,2,3] [--jobs 2] [--skip-tune] [--skip-optuna] [--reuse]
+                                    [--samplers sobol,tpe] [--markdown]
                                     [--study STUDY.json --grid SWEEP.json [--grid SWEEP.json ...]]
 
 Without --study and --grid it runs the problem below; with them, the study named and the grids named
@@ -26,10 +27,10 @@ trials. Three searches, each in a database of its own under --out (replaced at e
     and epsilon_decay at the centres of five equal cells (lr in {0.0158, 0.0398, 0.1, 0.251, 0.631}), which
     leaves out lr = 1 (docs/optuna.md says why that point matters). A grid's best objective is the lowest
     median of the saved query convergence_medians; the percentages are against the first grid.
-(b) `tracker tune` on the study, with its seed set to each of --seeds; the figures of
-    `tracker tune SPEC --status --format json`.
+(b) `tracker tune` on the study, with its seed set to each of --seeds (and its sampler set to each of
+    --samplers, rows tune-SAMPLER); the figures of `tracker tune SPEC --status --format json`.
 (c) examples/optuna/tracker_optuna.py on the same study (TPE seeded with each of --seeds,
-    SuccessiveHalvingPruner with the study's min budget and reduction).
+    SuccessiveHalvingPruner with the study's min budget and reduction); not with --skip-optuna.
 
 For every search the iterations spent are also summed from its database (runs.done_iterations: a promoted
 run is resumed, so that is what it computed), and the best objective is recomputed from the best trial's
@@ -112,6 +113,9 @@ def main():
     parser.add_argument("--seeds", default="1,2,3", help="seeds of tune's sampler and Optuna's TPE")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--skip-tune", action="store_true")
+    parser.add_argument("--skip-optuna", action="store_true", help="leave the Optuna example out")
+    parser.add_argument("--samplers", help="tune's samplers to run, comma-separated (default: the study's own); "
+                        "each gets rows of its own, named tune-SAMPLER")
     parser.add_argument("--reuse", action="store_true", help="reuse the figures of searches already run under --out")
     parser.add_argument("--markdown", action="store_true", help="print the table in Markdown (docs/tune.md)")
     parser.add_argument("--study", help=f"the study spec tune and Optuna run (default {STUDY.relative_to(ROOT)})")
@@ -168,10 +172,16 @@ def main():
         rows.append(saved(name, lambda: grid(name)))
     grid_spent, grid_best = rows[0][2], rows[0][3]
 
-    # (b) tracker tune, one study per seed.
-    def tune(seed):
-        spec, db = out / f"study-s{seed}.json", out / f"tune-s{seed}.db"
-        spec.write_text(json.dumps({**study, "name": f"{study['name']}-s{seed}", "seed": seed}))
+    # (b) tracker tune, one study per seed (and per sampler with --samplers).
+    samplers = args.samplers.split(",") if args.samplers else [None]
+
+    def tune(seed, sampler=None):
+        suffix = f"-{sampler}" if sampler else ""
+        spec, db = out / f"study{suffix}-s{seed}.json", out / f"tune{suffix}-s{seed}.db"
+        edited = {**study, "name": f"{study['name']}{suffix}-s{seed}", "seed": seed}
+        if sampler:
+            edited["sampler"] = sampler
+        spec.write_text(json.dumps(edited))
         fresh(db)
         say(f"tune: tracker tune {spec.name} ...")
         _, seconds = run([args.tracker, "tune", spec, "--db", db, "--jobs", args.jobs, "--quiet"])
@@ -182,13 +192,15 @@ def main():
         if status.get("iterations_spent") != spent(db):
             say(f"tune seed {seed}: --status says {status.get('iterations_spent')} iterations, the database "
                 f"{spent(db)}")
-        return ("tune", seed, status.get("iterations_spent"), best.get("objective"), checked, best.get("settings"),
-                seconds)
-    for seed in seeds:
-        if args.skip_tune or not tune_available(args.tracker):
-            rows.append(("tune", seed, None, None, None, "not run: no working `tracker tune` in this binary", 0))
-        else:
-            rows.append(saved(f"tune-s{seed}", lambda: tune(seed)))
+        return ("tune" + suffix, seed, status.get("iterations_spent"), best.get("objective"), checked,
+                best.get("settings"), seconds)
+    for sampler in samplers:
+        suffix = f"-{sampler}" if sampler else ""
+        for seed in seeds:
+            if args.skip_tune or not tune_available(args.tracker):
+                rows.append(("tune" + suffix, seed, None, None, None, "not run: no working `tracker tune` in this binary", 0))
+            else:
+                rows.append(saved(f"tune{suffix}-s{seed}", lambda: tune(seed, sampler)))
 
     # (c) The Optuna example, TPE seeded with each seed.
     def optuna(seed):
@@ -202,7 +214,7 @@ def main():
         checked = median_of(db, best["runs"]) if best.get("runs") else None
         return ("optuna", seed, report["iterations_spent"], best.get("objective"), checked, best.get("settings"),
                 seconds)
-    for seed in seeds:
+    for seed in seeds if not args.skip_optuna else []:
         rows.append(saved(f"optuna-s{seed}", lambda: optuna(seed)))
 
     def number(value):
@@ -231,7 +243,7 @@ def main():
         widths = [max(len(r[i]) for r in [header] + table) for i in range(len(header))]
         for line in [header] + table:
             print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
-    searched = [r for r in rows if r[0] in ("tune", "optuna") and r[2] is not None and r[3] is not None]
+    searched = [r for r in rows if r[0].startswith(("tune", "optuna")) and r[2] is not None and r[3] is not None]
     for grid_row in rows[:len(grids)]:
         for search, seed, iterations, objective, *_ in searched:
             met = objective <= 1.1 * grid_row[3] and iterations <= grid_row[2] / 4

@@ -33,6 +33,15 @@ struct SpecKeyReader {
         return number
     }
 
+    /// JSON true or false only (not 1 or 0, which arrive as NSNumbers too).
+    func boolean(_ value: Any?, key: String, default fallback: Bool) throws -> Bool {
+        guard let value, !(value is NSNull) else { return fallback }
+        guard let number = value as? NSNumber, !(value is String), String(cString: number.objCType) == "c" else {
+            throw fail("'\(key)' must be true or false, got \(describe(value))")
+        }
+        return number.boolValue
+    }
+
     func integer(_ value: Any?, key: String, default fallback: Int, range: ClosedRange<Int>) throws -> Int {
         guard let value, !(value is NSNull) else { return fallback }
         guard let number = numberValue(value), let exact = Int(exactly: number.doubleValue), number.doubleValue.isFinite else {

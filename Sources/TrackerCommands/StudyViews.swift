@@ -69,11 +69,11 @@ func studyChart(_ name: String, by: String?, in store: TrackerStore) throws -> L
     guard let searched = spec.search.first(where: { $0.name == key }) else {
         throw CommandFailure("--by \(by): study \(name) searches \(spec.search.map(\.name).joined(separator: ", ")), not \(by)")
     }
-    let samples = spec.samples()
+    let samples = spec.trialSettings(results: StudyStatus.results(records))
     var series: [LineChart.Series] = []
     for (rung, budget) in spec.rungs.enumerated() {
         let points = records.filter { $0.rung == rung }.compactMap { record -> LineChart.Point? in
-            guard let y = record.objective, let x = samples[record.trial][key]?.number else { return nil }
+            guard let y = record.objective, let x = samples[record.trial]?[key]?.number else { return nil }
             return LineChart.Point(x: x, y: y)
         }.sorted { $0.x < $1.x }
         if !points.isEmpty { series.append(LineChart.Series(name: "rung \(rung) (\(budget) iterations)", points: points)) }

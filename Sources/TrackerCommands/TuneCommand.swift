@@ -114,7 +114,7 @@ public struct TuneCommand: ParsableCommand {
             throw CommandFailure("\(outcome.failures.count) workers failed; the first: \(first)")
         }
         if outcome.waitingOnOtherShards && !quiet {
-            StandardError.write("tune: shard \(shard ?? "") has done what it can alone: its next rung waits on the other shards' results; "
+            StandardError.write("tune: shard \(shard ?? "") has done what it can alone: what it runs next waits on the other shards' results (a rung to complete, or a tpe batch to draw); "
                 + "merge the shard databases (tracker merge) and run tune again on the result\n")
         }
         try StandardOutput.print(statusReport(current).render(output.format), terminator: "")

@@ -13,8 +13,10 @@ public enum StudyStatusJSON {
 
     /// `tune --status --format json`: docs/tune.md describes every key.
     public static func status(_ status: StudyStatus) -> JSON {
+        // null for a trial whose settings a model-based sampler has not drawn yet.
         func settings(_ trial: StudyStatus.Trial) -> JSON {
-            .object(trial.settings.sorted { $0.key < $1.key }.map { ($0.key, value($0.value)) })
+            guard trial.drawn else { return .null }
+            return .object(trial.settings.sorted { $0.key < $1.key }.map { ($0.key, value($0.value)) })
         }
         let spec = status.spec
         return .object([

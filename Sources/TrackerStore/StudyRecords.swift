@@ -44,8 +44,7 @@ public struct StudyRunValue: Sendable, Equatable {
 extension TrackerStore {
     /// The study named `name`, creating it with its trials when absent. A study recorded with another spec
     /// is refused, naming the keys that changed; nothing is written then.
-    public func openStudy(name: String, spec: String, specHash: String, objective: String, direction: String,
-                          trials: [(bracket: Int, settings: String)]) throws -> StudyRecord {
+    public func openStudy(name: String, spec: String, specHash: String, objective: String, direction: String) throws -> StudyRecord {
         try storeOperation("recording study \(name)") {
             try database.transaction(.immediate) {
                 if let existing = try studyRecord(named: name) {
@@ -57,13 +56,34 @@ extension TrackerStore {
                 try database.cachedStatement("""
                     INSERT INTO studies (name, spec, spec_hash, objective, direction, created_at) VALUES (?, ?, ?, ?, ?, ?)
                     """).run([.text(name), .text(spec), .text(specHash), .text(objective), .text(direction), .text(Timestamp.now())])
-                let id = database.lastInsertRowID
+                return StudyRecord(id: database.lastInsertRowID, name: name, spec: spec, specHash: specHash)
+            }
+        }
+    }
+
+    /// Records trials of a study with their drawn settings (JSON, keys sorted), in one transaction. A trial
+    /// recorded already with the same settings is left as it is; with other settings it is refused (the
+    /// sampler must draw every trial the same way in every process), and nothing is written.
+    public func recordStudyTrials(_ study: Int64, trials: [(trial: Int, bracket: Int, settings: String)]) throws {
+        try storeOperation("recording a study's trials") {
+            try database.transaction(.immediate) {
+                let find = try database.cachedStatement("SELECT bracket, settings FROM study_trials WHERE study = ? AND trial = ?")
                 let insert = try database.cachedStatement(
                     "INSERT INTO study_trials (study, trial, bracket, settings) VALUES (?, ?, ?, ?)")
-                for (index, trial) in trials.enumerated() {
-                    try insert.run([.integer(id), .integer(Int64(index)), .integer(Int64(trial.bracket)), .text(trial.settings)])
+                for trial in trials {
+                    let existing = try find.rows([.integer(study), .integer(Int64(trial.trial))]) {
+                        (bracket: Int($0.int64(0)), settings: $0.text(1))
+                    }.first
+                    if let existing {
+                        guard existing.bracket == trial.bracket, existing.settings == trial.settings else {
+                            throw StoreError.invalidArgument(
+                                "trial \(trial.trial) is recorded with settings \(existing.settings), but this tracker draws \(trial.settings); "
+                                + "the study was recorded by a tracker whose sampler differs")
+                        }
+                        continue
+                    }
+                    try insert.run([.integer(study), .integer(Int64(trial.trial)), .integer(Int64(trial.bracket)), .text(trial.settings)])
                 }
-                return StudyRecord(id: id, name: name, spec: spec, specHash: specHash)
             }
         }
     }

@@ -45,7 +45,7 @@ struct TuneSpecTests {
         ("trials", "10001", "more than the limit of 10000 trials"),
         ("trials", "0", "'trials' must be at least 1"),
         ("scheduler", #""bohb""#, "'scheduler' 'bohb' is not one of asha, hyperband"),
-        ("sampler", #""tpe""#, "'sampler' 'tpe' is not one of random, sobol"),
+        ("sampler", #""bayes""#, "'sampler' 'bayes' is not one of random, sobol, tpe"),
         ("algorithm", #""sarsa""#, "'algorithm' 'sarsa'"),
         ("name", nil, "'name' is missing"),
         ("frames", "0", "'frames' must be between 1"),
@@ -95,15 +95,15 @@ struct TuneSpecTests {
     @Test func theSameSpecGivesTheSameTrialsAndAnotherSeedOthers() throws {
         for sampler in ["sobol", "random"] {
             let text = Self.edited("sampler", "\"\(sampler)\"")
-            let a = try StudySpec.parse(text, source: "s").samples()
-            let b = try StudySpec.parse(text, source: "s").samples()
+            let a = try StudySpec.parse(text, source: "s").trialSettings(results: [:]).map { $0! }
+            let b = try StudySpec.parse(text, source: "s").trialSettings(results: [:]).map { $0! }
             #expect(a == b)
             let other = try StudySpec.parse(
                 String(decoding: try JSONSerialization.data(withJSONObject: {
                     var o = try! JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
                     o["seed"] = 2
                     return o
-                }()), as: UTF8.self), source: "s").samples()
+                }()), as: UTF8.self), source: "s").trialSettings(results: [:]).map { $0! }
             #expect(a != other)
             for trial in a {
                 let lr = trial["lr"]!.number!, beta = trial["beta"]!.number!
@@ -214,17 +214,26 @@ struct StudyRecordTests {
         let dir = try TemporaryDirectory()
         let store = try TrackerStore(path: dir.path("t.db"))
         let spec = try StudySpec.parse(TuneSpecTests.valid, source: "s")
-        let trials = spec.samples().map { (bracket: 0, settings: StudyStatus.settingsJSON($0)) }
+        let trials = spec.trialSettings(results: [:]).enumerated().map {
+            (trial: $0.offset, bracket: 0, settings: StudyStatus.settingsJSON($0.element!))
+        }
         let first = try store.openStudy(name: spec.name, spec: spec.canonicalJSON, specHash: spec.specHash,
-                                        objective: spec.objective.rawValue, direction: spec.direction.rawValue, trials: trials)
+                                        objective: spec.objective.rawValue, direction: spec.direction.rawValue)
         let again = try store.openStudy(name: spec.name, spec: spec.canonicalJSON, specHash: spec.specHash,
-                                        objective: spec.objective.rawValue, direction: spec.direction.rawValue, trials: trials)
+                                        objective: spec.objective.rawValue, direction: spec.direction.rawValue)
         #expect(first.id == again.id)
+        try store.recordStudyTrials(first.id, trials: trials)
+        try store.recordStudyTrials(first.id, trials: Array(trials.prefix(3)))
+        #expect(try store.database.scalar("SELECT count(*) FROM study_trials") == .integer(9))
+        // A trial drawn differently is refused, and nothing of the call is written.
+        #expect {
+            try store.recordStudyTrials(first.id, trials: [(trial: 9, bracket: 0, settings: "{}"), (trial: 2, bracket: 0, settings: "{}")])
+        } throws: { "\($0)".contains("trial 2 is recorded with settings") }
         #expect(try store.database.scalar("SELECT count(*) FROM study_trials") == .integer(9))
         let edited = try StudySpec.parse(TuneSpecTests.edited("seed", "5"), source: "s")
         #expect {
             try store.openStudy(name: spec.name, spec: edited.canonicalJSON, specHash: edited.specHash,
-                                objective: edited.objective.rawValue, direction: edited.direction.rawValue, trials: trials)
+                                objective: edited.objective.rawValue, direction: edited.direction.rawValue)
         } throws: { "\($0)".contains("seed changed since") }
         #expect(try store.database.scalar("SELECT count(*) FROM studies") == .integer(1))
         let runs = [StudyRunValue(position: 0, runID: "a", value: 10), StudyRunValue(position: 1, runID: "b", value: nil)]

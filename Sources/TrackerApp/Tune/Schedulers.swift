@@ -77,8 +77,10 @@ public struct StudyPlan: Sendable, Equatable {
 
     /// For each trial, the rungs it is to run given the results so far: every rung it has a result at, plus
     /// the next one when decided. A trial-rung is "ready" when it is in this set and has no result yet.
-    /// Also says whether the study is complete (every bracket decided to its top rung).
-    public func schedule(results: Results, direction: StudyDirection) -> (ready: [(trial: Int, rung: Int)], complete: Bool) {
+    /// Also says whether the study is complete (every bracket decided to its top rung). A trial whose
+    /// settings are not drawn yet (`drawn` false: a model-based sampler waits for earlier results) is never ready.
+    public func schedule(results: Results, direction: StudyDirection,
+                         drawn: (Int) -> Bool = { _ in true }) -> (ready: [(trial: Int, rung: Int)], complete: Bool) {
         var ready: [(trial: Int, rung: Int)] = []
         var complete = true
         for bracket in brackets {
@@ -87,7 +89,7 @@ public struct StudyPlan: Sendable, Equatable {
             while true {
                 let missing = members.filter { results[$0]?[rung] == nil }
                 if !missing.isEmpty {
-                    ready += missing.map { ($0, rung) }
+                    ready += missing.filter(drawn).map { ($0, rung) }
                     complete = false
                     break
                 }

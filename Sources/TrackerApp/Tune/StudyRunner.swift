@@ -42,7 +42,6 @@ public struct StudyRunner: Sendable {
     public let busyTimeoutMilliseconds: Int32
     public let provenance: Provenance?
     public let plan: StudyPlan
-    let samples: [[String: StudyValue]]
 
     public init(path: String, spec: StudySpec, jobs: Int, shard: (index: Int, count: Int)? = nil, trackerVersion: String,
                 busyTimeoutMilliseconds: Int32 = 10_000, provenance: Provenance? = nil) {
@@ -54,18 +53,27 @@ public struct StudyRunner: Sendable {
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
         self.provenance = provenance
         self.plan = StudyPlan(scheduler: spec.scheduler, trials: spec.trials, rungs: spec.rungs, reduction: spec.reduction)
-        self.samples = spec.samples()
     }
 
     func open() throws -> TrackerStore { try TrackerStore(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds) }
 
-    /// The study's record, created with its trials when new; refused when recorded with another spec.
+    /// The study's record, created when new; refused when recorded with another spec. Its trials are
+    /// recorded as their settings are drawn (``recordDrawnTrials``).
     public func prepare(in store: TrackerStore) throws -> StudyRecord {
-        let trials = samples.enumerated().map { index, settings in
-            (bracket: plan.bracket(of: index).startRung, settings: StudyStatus.settingsJSON(settings))
+        try store.openStudy(name: spec.name, spec: spec.canonicalJSON, specHash: spec.specHash,
+                            objective: spec.objective.rawValue, direction: spec.direction.rawValue)
+    }
+
+    /// Records the trials among `settings` not in `recorded` yet (and adds them to it). A trial already in
+    /// the database with other settings (a sampler that drew differently) is refused, not overwritten.
+    func recordDrawnTrials(_ settings: [[String: StudyValue]?], study: Int64, recorded: inout Set<Int>, store: TrackerStore) throws {
+        let new = settings.enumerated().compactMap { index, drawn -> (trial: Int, bracket: Int, settings: String)? in
+            guard let drawn, !recorded.contains(index) else { return nil }
+            return (index, plan.bracket(of: index).startRung, StudyStatus.settingsJSON(drawn))
         }
-        return try store.openStudy(name: spec.name, spec: spec.canonicalJSON, specHash: spec.specHash,
-                                   objective: spec.objective.rawValue, direction: spec.direction.rawValue, trials: trials)
+        guard !new.isEmpty else { return }
+        try store.recordStudyTrials(study, trials: new)
+        recorded.formUnion(new.map(\.trial))
     }
 
     func owns(_ trial: Int) -> Bool {
@@ -79,6 +87,9 @@ public struct StudyRunner: Sendable {
                     recorded: @escaping @Sendable (TrialRung, StudyRungRecord) -> Void = { _, _ in }) throws -> StudyOutcome {
         let setup = try open()
         let study = try prepare(in: setup)
+        var drawnTrials = Set<Int>()
+        try recordDrawnTrials(spec.trialSettings(results: StudyStatus.results(try setup.studyRungs(study.id))),
+                              study: study.id, recorded: &drawnTrials, store: setup)
         let outcome = Mutex(StudyOutcome())
         let claimed = Mutex(Set<TrialRung>())
         DispatchQueue.concurrentPerform(iterations: jobs) { _ in
@@ -95,10 +106,15 @@ public struct StudyRunner: Sendable {
     private func work(store: TrackerStore, study: Int64, claimed: borrowing Mutex<Set<TrialRung>>, outcome: borrowing Mutex<StudyOutcome>,
                       shouldStop: @escaping @Sendable () -> Bool,
                       recorded: @escaping @Sendable (TrialRung, StudyRungRecord) -> Void) throws {
+        // Points this worker has drawn, and trials it knows are recorded: a model-based sampler draws each once.
+        var known: [Int: [Double]] = [:]
+        var recordedTrials = Set<Int>()
         while !shouldStop() {
             if outcome.withLock({ !$0.failures.isEmpty }) { return }
             let results = StudyStatus.results(try store.studyRungs(study))
-            let (ready, complete) = plan.schedule(results: results, direction: spec.direction)
+            let settings = spec.trialSettings(results: results, known: &known)
+            try recordDrawnTrials(settings, study: study, recorded: &recordedTrials, store: store)
+            let (ready, complete) = plan.schedule(results: results, direction: spec.direction) { settings[$0] != nil }
             if complete {
                 outcome.withLock { $0.complete = true }
                 return
@@ -112,7 +128,7 @@ public struct StudyRunner: Sendable {
             for unit in owned.map({ TrialRung(trial: $0.trial, rung: $0.rung) }) {
                 guard claimed.withLock({ $0.insert(unit).inserted }) else { continue }
                 defer { _ = claimed.withLock { $0.remove(unit) } }
-                switch try runUnit(unit, study: study, store: store, shouldStop: shouldStop) {
+                switch try runUnit(unit, settings: settings[unit.trial]!, study: study, store: store, shouldStop: shouldStop) {
                 case .recorded(let record, let wrote):
                     if wrote {
                         outcome.withLock { $0.recorded += 1 }
@@ -135,10 +151,9 @@ public struct StudyRunner: Sendable {
     private enum UnitResult { case recorded(StudyRungRecord, wrote: Bool), busy, interrupted }
     private enum RunResult { case finished(String), busy, interrupted }
 
-    private func runUnit(_ unit: TrialRung, study: Int64, store: TrackerStore,
+    private func runUnit(_ unit: TrialRung, settings: [String: StudyValue], study: Int64, store: TrackerStore,
                          shouldStop: @escaping @Sendable () -> Bool) throws -> UnitResult {
         let budget = plan.rungs[unit.rung]
-        let settings = samples[unit.trial]
         var runIDs: [String] = []
         var busy = false
         for position in spec.positions {

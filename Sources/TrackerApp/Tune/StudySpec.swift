@@ -89,7 +89,11 @@ public enum StudyObjective: String, Sendable, CaseIterable {
 
 public enum StudyDirection: String, Sendable, CaseIterable { case minimize, maximize }
 public enum StudyScheduler: String, Sendable, CaseIterable { case asha, hyperband }
-public enum StudySampler: String, Sendable, CaseIterable { case random, sobol }
+public enum StudySampler: String, Sendable, CaseIterable {
+    case random, sobol
+    /// Model-based: each trial after the first few is drawn from a TPE model of the results so far (TPE.swift).
+    case tpe
+}
 
 /// A search over settings (`tracker tune`, docs/tune.md): the problem (N, frames, seeds, algorithm, fixed
 /// settings), the search space, the objective, the budget's rungs, the scheduler and the sampler.
@@ -113,6 +117,16 @@ public struct StudySpec: Sendable, Equatable {
     public var trials: Int
     public var scheduler: StudyScheduler
     public var sampler: StudySampler
+    /// `tpe` only: the first trials of each bracket, taken from the seeded Sobol sequence before any model.
+    public var tpeStartupTrials = StudySpec.defaultTPEStartupTrials
+    /// `tpe` only: trials drawn from one model, which sees the results of every earlier batch at the
+    /// bracket's first rung; the trials of a batch run in parallel.
+    public var tpeBatch = StudySpec.defaultTPEBatch
+    /// `tpe` only: one model over every searched setting (true), or one per setting (``TPESampler/multivariate``).
+    public var tpeMultivariate = false
+    /// `tpe` only: how many trials of each batch are coordinate moves from the best trial so far instead of
+    /// model draws (TrialSampling.swift ``coordinateMove``); 0 to `batch`.
+    public var tpeCoordinateMoves = 0
     public var seed: UInt64
     public var checkpointEvery: Int
     public var model: ModelParameters
@@ -123,10 +137,12 @@ public struct StudySpec: Sendable, Equatable {
     public static let maximumTrials = 10_000
     /// The most runs one trial may hold (its N values x frames x seeds).
     public static let maximumRunsPerTrial = 10_000
+    public static let defaultTPEStartupTrials = 10
+    public static let defaultTPEBatch = 4
 
     static let knownKeys = [
         "name", "description", "n", "frames", "first_frame_seed", "frame_seeds", "seeds", "algorithm", "fixed",
-        "search", "objective", "direction", "budget", "trials", "scheduler", "sampler", "seed", "checkpoint_every", "model",
+        "search", "objective", "direction", "budget", "trials", "scheduler", "sampler", "tpe", "seed", "checkpoint_every", "model",
     ]
 
     /// What a study may fix or search, by canonical name, and the kind of its values.
@@ -295,6 +311,19 @@ public struct StudySpec: Sendable, Equatable {
         let scheduler: StudyScheduler = try choose("scheduler", .asha)
         let sampler: StudySampler = try choose("sampler", .sobol)
         let seed = UInt64(try read.integer(root["seed"], key: "seed", default: 1, range: 0...Int.max))
+        var tpeStartupTrials = defaultTPEStartupTrials, tpeBatch = defaultTPEBatch, tpeMultivariate = false
+        var tpeCoordinateMoves = 0
+        if let rawTPE = root["tpe"], !(rawTPE is NSNull) {
+            guard sampler == .tpe else { throw fail("'tpe' applies to \"sampler\": \"tpe\" only (this spec's sampler is \(sampler.rawValue))") }
+            guard let object = rawTPE as? [String: Any] else { throw fail("'tpe' must be an object like {\"startup_trials\": 10, \"batch\": 4}") }
+            for key in object.keys.sorted() where !["startup_trials", "batch", "multivariate", "coordinate_moves"].contains(key) {
+                throw fail("tpe: unknown key '\(key)' (known: startup_trials, batch, multivariate, coordinate_moves)")
+            }
+            tpeMultivariate = try read.boolean(object["multivariate"], key: "tpe.multivariate", default: false)
+            tpeCoordinateMoves = try read.integer(object["coordinate_moves"], key: "tpe.coordinate_moves", default: 0, range: 0...tpeBatch)
+            tpeStartupTrials = try read.integer(object["startup_trials"], key: "tpe.startup_trials", default: defaultTPEStartupTrials, range: 1...maximumTrials)
+            tpeBatch = try read.integer(object["batch"], key: "tpe.batch", default: defaultTPEBatch, range: 1...maximumTrials)
+        }
 
         var model = ModelParameters.default
         if let rawModel = root["model"] {
@@ -309,14 +338,22 @@ public struct StudySpec: Sendable, Equatable {
             do { try model.validate() } catch { throw fail("model: \(error.description)") }
         }
 
-        let spec = StudySpec(
+        var spec = StudySpec(
             name: name, description: description, taskCounts: taskCounts, frameSeeds: frameSeeds, seeds: seeds,
             algorithm: algorithm, fixed: fixed, search: search, objective: objective, direction: direction,
             minIterations: minIterations, maxIterations: maxIterations, reduction: reduction, trials: trials,
             scheduler: scheduler, sampler: sampler, seed: seed, checkpointEvery: checkpointEvery, model: model)
+        spec.tpeStartupTrials = tpeStartupTrials
+        spec.tpeBatch = tpeBatch
+        spec.tpeMultivariate = tpeMultivariate
+        spec.tpeCoordinateMoves = tpeCoordinateMoves
         // Every trial must make valid runs (a range reaching past what a setting accepts) before anything starts.
+        // A model-based sampler's later trials are not known yet: its first trials and the space's two
+        // extreme corners stand for them (each setting's rules are ranges, so the corners bound every point).
         let frames = taskCounts.map { FrameGenerator.generate(count: $0, seed: frameSeeds[0], parameters: model) }
-        let samples = spec.samples()
+        let samples = spec.sampler == .tpe
+            ? spec.trialSettings(results: [:]).compactMap { $0 } + [0.0, 1.0].map(spec.corner)
+            : spec.trialSettings(results: [:]).map { $0! }
         for (index, settings) in samples.enumerated() {
             for frame in frames {
                 do throws(LearningError) {
@@ -330,25 +367,7 @@ public struct StudySpec: Sendable, Equatable {
         return spec
     }
 
-    // MARK: Trials
-
-    /// Every trial's searched settings, by canonical name, in trial order: the sampler's first `trials` points.
-    public func samples() -> [[String: StudyValue]] {
-        let points: [[Double]]
-        switch sampler {
-        case .sobol: points = Sobol.points(count: trials, dimensions: search.count, shiftSeed: seed)
-        case .random:
-            var generator = Xoshiro256(seed: seed)
-            points = (0..<trials).map { _ in search.map { _ in generator.nextUnit() } }
-        }
-        return points.map { point in
-            var settings: [String: StudyValue] = [:]
-            for (dimension, entry) in search.enumerated() {
-                settings[entry.name] = entry.distribution.value(at: point[dimension], kind: StudySpec.kind(of: entry.name) ?? .real)
-            }
-            return settings
-        }
-    }
+    // MARK: Trials (how points become settings: TrialSampling.swift)
 
     /// A trial's hyperparameters: the defaults, then `fixed`, then the sampled settings.
     public func hyperparameters(_ sampled: [String: StudyValue], budget: Int, seed: UInt64) -> Hyperparameters {
@@ -397,6 +416,11 @@ public struct StudySpec: Sendable, Equatable {
             "model": ["rate": model.uplinkRate, "cpu_hz": model.cpuHz, "zeta": model.zeta],
         ]
         if let description { object["description"] = description }
+        // Only for tpe, so that the canonical spec (and hash) of every sobol or random study stays what it was.
+        if sampler == .tpe {
+            object["tpe"] = ["startup_trials": tpeStartupTrials, "batch": tpeBatch, "multivariate": tpeMultivariate,
+                             "coordinate_moves": tpeCoordinateMoves] as [String: Any]
+        }
         return object
     }
 

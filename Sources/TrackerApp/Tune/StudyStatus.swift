@@ -5,7 +5,9 @@ import Foundation
 public struct StudyStatus: Sendable {
     public struct Trial: Sendable {
         public let index: Int
+        /// Empty, with `drawn` false, for a trial whose settings a model-based sampler has not drawn yet.
         public let settings: [String: StudyValue]
+        public let drawn: Bool
         /// At the highest rung the trial has a result at; nil objective: beyond the budget (or unknown).
         public let objective: Double?
         public let budget: Int?
@@ -34,12 +36,14 @@ public struct StudyStatus: Sendable {
         self.plan = plan
         let results = StudyStatus.results(records)
         let byTrial = Dictionary(grouping: records, by: \.trial)
-        let (ready, complete) = plan.schedule(results: results, direction: spec.direction)
+        let samples = spec.trialSettings(results: results)
+        let (ready, complete) = plan.schedule(results: results, direction: spec.direction) { samples[$0] != nil }
         let readySet = Set(ready.map { TrialRung(trial: $0.trial, rung: $0.rung) })
-        let samples = spec.samples()
         // Whether every member of a bracket that reached `rung` has its result there: the rung is decided.
         func decided(_ trial: Int, at rung: Int) -> Bool {
             let bracket = plan.bracket(of: trial)
+            // Trials not drawn yet will run at the bracket's first rung.
+            if rung == bracket.startRung && bracket.trials.contains(where: { samples[$0] == nil }) { return false }
             return !bracket.trials.contains { other in
                 readySet.contains(TrialRung(trial: other, rung: rung))
             }
@@ -57,7 +61,7 @@ public struct StudyStatus: Sendable {
             } else {
                 state = "pending"
             }
-            trials.append(Trial(index: index, settings: samples[index], objective: top?.objective, budget: top?.budget,
+            trials.append(Trial(index: index, settings: samples[index] ?? [:], drawn: samples[index] != nil, objective: top?.objective, budget: top?.budget,
                                 rung: top?.rung, state: state, runIDs: top?.runs.map(\.runID) ?? [],
                                 iterations: mine.reduce(0) { $0 + $1.iterations }))
         }
