@@ -4,7 +4,7 @@
 
     python3 scripts/tune-vs-grid.py [--tracker .build/release/tracker] [--out .build/tune-vs-grid]
                                     [--seeds 1,2,3] [--jobs 2] [--skip-tune] [--skip-optuna] [--reuse]
-                                    [--samplers sobol,tpe] [--markdown]
+                                    [--samplers sobol,tpe] [--optuna-seeds 1,2,3] [--markdown]
                                     [--study STUDY.json --grid SWEEP.json [--grid SWEEP.json ...]]
 
 Without --study and --grid it runs the problem below; with them, the study named and the grids named
@@ -114,6 +114,7 @@ def main():
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--skip-tune", action="store_true")
     parser.add_argument("--skip-optuna", action="store_true", help="leave the Optuna example out")
+    parser.add_argument("--optuna-seeds", help="the Optuna example's seeds (default: --seeds)")
     parser.add_argument("--samplers", help="tune's samplers to run, comma-separated (default: the study's own); "
                         "each gets rows of its own, named tune-SAMPLER")
     parser.add_argument("--reuse", action="store_true", help="reuse the figures of searches already run under --out")
@@ -181,6 +182,8 @@ def main():
         edited = {**study, "name": f"{study['name']}{suffix}-s{seed}", "seed": seed}
         if sampler:
             edited["sampler"] = sampler
+            if sampler != "tpe":
+                edited.pop("tpe", None)  # tpe's own keys are refused with another sampler
         spec.write_text(json.dumps(edited))
         fresh(db)
         say(f"tune: tracker tune {spec.name} ...")
@@ -214,7 +217,8 @@ def main():
         checked = median_of(db, best["runs"]) if best.get("runs") else None
         return ("optuna", seed, report["iterations_spent"], best.get("objective"), checked, best.get("settings"),
                 seconds)
-    for seed in seeds if not args.skip_optuna else []:
+    optuna_seeds = [int(s) for s in args.optuna_seeds.split(",")] if args.optuna_seeds else seeds
+    for seed in optuna_seeds if not args.skip_optuna else []:
         rows.append(saved(f"optuna-s{seed}", lambda: optuna(seed)))
 
     def number(value):

@@ -125,8 +125,9 @@ public struct StudySpec: Sendable, Equatable {
     /// `tpe` only: one model over every searched setting (true), or one per setting (``TPESampler/multivariate``).
     public var tpeMultivariate = false
     /// `tpe` only: how many trials of each batch are coordinate moves from the best trial so far instead of
-    /// model draws (TrialSampling.swift ``coordinateMove``); 0 to `batch`.
-    public var tpeCoordinateMoves = 0
+    /// model draws (TrialSampling.swift ``coordinateMove``); 0 to `batch`, by default half of it (docs/tune.md
+    /// gives the measurements behind that default; 0 is TPE alone).
+    public var tpeCoordinateMoves = StudySpec.defaultTPEBatch / 2
     public var seed: UInt64
     public var checkpointEvery: Int
     public var model: ModelParameters
@@ -312,7 +313,7 @@ public struct StudySpec: Sendable, Equatable {
         let sampler: StudySampler = try choose("sampler", .sobol)
         let seed = UInt64(try read.integer(root["seed"], key: "seed", default: 1, range: 0...Int.max))
         var tpeStartupTrials = defaultTPEStartupTrials, tpeBatch = defaultTPEBatch, tpeMultivariate = false
-        var tpeCoordinateMoves = 0
+        var tpeCoordinateMoves = defaultTPEBatch / 2
         if let rawTPE = root["tpe"], !(rawTPE is NSNull) {
             guard sampler == .tpe else { throw fail("'tpe' applies to \"sampler\": \"tpe\" only (this spec's sampler is \(sampler.rawValue))") }
             guard let object = rawTPE as? [String: Any] else { throw fail("'tpe' must be an object like {\"startup_trials\": 10, \"batch\": 4}") }
@@ -320,7 +321,7 @@ public struct StudySpec: Sendable, Equatable {
                 throw fail("tpe: unknown key '\(key)' (known: startup_trials, batch, multivariate, coordinate_moves)")
             }
             tpeMultivariate = try read.boolean(object["multivariate"], key: "tpe.multivariate", default: false)
-            tpeCoordinateMoves = try read.integer(object["coordinate_moves"], key: "tpe.coordinate_moves", default: 0, range: 0...tpeBatch)
+            tpeCoordinateMoves = try read.integer(object["coordinate_moves"], key: "tpe.coordinate_moves", default: tpeBatch / 2, range: 0...tpeBatch)
             tpeStartupTrials = try read.integer(object["startup_trials"], key: "tpe.startup_trials", default: defaultTPEStartupTrials, range: 1...maximumTrials)
             tpeBatch = try read.integer(object["batch"], key: "tpe.batch", default: defaultTPEBatch, range: 1...maximumTrials)
         }
