@@ -98,7 +98,8 @@ public struct TuneCommand: ParsableCommand {
                 + " [\(count) recorded now, of \(total) in the study]\n")
         })
         let store = try database.openStore(.readOnly)
-        let current = StudyStatus(spec: parsed, rungs: try store.studyRecord(named: parsed.name).map { try store.studyRungs($0.id) } ?? [])
+        let current = try store.studyRecord(named: parsed.name).map { try StudyStatus.read(parsed, study: $0.id, in: store) }
+            ?? StudyStatus(spec: parsed, rungs: [])
         if !quiet {
             StandardError.write("tune: \(current.trialRungsDone)/\(current.trialRungsTotal) trial-rungs recorded, "
                 + "\(current.iterationsSpent) iterations charged"
@@ -137,7 +138,7 @@ func studyStatus(_ spec: StudySpec, path: String) throws -> StudyReport {
         throw CommandFailure("study \(spec.name) is recorded with a different spec: "
             + "\(changed.isEmpty ? "its text" : changed.joined(separator: ", ")) changed since; restore the spec or give the study a new name")
     }
-    return statusReport(StudyStatus(spec: spec, rungs: try store.studyRungs(record.id)))
+    return statusReport(try StudyStatus.read(spec, study: record.id, in: store))
 }
 
 /// What `tune` and `tune --status` print: a table of trials, or the status JSON.

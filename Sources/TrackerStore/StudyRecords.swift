@@ -41,6 +41,21 @@ public struct StudyRunValue: Sendable, Equatable {
 }
 
 /// The study tables' SQL: persistence only; `Tune/` decides what to write.
+/// A trial of a study as `study_trials` holds it; `legacySettings`, the same settings as an older tracker
+/// wrote them, is accepted in place of `settings` when the row exists.
+public struct StudyTrialRow: Sendable {
+    public let trial: Int
+    public let bracket: Int
+    public let settings: String
+    public let legacySettings: String?
+    public init(trial: Int, bracket: Int, settings: String, legacySettings: String? = nil) {
+        self.trial = trial
+        self.bracket = bracket
+        self.settings = settings
+        self.legacySettings = legacySettings
+    }
+}
+
 extension TrackerStore {
     /// The study named `name`, creating it with its trials when absent. A study recorded with another spec
     /// is refused, naming the keys that changed; nothing is written then.
@@ -61,10 +76,20 @@ extension TrackerStore {
         }
     }
 
+    /// Every recorded trial's settings (JSON, keys sorted), by trial.
+    public func studyTrialSettings(_ study: Int64) throws -> [Int: String] {
+        try storeOperation("reading a study's trials") {
+            let rows = try database.cachedStatement("SELECT trial, settings FROM study_trials WHERE study = ? ORDER BY trial")
+                .rows([.integer(study)]) { (Int($0.int64(0)), $0.text(1)) }
+            return Dictionary(rows, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
     /// Records trials of a study with their drawn settings (JSON, keys sorted), in one transaction. A trial
-    /// recorded already with the same settings is left as it is; with other settings it is refused (the
-    /// sampler must draw every trial the same way in every process), and nothing is written.
-    public func recordStudyTrials(_ study: Int64, trials: [(trial: Int, bracket: Int, settings: String)]) throws {
+    /// recorded already with the same settings (its text, or its `legacySettings` text) is left as it is;
+    /// with other settings it is refused (the sampler must draw every trial the same way in every
+    /// process), and nothing is written.
+    public func recordStudyTrials(_ study: Int64, trials: [StudyTrialRow]) throws {
         try storeOperation("recording a study's trials") {
             try database.transaction(.immediate) {
                 let find = try database.cachedStatement("SELECT bracket, settings FROM study_trials WHERE study = ? AND trial = ?")
@@ -75,7 +100,8 @@ extension TrackerStore {
                         (bracket: Int($0.int64(0)), settings: $0.text(1))
                     }.first
                     if let existing {
-                        guard existing.bracket == trial.bracket, existing.settings == trial.settings else {
+                        guard existing.bracket == trial.bracket,
+                              existing.settings == trial.settings || existing.settings == trial.legacySettings else {
                             throw StoreError.invalidArgument(
                                 "trial \(trial.trial) is recorded with settings \(existing.settings), but this tracker draws \(trial.settings); "
                                 + "the study was recorded by a tracker whose sampler differs")

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
+import TestSupport
 import TrackerApp
+import TrackerStore
 
 /// The `tpe` sampler (TPE.swift, TrialSampling.swift; docs/tune.md "Samplers"): it draws the same trials
 /// for the same spec and results, a trial depends only on earlier batches' results, and on the two documented
@@ -121,6 +123,33 @@ struct TPETests {
         // The first 7 moves along beta: one in each eighth of its range but one (2^3 - 1 points).
         let eighths = Set(betaMoves.prefix(7).map { Int($0 * 8) })
         #expect(eighths.count == 7, "\(betaMoves)")
+    }
+
+    /// A finished tpe study, run in process: every trial's settings in study_trials are those the sampler
+    /// draws from the recorded results, and the status read from the database (which does not draw again)
+    /// gives the same settings back, number for number.
+    @Test func aStudyRecordsTheDrawnTrialsAndItsStatusReadsThemBack() throws {
+        let dir = try TemporaryDirectory()
+        let spec = try StudySpec.parse("""
+            {"name": "small", "n": [5], "frames": 2, "seeds": [1], "algorithm": "dteql",
+             "search": {"lr": {"log_uniform": [0.05, 1]}, "epsilon_decay": {"uniform": [50, 3000]}, "phi": {"choice": [5, 10, 20]}},
+             "objective": "median_convergence", "budget": {"min_iterations": 200, "max_iterations": 600, "reduction": 3},
+             "trials": 12, "sampler": "tpe", "tpe": {"startup_trials": 4, "batch": 2}, "seed": 5, "checkpoint_every": 100}
+            """, source: "s")
+        let outcome = try StudyRunner(path: dir.path("t.db"), spec: spec, jobs: 2, trackerVersion: "test").run(shouldStop: { false })
+        #expect(outcome.complete && outcome.failures.isEmpty)
+        let store = try TrackerStore(path: dir.path("t.db"))
+        let record = try #require(try store.studyRecord(named: "small"))
+        let rungs = try store.studyRungs(record.id)
+        let drawn = spec.trialSettings(results: StudyStatus.results(rungs))
+        let recorded = try store.studyTrialSettings(record.id)
+        #expect(recorded.count == 12)
+        for trial in 0..<12 {
+            #expect(recorded[trial] == drawn[trial].map(StudyStatus.settingsJSON), "trial \(trial)")
+        }
+        let status = try StudyStatus.read(spec, study: record.id, in: store)
+        #expect(status.complete && status.trials.allSatisfy(\.drawn))
+        #expect(status.trials.map(\.settings) == drawn.map { $0! })
     }
 
     @Test func tpeRefusesItsKeysWithAnotherSampler() throws {

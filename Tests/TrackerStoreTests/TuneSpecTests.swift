@@ -215,7 +215,7 @@ struct StudyRecordTests {
         let store = try TrackerStore(path: dir.path("t.db"))
         let spec = try StudySpec.parse(TuneSpecTests.valid, source: "s")
         let trials = spec.trialSettings(results: [:]).enumerated().map {
-            (trial: $0.offset, bracket: 0, settings: StudyStatus.settingsJSON($0.element!))
+            StudyTrialRow(trial: $0.offset, bracket: 0, settings: StudyStatus.settingsJSON($0.element!))
         }
         let first = try store.openStudy(name: spec.name, spec: spec.canonicalJSON, specHash: spec.specHash,
                                         objective: spec.objective.rawValue, direction: spec.direction.rawValue)
@@ -225,9 +225,16 @@ struct StudyRecordTests {
         try store.recordStudyTrials(first.id, trials: trials)
         try store.recordStudyTrials(first.id, trials: Array(trials.prefix(3)))
         #expect(try store.database.scalar("SELECT count(*) FROM study_trials") == .integer(9))
+        // A row an older tracker wrote (JSONSerialization's shorter numbers) is the same trial.
+        let settings = spec.trialSettings(results: [:])
+        try store.database.prepare("UPDATE study_trials SET settings = ? WHERE trial = 1")
+            .run([.text(StudyStatus.legacySettingsJSON(settings[1]!))])
+        try store.recordStudyTrials(first.id, trials: [StudyTrialRow(
+            trial: 1, bracket: 0, settings: StudyStatus.settingsJSON(settings[1]!), legacySettings: StudyStatus.legacySettingsJSON(settings[1]!))])
         // A trial drawn differently is refused, and nothing of the call is written.
         #expect {
-            try store.recordStudyTrials(first.id, trials: [(trial: 9, bracket: 0, settings: "{}"), (trial: 2, bracket: 0, settings: "{}")])
+            try store.recordStudyTrials(first.id, trials: [StudyTrialRow(trial: 9, bracket: 0, settings: "{}"),
+                                                           StudyTrialRow(trial: 2, bracket: 0, settings: "{}")])
         } throws: { "\($0)".contains("trial 2 is recorded with settings") }
         #expect(try store.database.scalar("SELECT count(*) FROM study_trials") == .integer(9))
         let edited = try StudySpec.parse(TuneSpecTests.edited("seed", "5"), source: "s")

@@ -67,9 +67,10 @@ public struct StudyRunner: Sendable {
     /// Records the trials among `settings` not in `recorded` yet (and adds them to it). A trial already in
     /// the database with other settings (a sampler that drew differently) is refused, not overwritten.
     func recordDrawnTrials(_ settings: [[String: StudyValue]?], study: Int64, recorded: inout Set<Int>, store: TrackerStore) throws {
-        let new = settings.enumerated().compactMap { index, drawn -> (trial: Int, bracket: Int, settings: String)? in
+        let new = settings.enumerated().compactMap { index, drawn -> StudyTrialRow? in
             guard let drawn, !recorded.contains(index) else { return nil }
-            return (index, plan.bracket(of: index).startRung, StudyStatus.settingsJSON(drawn))
+            return StudyTrialRow(trial: index, bracket: plan.bracket(of: index).startRung, settings: StudyStatus.settingsJSON(drawn),
+                                 legacySettings: StudyStatus.legacySettingsJSON(drawn))
         }
         guard !new.isEmpty else { return }
         try store.recordStudyTrials(study, trials: new)

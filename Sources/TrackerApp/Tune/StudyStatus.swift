@@ -30,13 +30,24 @@ public struct StudyStatus: Sendable {
     /// The best trial at the highest budget any trial reached (ties: the lower index).
     public let best: Trial?
 
-    public init(spec: StudySpec, rungs records: [StudyRungRecord]) {
+    /// `recordedTrials`: the settings `study_trials` holds (JSON by trial). A `tpe` study's later trials are
+    /// read from there rather than drawn again, which would cost the whole study's model draws on every
+    /// status; its startup trials are known from the spec alone.
+    public init(spec: StudySpec, rungs records: [StudyRungRecord], recordedTrials: [Int: String] = [:]) {
         self.spec = spec
         let plan = StudyPlan(scheduler: spec.scheduler, trials: spec.trials, rungs: spec.rungs, reduction: spec.reduction)
         self.plan = plan
         let results = StudyStatus.results(records)
         let byTrial = Dictionary(grouping: records, by: \.trial)
-        let samples = spec.trialSettings(results: results)
+        var samples: [[String: StudyValue]?]
+        if spec.sampler == .tpe {
+            samples = spec.trialSettings(results: [:])
+            for (trial, json) in recordedTrials where trial < samples.count && samples[trial] == nil {
+                samples[trial] = spec.decodeSettings(json)
+            }
+        } else {
+            samples = spec.trialSettings(results: results)
+        }
         let (ready, complete) = plan.schedule(results: results, direction: spec.direction) { samples[$0] != nil }
         let readySet = Set(ready.map { TrialRung(trial: $0.trial, rung: $0.rung) })
         // Whether every member of a bracket that reached `rung` has its result there: the rung is decided.
@@ -98,10 +109,32 @@ public struct StudyStatus: Sendable {
         }
     }
 
-    /// Settings as a JSON object text, keys sorted: how study_trials stores them.
+    /// Settings as a JSON object text, keys sorted: how study_trials stores them. A number is written as
+    /// Swift's shortest form that reads back to the same Double, so a setting read from the database is
+    /// the one the trial ran with (Foundation's JSONSerialization keeps 15 to 16 digits, which does not).
     public static func settingsJSON(_ settings: [String: StudyValue]) -> String {
+        let members = settings.sorted { $0.key < $1.key }.map { name, value -> String in
+            let text: String
+            switch value {
+            case .number(let number): text = "\(number)"
+            case .integer(let integer): text = "\(integer)"
+            case .text(let string): text = jsonString(string)
+            }
+            return jsonString(name) + ":" + text
+        }
+        return "{" + members.joined(separator: ",") + "}"
+    }
+
+    /// How tracker before the `tpe` sampler wrote settings (JSONSerialization): rows it recorded are the
+    /// same trials, and are accepted as such.
+    public static func legacySettingsJSON(_ settings: [String: StudyValue]) -> String {
         let data = try! JSONSerialization.data(withJSONObject: settings.mapValues(\.jsonObject), options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)
+    }
+
+    private static func jsonString(_ text: String) -> String {
+        let data = try! JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])
+        return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
     }
 }
 
@@ -111,7 +144,12 @@ extension StudyStatus {
     public static func load(_ name: String, in store: TrackerStore) throws -> StudyStatus? {
         guard let record = try store.studyRecord(named: name) else { return nil }
         let spec = try StudySpec.parse(record.spec, source: "study \(name)")
-        return StudyStatus(spec: spec, rungs: try store.studyRungs(record.id))
+        return try read(spec, study: record.id, in: store)
+    }
+
+    /// The status of `spec`'s study recorded as `study` in `store`: its rung results and recorded trials.
+    public static func read(_ spec: StudySpec, study: Int64, in store: TrackerStore) throws -> StudyStatus {
+        StudyStatus(spec: spec, rungs: try store.studyRungs(study), recordedTrials: try store.studyTrialSettings(study))
     }
 
     /// The trials with a result, best first, as `tune --status` and `compare --study` rank them: a deeper

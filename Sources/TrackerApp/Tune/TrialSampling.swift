@@ -1,3 +1,4 @@
+import Foundation
 import Scheduling
 
 /// Which settings each trial of a study tries: a point of the unit cube per trial, one dimension per
@@ -21,6 +22,32 @@ extension StudySpec {
     public func trialSettings(results: StudyPlan.Results) -> [[String: StudyValue]?] {
         var known: [Int: [Double]] = [:]
         return trialSettings(results: results, known: &known)
+    }
+
+    /// Settings as `study_trials` stores them (``StudyStatus/settingsJSON(_:)``), read back by each searched
+    /// setting's kind; nil when the text is not such an object.
+    /// (JSONDecoder, not JSONSerialization, whose numbers are not always the Double the text spells.)
+    public func decodeSettings(_ json: String) -> [String: StudyValue]? {
+        guard let object = try? JSONDecoder().decode([String: StoredSetting].self, from: Data(json.utf8)) else { return nil }
+        var settings: [String: StudyValue] = [:]
+        for entry in search {
+            switch (StudySpec.kind(of: entry.name) ?? .real, object[entry.name]) {
+            case (.integer, .number(let value)?) where value == value.rounded() && abs(value) < 1e15: settings[entry.name] = .integer(Int(value))
+            case (.real, .number(let value)?): settings[entry.name] = .number(value)
+            case (.name, .text(let value)?): settings[entry.name] = .text(value)
+            default: return nil
+            }
+        }
+        return settings
+    }
+
+    private enum StoredSetting: Decodable {
+        case number(Double)
+        case text(String)
+        init(from decoder: Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let number = try? container.decode(Double.self) { self = .number(number) } else { self = .text(try container.decode(String.self)) }
+        }
     }
 
     /// The settings at a point of the unit cube.
