@@ -168,6 +168,10 @@ struct TPETests {
             throws: { "\($0)".contains("'tpe.multivariate' must be true or false, got 1") }
         #expect { try StudySpec.parse(Self.spec(sampler: "tpe", seed: 1, extra: #", "tpe": {"coordinate_moves": 5}"#), source: "s") }
             throws: { "\($0)".contains("'tpe.coordinate_moves' must be between 0 and 4, got 5") }
+        // The bound and the default follow the batch given in the same object, whatever the keys' order.
+        #expect { try StudySpec.parse(Self.spec(sampler: "tpe", seed: 1, extra: #", "tpe": {"coordinate_moves": 3, "batch": 2}"#), source: "s") }
+            throws: { "\($0)".contains("'tpe.coordinate_moves' must be between 0 and 2, got 3") }
+        #expect(try StudySpec.parse(Self.spec(sampler: "tpe", seed: 1, extra: #", "tpe": {"batch": 2}"#), source: "s").tpeCoordinateMoves == 1)
     }
 
     /// The documented comparison (docs/tune.md "Samplers"): 81 trials per study, seeds 1 to 10, each

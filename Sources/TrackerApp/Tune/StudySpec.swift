@@ -320,10 +320,11 @@ public struct StudySpec: Sendable, Equatable {
             for key in object.keys.sorted() where !["startup_trials", "batch", "multivariate", "coordinate_moves"].contains(key) {
                 throw fail("tpe: unknown key '\(key)' (known: startup_trials, batch, multivariate, coordinate_moves)")
             }
-            tpeMultivariate = try read.boolean(object["multivariate"], key: "tpe.multivariate", default: false)
-            tpeCoordinateMoves = try read.integer(object["coordinate_moves"], key: "tpe.coordinate_moves", default: tpeBatch / 2, range: 0...tpeBatch)
             tpeStartupTrials = try read.integer(object["startup_trials"], key: "tpe.startup_trials", default: defaultTPEStartupTrials, range: 1...maximumTrials)
             tpeBatch = try read.integer(object["batch"], key: "tpe.batch", default: defaultTPEBatch, range: 1...maximumTrials)
+            // After the batch: the moves' default and bound are the batch's.
+            tpeCoordinateMoves = try read.integer(object["coordinate_moves"], key: "tpe.coordinate_moves", default: tpeBatch / 2, range: 0...tpeBatch)
+            tpeMultivariate = try read.boolean(object["multivariate"], key: "tpe.multivariate", default: false)
         }
 
         var model = ModelParameters.default
