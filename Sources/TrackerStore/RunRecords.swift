@@ -305,7 +305,7 @@ public struct RunFilter: Sendable, Equatable {
                OR EXISTS (SELECT 1 FROM run_tags AS t
                           WHERE t.run = r.id AND t.key || '=' || t.value LIKE '%' || ?7 || '%' ESCAPE '\\'))
           AND (?8 IS NULL OR NOT EXISTS (
-            WITH c(k, t, x) AS MATERIALIZED (SELECT value ->> 'k', value ->> 't', value ->> 'x' FROM json_each(?8))
+            WITH c(k, t, x, v) AS MATERIALIZED (SELECT value ->> 'k', value ->> 't', value ->> 'x', value -> 'v' FROM json_each(?8))
             SELECT 1 FROM c
             WHERE NOT EXISTS (
                 SELECT 1 FROM (
@@ -330,7 +330,10 @@ public struct RunFilter: Sendable, Equatable {
                     UNION ALL SELECT q.twin_noise_seed FROM run_params AS q WHERE c.k = 'twin_noise_seed' AND q.run = r.id
                     UNION ALL SELECT q.aggregation FROM run_params AS q WHERE c.k = 'aggregation' AND q.run = r.id
                     UNION ALL SELECT i.value FROM run_import_settings AS i WHERE r.origin = 'imported' AND i.run = r.id AND i.key = c.k
-                    UNION ALL SELECT t.value FROM run_tags AS t WHERE substr(c.k, 1, 4) = 'tag.' AND t.run = r.id AND t.key = substr(c.k, 5)
+                    UNION ALL SELECT t.value FROM run_tags AS t WHERE substr(c.k, 1, 4) = 'tag.' AND t.run = r.id
+                        AND t.key IN (SELECT value FROM json_each(c.v))
+                        AND NOT EXISTS (SELECT 1 FROM run_tags AS later WHERE later.run = r.id
+                                        AND later.key IN (SELECT value FROM json_each(c.v)) AND later.rowid > t.rowid)
                 ) AS s
                 WHERE CASE typeof(s.value)
                       WHEN 'null' THEN c.t IN ('none', 'null')
@@ -357,7 +360,9 @@ public struct RunFilter: Sendable, Equatable {
 
     /// ?1 to ?11 of ``whereClause``. `deadLocalRuns`: this host's running runs whose process is gone (read
     /// only for the `dead` filter).
-    func bindings(now: Date = Date(), deadLocalRuns: [Int64] = []) -> [SQLiteValue] {
+    /// `tagKeyForms`: for a tag condition's key (NFC), the stored keys that normalize to it, as a file an
+    /// older tracker wrote may hold two (the newest row wins, as ``TrackerStore/tags(ofRun:)`` reads).
+    func bindings(now: Date = Date(), deadLocalRuns: [Int64] = [], tagKeyForms: [String: [String]] = [:]) -> [SQLiteValue] {
         let escapedSearch = search.map { text in
             text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                 .replacingOccurrences(of: "_", with: "\\_")
@@ -374,7 +379,7 @@ public struct RunFilter: Sendable, Equatable {
             // created_at is ISO 8601 UTC text with milliseconds, which sorts as time does.
             since.map { .text(Timestamp.format($0)) } ?? .null,
             escapedSearch.map { .text($0) } ?? .null,
-            conditions.isEmpty ? .null : .text(Self.conditionsJSON(conditions)),
+            conditions.isEmpty ? .null : .text(Self.conditionsJSON(conditions, tagKeyForms: tagKeyForms)),
             dead ? .text(Timestamp.format(now.addingTimeInterval(-stale))) : .null,
             dead ? .text(Timestamp.format(now.addingTimeInterval(stale))) : .null,
             .text("[" + deadLocalRuns.map(String.init).joined(separator: ",") + "]"),
@@ -384,7 +389,7 @@ public struct RunFilter: Sendable, Equatable {
     /// ?8: the conditions as a JSON array, `t` the value as given, `x` the number it reads as (what
     /// ``SettingCondition/matches(_:)`` compares a number setting with; a seed from 2^63 up as the signed
     /// bit pattern its column holds), null when it is none.
-    static func conditionsJSON(_ conditions: [SettingCondition]) -> String {
+    static func conditionsJSON(_ conditions: [SettingCondition], tagKeyForms: [String: [String]] = [:]) -> String {
         func number(_ condition: SettingCondition) -> String {
             if condition.key.hasSuffix("seed"), let seed = UInt64(condition.value) { return String(Int64(bitPattern: seed)) }
             guard let value = Double(condition.value), value.isFinite else { return "null" }
@@ -392,7 +397,11 @@ public struct RunFilter: Sendable, Equatable {
             return "\(value)"
         }
         return "[" + conditions.map { condition in
-            "{\"k\":\(jsonString(condition.key)),\"t\":\(jsonString(condition.value)),\"x\":\(number(condition))}"
+            // v: the stored forms of a tag's key (the key itself when none is stored).
+            let forms = condition.key.hasPrefix("tag.")
+                ? tagKeyForms[String(condition.key.dropFirst(4))] ?? [String(condition.key.dropFirst(4))] : []
+            return "{\"k\":\(jsonString(condition.key)),\"t\":\(jsonString(condition.value)),\"x\":\(number(condition)),"
+                + "\"v\":[" + forms.map(jsonString).joined(separator: ",") + "]}"
         }.joined(separator: ",") + "]"
     }
 
@@ -468,7 +477,13 @@ extension TrackerStore {
             let local = try statement.rows([.text(ProcessIdentity.host)]) { ($0.int64(0), $0.int64(1)) }
             deadLocalRuns = local.filter { !ProcessIdentity.isAlive(pid: Int($1)) }.map(\.0)
         }
-        return filter.bindings(deadLocalRuns: deadLocalRuns)
+        var tagKeyForms: [String: [String]] = [:]
+        if filter.conditions.contains(where: { $0.key.hasPrefix("tag.") }) {
+            for key in try database.cachedStatement("SELECT DISTINCT key FROM run_tags").rows([]) { $0.text(0) } {
+                tagKeyForms[RunTags.normalizedKey(key), default: []].append(key)
+            }
+        }
+        return filter.bindings(deadLocalRuns: deadLocalRuns, tagKeyForms: tagKeyForms)
     }
 
     public func runs(matching filter: RunFilter = RunFilter()) throws -> [RunRecord] {
