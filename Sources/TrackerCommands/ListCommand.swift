@@ -23,7 +23,8 @@ enum ListColumn: String, CaseIterable, ExpressibleByArgument {
         case .runID: return .string(record.runID)
         case .algorithm: return .string(record.algorithmName)
         case .n: return .integer(record.n)
-        case .phi: return .integer(record.phi)
+        // Empty for QL, which has no phi (its JSON row has no settings.phi either).
+        case .phi: return SettingVocabulary.algorithm(record.algorithm, uses: "phi") ? .integer(record.phi) : .null
         case .seed: return seedCell(record.seed)
         case .frameSeed: return seedCell(run.frameSeed)
         case .settings: return .string(run.nonDefaultSettings.joined(separator: " "))

@@ -97,7 +97,9 @@ struct RunsView {
                 "<input type=\"checkbox\" name=\"run\" value=\"\(id)\" aria-label=\"compare \(id)\">",
                 "<a href=\"/runs/\(escapeQueryValue(record.runID))\">\(id)</a>",
                 statusCell(record),
-                escapeHTML(record.algorithmName), String(record.n), String(record.phi),
+                // phi is shown only for the algorithms that use it, as everywhere (a QL run has none).
+                escapeHTML(record.algorithmName), String(record.n),
+                SettingVocabulary.algorithm(record.algorithm, uses: "phi") ? String(record.phi) : "",
                 "<span class=\"settings\">\(escapeHTML(run.nonDefaultSettings.joined(separator: " ")))</span>",
                 run.tags.map { "<span class=\"tag\">\(escapeHTML($0.key))=\(escapeHTML($0.value))</span>" }.joined(separator: " "),
                 escapeHTML(record.label ?? ""),

@@ -233,7 +233,14 @@ import TestSupport
         for row in rows {
             let settings = try #require(row["settings"] as? [String: Any])
             #expect(settings.keys.contains("delta") == (row["algorithm"] as? String == "dtaql"))
+            #expect(settings.keys.contains("phi") == (row["algorithm"] as? String != "ql"))
         }
+        // Nor does a QL run show a phi in list's table or the runs page's column.
+        let csv = try CLI.run(["list", "--db", db, "--columns", "run_id,phi", "--format", "csv"]).stdout
+        #expect(csv.contains("\n\(ql),\n") && csv.contains("\n\(dteql),3\n"), "\(csv)")
+        let runsPage = try server.get("/").body
+        let qlRow = try #require(runsPage.range(of: "/runs/\(ql)\"").map { String(runsPage[$0.upperBound...].prefix(800)) })
+        #expect(qlRow.contains("<td>ql</td><td class=\"num\">4</td><td class=\"num\"></td>"), "\(qlRow)")
 
         // run_history by a prefix: the CLI's rows; an unknown id: 400 with the CLI's message.
         let prefix = String(dtaql.prefix(6))
