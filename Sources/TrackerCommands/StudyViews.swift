@@ -69,7 +69,8 @@ func studyChart(_ name: String, by: String?, in store: TrackerStore) throws -> L
     guard let searched = spec.search.first(where: { $0.name == key }) else {
         throw CommandFailure("--by \(by): study \(name) searches \(spec.search.map(\.name).joined(separator: ", ")), not \(by)")
     }
-    let samples = spec.trialSettings(results: StudyStatus.results(records))
+    // The trials' settings as the status read them (a tpe study's from study_trials, not drawn again).
+    let samples = status.trials.map { $0.drawn ? $0.settings : nil }
     var series: [LineChart.Series] = []
     for (rung, budget) in spec.rungs.enumerated() {
         let points = records.filter { $0.rung == rung }.compactMap { record -> LineChart.Point? in
