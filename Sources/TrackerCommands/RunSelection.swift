@@ -73,12 +73,7 @@ public struct RunSelectionOptions: ParsableArguments {
     /// `--where` and `--tag` together: `--tag K=V` is `--where tag.K=V`.
     func allConditions() throws -> [SettingCondition] {
         let tagConditions = try tags.map { text in
-            do {
-                let tag = try RunTags.parse(text)
-                return SettingCondition(key: RunTags.settingPrefix + tag.key, value: tag.value)
-            } catch {
-                throw ValidationError("--tag: \(error)")
-            }
+            do { return try SettingCondition(parsingTag: text) } catch { throw ValidationError("--tag: \(error)") }
         }
         return try settingConditions(conditions) + tagConditions
     }

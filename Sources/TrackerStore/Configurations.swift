@@ -270,6 +270,12 @@ public struct SettingCondition: Sendable, Equatable {
         self.init(key: String(text[..<equals]), value: String(text[text.index(after: equals)...]))
     }
 
+    /// `K=V` of `--tag` (``RunTags/parse(_:)``'s rules) as the condition `tag.K=V`.
+    public init(parsingTag text: String) throws {
+        let tag = try RunTags.parse(text)
+        self.init(key: RunTags.settingPrefix + tag.key, value: tag.value)
+    }
+
     public func matches(_ setting: SettingValue?) -> Bool {
         switch setting {
         case nil: return false

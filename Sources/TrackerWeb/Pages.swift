@@ -49,12 +49,7 @@ struct Pages: Sendable {
             do { return try SettingCondition(parsing: String(text.prefix(1000))) } catch { throw WebError.badRequest("where: \(error)") }
         }
         let tags = try form.all("tag").prefix(50).map { text in
-            do {
-                let tag = try RunTags.parse(String(text.prefix(1000)))
-                return SettingCondition(key: RunTags.settingPrefix + tag.key, value: tag.value)
-            } catch {
-                throw WebError.badRequest("tag: \(error)")
-            }
+            do { return try SettingCondition(parsingTag: String(text.prefix(1000))) } catch { throw WebError.badRequest("tag: \(error)") }
         }
         let filter = RunFilter(
             algorithm: try form.choice("algo", Algorithm.self),
