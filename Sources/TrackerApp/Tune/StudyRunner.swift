@@ -88,9 +88,6 @@ public struct StudyRunner: Sendable {
                     recorded: @escaping @Sendable (TrialRung, StudyRungRecord) -> Void = { _, _ in }) throws -> StudyOutcome {
         let setup = try open()
         let study = try prepare(in: setup)
-        var drawnTrials = Set<Int>()
-        try recordDrawnTrials(spec.trialSettings(results: StudyStatus.results(try setup.studyRungs(study.id))),
-                              study: study.id, recorded: &drawnTrials, store: setup)
         let outcome = Mutex(StudyOutcome())
         let claimed = Mutex(Set<TrialRung>())
         DispatchQueue.concurrentPerform(iterations: jobs) { _ in

@@ -63,24 +63,17 @@ public struct TPESampler: Sendable {
         let belowCount = min(Int((gamma * Double(ranked.count)).rounded(.up)), TPESampler.maximumBelow)
         if !multivariate {
             return dimensions.indices.map { d in
-                let projected = ranked.map { Observation(trial: $0.trial, point: [$0.point[d]], value: $0.value) }
-                return TPESampler(dimensions: [dimensions[d]], direction: direction, candidates: candidates, gamma: gamma)
-                    .best(below: projected.prefix(belowCount).map(\.point), above: projected.dropFirst(belowCount).map(\.point),
-                          generator: &generator)[0]
+                best(below: ranked.prefix(belowCount).map { [$0.point[d]] }, above: ranked.dropFirst(belowCount).map { [$0.point[d]] },
+                     dimensions: [dimensions[d]], generator: &generator)[0]
             }
         }
         return best(below: ranked.prefix(belowCount).map(\.point), above: ranked.dropFirst(belowCount).map(\.point),
-                    generator: &generator)
+                    dimensions: dimensions, generator: &generator)
     }
 
-    init(dimensions: [Dimension], direction: StudyDirection, candidates: Int, gamma: Double) {
-        self.init(dimensions: dimensions, direction: direction)
-        self.candidates = candidates
-        self.gamma = gamma
-    }
-
-    /// Of ``candidates`` draws from the below mixture, the one with the largest l(x) / g(x).
-    private func best(below belowPoints: [[Double]], above abovePoints: [[Double]], generator: inout Xoshiro256) -> [Double] {
+    /// Of ``candidates`` draws from the below mixture over `dimensions`, the one with the largest l(x) / g(x).
+    private func best(below belowPoints: [[Double]], above abovePoints: [[Double]], dimensions: [Dimension],
+                      generator: inout Xoshiro256) -> [Double] {
         let below = ParzenEstimator(points: belowPoints, dimensions: dimensions)
         let above = ParzenEstimator(points: abovePoints, dimensions: dimensions)
         var best: [Double] = []
