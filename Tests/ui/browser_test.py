@@ -41,6 +41,7 @@ try:
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.common.exceptions import StaleElementReferenceException
 except ImportError as error:
     fail(f"Selenium is not installed ({error}); scripts/test installs it with pip")
 
@@ -268,12 +269,15 @@ def main():
         driver.find_element(By.CSS_SELECTOR, "#tag-form input[name=key]").send_keys("reviewed")
         driver.find_element(By.CSS_SELECTOR, "#tag-form input[name=value]").send_keys("by <i>browser</i>")
         driver.find_element(By.XPATH, "//button[text()='Set tag']").click()
-        WebDriverWait(driver, 10).until(lambda d: "by <i>browser</i>" in d.find_element(By.TAG_NAME, "body").text)
+        # A form post reloads the page: an element found just before the new page replaces it goes stale,
+        # so the waits look again instead of failing (CI saw it once on the note).
+        reloading = WebDriverWait(driver, 10, ignored_exceptions=(StaleElementReferenceException,))
+        reloading.until(lambda d: "by <i>browser</i>" in d.find_element(By.TAG_NAME, "body").text)
         note = driver.find_element(By.CSS_SELECTOR, "#note-form textarea")
         note.clear()
         note.send_keys("checked in the browser")
         driver.find_element(By.XPATH, "//button[text()='Save note']").click()
-        WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "note").text == "checked in the browser")
+        reloading.until(lambda d: d.find_element(By.ID, "note").text == "checked in the browser")
         shown = json.loads(tracker("show", finished, "--db", db, "--format", "json").stdout)
         if shown.get("tags", {}).get("reviewed") != "by <i>browser</i>" or shown.get("note") != "checked in the browser":
             fail(f"tracker show does not find the page's tag and note: {shown.get('tags')} {shown.get('note')!r}")
